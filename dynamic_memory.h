@@ -1,0 +1,1289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dynamic_memory.h: malloc/free for eBPF programs and for userspace, over one static pool.
+ *
+ *   void  *static_malloc(size_t size);
+ *   void   static_free(void *ptr);
+ *   void  *static_calloc(size_t nmemb, size_t size);
+ *   void  *static_realloc(void *ptr, size_t size);
+ *   size_t static_usable_size(const void *ptr);
+ *   int    static_check(void);
+ *   void   static_stats(struct dm_stats *out);
+ *   void   static_reset(void);
+ *
+ * The same allocator code runs in two environments:
+ *   - BPF (clang -target bpf -mcpu=v3): the pool is the value of a BPF map named `dm_heap` (ARRAY, or PERCPU_ARRAY with
+ *     DM_HEAP_PERCPU); the entry points are weak global subprograms, so the verifier checks each of them once per
+ *     program whatever the pool size and however many call sites there are.
+ *   - native (-Dnative_executable): the pool is a weak global, shared by every translation unit of the program.
+ * Only the "environment" section differs between them; everything below it is one implementation.
+ *
+ * Design (in the manner of TLSF and o1heap):
+ *   - Every block starts with an 8-byte header: word 0 = block size | FREE | PREV_FREE, word 1 = a check word that
+ *     binds the header to its offset (high half) and to word 0 (low half). A free block also holds its free-list
+ *     links (32-bit pool offsets) and a footer with its size, the boundary tag used to coalesce backwards in O(1).
+ *   - DM_POLICY_SEGREGATED: two-level segregated lists with bitmaps; a request first scans at most DM_FIT_SCAN blocks
+ *     of its own size class (good fit), then takes the head of the first non-empty larger class (O(1) by bitmaps).
+ *   - DM_POLICY_FIRST_FIT: one address-ordered free list scanned first-fit, every walk bounded by DM_FIRST_FIT_SCAN.
+ *   - No loop depends on heap contents except walks bounded by a compile-time constant, and every pool access is an
+ *     offset masked into the power-of-two pool, so that the BPF verifier proves it in bounds without exploring paths.
+ *   - Misuse is detected, counted and refused: static_free of anything that is not the start of a live block changes
+ *     nothing but the invalid_frees counter; a header damaged by an overflow is found at the next operation that
+ *     touches it (or by static_check) and counted in corruptions.
+ */
+#ifndef DYNAMIC_MEMORY_H
+#define DYNAMIC_MEMORY_H
+
+/* ================================================ Configuration ================================================ */
+
+/* Pool bytes, control block included: a power of two from 4096 to 268435456 (256 MiB). */
+#ifndef DM_POOL_SIZE
+#define DM_POOL_SIZE 65536
+#endif
+#if (DM_POOL_SIZE) < 4096 || (DM_POOL_SIZE) > 268435456 || ((DM_POOL_SIZE) & ((DM_POOL_SIZE) - 1)) != 0
+#error "DM_POOL_SIZE must be a power of two from 4096 to 268435456 (256 MiB)"
+#endif
+
+#define DM_POLICY_SEGREGATED 1 /* O(1) two-level segregated fit (default) */
+#define DM_POLICY_FIRST_FIT 2  /* address-ordered first fit, walks bounded by DM_FIRST_FIT_SCAN */
+#ifndef DM_POLICY
+#define DM_POLICY DM_POLICY_SEGREGATED
+#endif
+#if DM_POLICY != DM_POLICY_SEGREGATED && DM_POLICY != DM_POLICY_FIRST_FIT
+#error "DM_POLICY must be DM_POLICY_SEGREGATED or DM_POLICY_FIRST_FIT"
+#endif
+
+/* Alignment of every returned pointer: 8 (default) or 16. */
+#ifndef DM_ALIGN
+#define DM_ALIGN 8
+#endif
+#if DM_ALIGN != 8 && DM_ALIGN != 16
+#error "DM_ALIGN must be 8 or 16"
+#endif
+
+/* Bytes after the pool that belong to the map value, so that the BPF verifier accepts any access at a constant
+ * offset (or an index proven smaller) below DM_GUARD from a pointer returned by the allocator. Also the chunk
+ * bound of in-kernel copies. A multiple of 64, from 64 to 4096. */
+#ifndef DM_GUARD
+#define DM_GUARD 256
+#endif
+#if (DM_GUARD) < 64 || (DM_GUARD) > 4096 || ((DM_GUARD) % 64) != 0
+#error "DM_GUARD must be a multiple of 64 from 64 to 4096"
+#endif
+
+/* Segregated policy: log2 of the number of second-level classes per power of two (rounding waste <= 1/2^n). */
+#ifndef DM_SL_LOG2
+#define DM_SL_LOG2 ((DM_POOL_SIZE) <= 16384 ? 3 : 4)
+#endif
+/* Segregated policy: blocks of the request's own class examined before rounding up to a larger class. */
+#ifndef DM_FIT_SCAN
+#define DM_FIT_SCAN 8
+#endif
+/* First-fit policy: free blocks examined by one allocation, and by one address-ordered insertion. */
+#ifndef DM_FIRST_FIT_SCAN
+#define DM_FIRST_FIT_SCAN 64
+#endif
+
+/* Attempts to take the heap lock before an operation gives up (returns NULL/does nothing, counts lock_failures).
+ * BPF programs must not spin without bound (a program may have interrupted the holder on its own CPU); the
+ * per-CPU heap makes exactly one attempt, since the only possible holder is a program it interrupted. */
+#ifndef DM_LOCK_ATTEMPTS
+#if defined(DM_HEAP_PERCPU)
+#define DM_LOCK_ATTEMPTS 1
+#elif defined(__bpf__)
+#define DM_LOCK_ATTEMPTS 64
+#else
+#define DM_LOCK_ATTEMPTS 0xffffffffu
+#endif
+#endif
+
+/* Seed of the header check words; change it to make headers of two builds incompatible. */
+#ifndef DM_CHECK_SEED
+#define DM_CHECK_SEED 0x5eed1e55u
+#endif
+
+/* ================================================= Environment ================================================= */
+/*
+ * Everything that differs between BPF and native lives here and nowhere else:
+ *   dm_env_heap()            the heap (control block + pool + guard), or NULL when it cannot be reached
+ *   dm_env_cas/unlock/add    atomics on heap words
+ *   dm_env_single_threaded() whether the lock can be skipped (native process with one thread)
+ *   dm_env_relax()           what a waiter does between lock attempts
+ *   dm_env_repeat()          a loop of up to n steps whose body may stop it (bpf_loop in BPF)
+ *   dm_env_copy/zero()       copying and zeroing variable lengths inside the pool
+ *   dm_env_ptr/off()         converting between pool offsets and pointers the program can dereference
+ *   DM_PTR()                 re-deriving a pointer that was stored in heap memory
+ *   DM_ENTRY                 how the offset-level entry points are compiled
+ */
+#if defined(__bpf__)
+
+#if !defined(__BPF_HELPERS__) && !defined(__BPF_HELPER_DEFS_H__)
+#error "dynamic_memory.h: include <bpf/bpf_helpers.h> before dynamic_memory.h in BPF programs"
+#endif
+typedef __u8 dm_u8;
+typedef __u32 dm_u32;
+typedef __u64 dm_u64;
+typedef __SIZE_TYPE__ size_t; /* the same type vmlinux.h gives it; <linux/bpf.h> gives none */
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
+#define DM_INLINE static __attribute__((always_inline)) inline
+/* Global (verified once), weak (several objects linked by `bpftool gen object` share one copy). */
+#define DM_ENTRY __attribute__((noinline)) __attribute__((weak))
+
+#else /* native */
+
+#if !defined(native_executable)
+#error "dynamic_memory.h: compile userspace code with -Dnative_executable (BPF code with clang -target bpf)"
+#endif
+#include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/single_threaded.h>
+typedef uint8_t dm_u8;
+typedef uint32_t dm_u32;
+typedef uint64_t dm_u64;
+
+#define DM_INLINE static inline __attribute__((always_inline))
+#define DM_ENTRY static inline
+
+#endif
+
+/* ============================================= Heap layout and stats ============================================ */
+
+struct dm_heap;
+/* A loop body for dm_env_repeat: returns nonzero to stop (bpf_loop's callback contract). */
+typedef long (*dm_step_fn)(dm_u64 index, void *ctx);
+
+#define DM_HDR 8u                                   /* block header bytes */
+#define DM_MASK ((dm_u32)(DM_POOL_SIZE) - 1u)       /* every pool offset is masked with this */
+#define DM_MIN_BLOCK ((DM_HDR + 12u + DM_ALIGN - 1u) & ~(dm_u32)(DM_ALIGN - 1u)) /* header, 2 links, footer */
+#define DM_FREE 1u                                  /* word 0: this block is free */
+#define DM_PREV_FREE 2u                             /* word 0: the block before this one is free */
+#define DM_FLAGS 7u                                 /* word 0: low bits that are not size */
+#define DM_MAGIC 0x444d4850u                        /* "DMHP": the control block is initialised */
+
+#define DM_ALIGN_LOG2 ((DM_ALIGN) == 16 ? 4 : 3)
+#define DM_POOL_LOG2 (__builtin_ctz(DM_POOL_SIZE))
+#if DM_POLICY == DM_POLICY_SEGREGATED
+#define DM_SL_COUNT (1u << (DM_SL_LOG2))
+#define DM_SMALL_BLOCK (DM_SL_COUNT << DM_ALIGN_LOG2) /* blocks below this map linearly to first level 0 */
+#define DM_FL_COUNT (DM_POOL_LOG2 - (DM_SL_LOG2) - DM_ALIGN_LOG2 + 1)
+#define DM_CLASSES (DM_FL_COUNT * DM_SL_COUNT)
+#else
+#define DM_CLASSES 1
+#endif
+
+/* Statistics, readable at any time (static_stats) and, as part of the map value, from userspace. */
+struct dm_stats {
+	dm_u64 capacity;           /* largest allocation an empty heap can satisfy (pool minus metadata) */
+	dm_u64 allocated;          /* sum of usable sizes of live blocks */
+	dm_u64 peak_allocated;     /* highest value `allocated` has had */
+	dm_u64 free;               /* sum of usable sizes of free blocks */
+	dm_u64 largest_free;       /* largest request that would succeed now */
+	dm_u64 used_blocks;        /* live blocks */
+	dm_u64 free_blocks;        /* free blocks */
+	dm_u64 allocations;        /* successful malloc/calloc/realloc allocations */
+	dm_u64 frees;              /* successful frees (realloc's included) */
+	dm_u64 failed_allocations; /* requests that returned NULL */
+	dm_u64 invalid_frees;      /* free/realloc of a pointer that is not a live block: refused */
+	dm_u64 corruptions;        /* damaged headers found (e.g. a write past the end of a block): operation refused */
+	dm_u64 lock_failures;      /* shared heap: gave up on the lock; per-CPU heap: nested program refused */
+};
+
+/* Counters kept under the lock; lock_failures is atomic and kept apart from them. */
+struct dm_counters {
+	dm_u64 allocated;
+	dm_u64 peak_allocated;
+	dm_u64 used_blocks;
+	dm_u64 free_blocks;
+	dm_u64 allocations;
+	dm_u64 frees;
+	dm_u64 failed_allocations;
+	dm_u64 invalid_frees;
+	dm_u64 corruptions;
+};
+
+/* The control block, at offset 0 of the pool. */
+struct dm_control {
+	dm_u32 magic;         /* DM_MAGIC once initialised; a zeroed map value is an uninitialised heap */
+	dm_u32 lock;          /* 0 = free, 1 = held */
+	dm_u64 self;          /* the heap's own address, as a number: base of DM_PTR re-derivation */
+	dm_u64 lock_failures; /* updated atomically, outside the lock */
+	dm_u32 pool_size;     /* DM_POOL_SIZE, so that a reader can tell which build made the heap */
+	dm_u32 policy;        /* DM_POLICY */
+	dm_u32 align;         /* DM_ALIGN */
+	dm_u32 guard;         /* DM_GUARD */
+	struct dm_counters c;
+	dm_u32 first_level;   /* segregated: bit f set iff second_level[f] != 0 */
+	dm_u32 second_level[DM_CLASSES / (DM_POLICY == DM_POLICY_SEGREGATED ? 1u << (DM_SL_LOG2) : 1u)];
+	dm_u32 heads[DM_CLASSES]; /* free-list heads (pool offsets of block headers, 0 = empty) */
+} __attribute__((aligned(16)));
+
+/* The whole heap: the map value in BPF, a global natively. Offsets count from its start. */
+struct dm_heap {
+	struct dm_control ctl;
+	dm_u8 pool[(DM_POOL_SIZE) - sizeof(struct dm_control)];
+	dm_u8 guard[DM_GUARD];
+};
+
+/* First block header, placed so that payloads are DM_ALIGN-aligned; the sentinel (a size-0 used header) ends the
+ * pool so that an overflow of the last block damages a header too. */
+#define DM_FIRST ((dm_u32)(((sizeof(struct dm_control) + DM_HDR + DM_ALIGN - 1) & ~(size_t)(DM_ALIGN - 1)) - DM_HDR))
+#define DM_SENTINEL ((dm_u32)(DM_FIRST + (((DM_POOL_SIZE) - DM_HDR - DM_FIRST) & ~(dm_u32)(DM_ALIGN - 1))))
+#define DM_CAPACITY (DM_SENTINEL - DM_FIRST - DM_HDR)
+
+_Static_assert(sizeof(struct dm_control) + 2 * DM_MIN_BLOCK < (DM_POOL_SIZE) / 2,
+	       "DM_POOL_SIZE is too small for the control block of this configuration");
+
+/* ======================================= Environment: where the heap lives ====================================== */
+
+#if defined(__bpf__)
+#if defined(DM_HEAP_PERCPU)
+_Static_assert((DM_POOL_SIZE) + (DM_GUARD) <= 32768,
+	       "per-CPU heap: DM_POOL_SIZE + DM_GUARD must be <= 32768, the kernel's limit on a PERCPU_ARRAY value "
+	       "(use DM_POOL_SIZE 16384 or less)");
+#define DM_HEAP_MAP_TYPE BPF_MAP_TYPE_PERCPU_ARRAY
+#else
+#define DM_HEAP_MAP_TYPE BPF_MAP_TYPE_ARRAY
+#endif
+struct {
+	__uint(type, DM_HEAP_MAP_TYPE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dm_heap);
+#if defined(DM_PIN)
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+#endif
+} dm_heap SEC(".maps") __attribute__((weak));
+
+DM_INLINE struct dm_heap *dm_env_heap(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dm_heap, &zero);
+}
+DM_INLINE dm_u32 dm_env_cas(dm_u32 *word, dm_u32 old, dm_u32 new_value)
+{
+	return __sync_val_compare_and_swap(word, old, new_value);
+}
+/* xchg: clang 19's BPF backend cannot compile __sync_lock_release. */
+DM_INLINE void dm_env_unlock(dm_u32 *word) { __sync_lock_test_and_set(word, 0); }
+DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __sync_fetch_and_add(word, value); }
+DM_INLINE int dm_env_single_threaded(void) { return 0; }
+DM_INLINE void dm_env_relax(void) {}
+/* x if x < n, else 0; the barrier stops clang from indexing with a copy of x taken before the comparison, which the
+ * verifier would see as unbounded. */
+DM_INLINE dm_u32 dm_env_bounded(dm_u32 x, dm_u32 n)
+{
+	if (x >= n)
+		x = 0;
+	asm volatile("" : "+r"(x));
+	return x;
+}
+
+/* bpf_loop runs at most 1 << 23 steps a call; the outer loop's bound is a constant the verifier can see. */
+#define DM_LOOP_MAX (1u << 23)
+DM_INLINE void dm_env_repeat(dm_u64 steps, dm_step_fn step, void *ctx)
+{
+	for (dm_u32 round = 0; round < (DM_POOL_SIZE / DM_MIN_BLOCK + 64) / DM_LOOP_MAX + 1; round++) {
+		dm_u64 n = steps > DM_LOOP_MAX ? DM_LOOP_MAX : steps;
+
+		if (!n || bpf_loop(n, step, ctx, 0) < (long)n)
+			return;
+		steps -= n;
+	}
+}
+
+/* Copy and zero in 64-byte chunks (constant size: the verifier proves each masked chunk) and 8-byte tails. */
+struct dm_copy_job {
+	dm_u32 dst, src, len, chunk; /* src == 0: zero */
+};
+static long dm_copy_step(dm_u64 index, void *ctx)
+{
+	struct dm_copy_job *job = ctx;
+	struct dm_heap *heap = dm_env_heap();
+	dm_u8 *dst, *src;
+
+	if (!heap || job->len < job->chunk)
+		return 1;
+	dst = (dm_u8 *)heap + (job->dst & DM_MASK);
+	src = (dm_u8 *)heap + (job->src & DM_MASK);
+	if (job->chunk == 64) {
+		if (job->src)
+			__builtin_memcpy(dst, src, 64);
+		else
+			__builtin_memset(dst, 0, 64);
+	} else {
+		*(dm_u64 *)dst = job->src ? *(dm_u64 *)src : 0;
+	}
+	job->dst += job->chunk;
+	if (job->src)
+		job->src += job->chunk;
+	job->len -= job->chunk;
+	return 0;
+}
+DM_INLINE void dm_env_move(dm_u32 dst, dm_u32 src, dm_u32 len)
+{
+	struct dm_copy_job job = { dst, src, len, 64 };
+
+	dm_env_repeat(len / 64, dm_copy_step, &job);
+	job.chunk = 8;
+	dm_env_repeat(job.len / 8, dm_copy_step, &job);
+}
+DM_INLINE void dm_env_copy(struct dm_heap *heap, dm_u32 dst, dm_u32 src, dm_u32 len)
+{
+	(void)heap;
+	dm_env_move(dst, src, len);
+}
+DM_INLINE void dm_env_zero(struct dm_heap *heap, dm_u32 off, dm_u32 len)
+{
+	(void)heap;
+	dm_env_move(off, 0, len);
+}
+/* The masked offset gives the verifier the range [0, DM_POOL_SIZE), hence accesses below DM_GUARD past it. */
+DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
+DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void *ptr)
+{
+	return (dm_u64)((const dm_u8 *)ptr - (const dm_u8 *)heap);
+}
+/* A pointer loaded from memory is a plain number to the verifier: rebuild it from the heap's address. */
+DM_INLINE void *dm_rederive(dm_u64 raw)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	if (!heap || !raw)
+		return NULL;
+	return (dm_u8 *)heap + ((raw - heap->ctl.self) & DM_MASK);
+}
+#define DM_PTR(p) ((__typeof__(p))dm_rederive((dm_u64)(p)))
+
+#else /* native */
+
+/* Weak: every translation unit that includes this header shares one heap. */
+__attribute__((weak, aligned(64))) struct dm_heap dm_heap_storage;
+
+DM_INLINE struct dm_heap *dm_env_heap(void) { return &dm_heap_storage; }
+DM_INLINE dm_u32 dm_env_cas(dm_u32 *word, dm_u32 old, dm_u32 new_value)
+{
+	return __sync_val_compare_and_swap(word, old, new_value);
+}
+DM_INLINE void dm_env_unlock(dm_u32 *word) { __atomic_store_n(word, 0, __ATOMIC_RELEASE); }
+DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __atomic_fetch_add(word, value, __ATOMIC_RELAXED); }
+/* glibc clears this flag for good when the process creates its first thread. */
+DM_INLINE int dm_env_single_threaded(void) { return __libc_single_threaded; }
+DM_INLINE void dm_env_relax(void) { sched_yield(); }
+DM_INLINE dm_u32 dm_env_bounded(dm_u32 x, dm_u32 n) { return x < n ? x : 0; }
+
+DM_INLINE void dm_env_repeat(dm_u64 steps, dm_step_fn step, void *ctx)
+{
+	for (dm_u64 i = 0; i < steps; i++)
+		if (step(i, ctx))
+			return;
+}
+DM_INLINE void dm_env_copy(struct dm_heap *heap, dm_u32 dst, dm_u32 src, dm_u32 len)
+{
+	memcpy((dm_u8 *)heap + dst, (dm_u8 *)heap + src, len);
+}
+DM_INLINE void dm_env_zero(struct dm_heap *heap, dm_u32 off, dm_u32 len) { memset((dm_u8 *)heap + off, 0, len); }
+DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
+DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void *ptr)
+{
+	return (dm_u64)((const dm_u8 *)ptr - (const dm_u8 *)heap);
+}
+#define DM_PTR(p) (p)
+
+#endif /* environment */
+
+/* ================================================ Internal: blocks =============================================== */
+
+/* Status of a header read back from the pool. */
+enum dm_header_status {
+	DM_HEADER_OK = 0,
+	DM_HEADER_NOT_A_BLOCK = 1, /* no header was ever written at this offset (or it was absorbed by coalescing) */
+	DM_HEADER_DAMAGED = 2,     /* a header belongs here but its contents were overwritten */
+};
+
+/* Result codes of static_check(), in the order it tests them. */
+enum dm_check_result {
+	DM_CHECK_OK = 0,
+	DM_CHECK_LOCK = -1,          /* the lock could not be taken */
+	DM_CHECK_HEADER = -2,        /* a block header is damaged or a block size is impossible */
+	DM_CHECK_PREV_FREE = -3,     /* a PREV_FREE flag disagrees with the block before it */
+	DM_CHECK_ADJACENT_FREE = -4, /* two free blocks touch (coalescing missed) */
+	DM_CHECK_FOOTER = -5,        /* a free block's footer disagrees with its header */
+	DM_CHECK_LIST = -6,          /* free-list links are inconsistent, or a block sits in the wrong list */
+	DM_CHECK_BITMAP = -7,        /* segregated bitmaps disagree with the lists */
+	DM_CHECK_COUNTS = -8,        /* the counters disagree with the blocks found */
+	DM_CHECK_SENTINEL = -9,      /* the end-of-pool sentinel is damaged or was not reached */
+};
+
+DM_INLINE dm_u32 *dm_word(struct dm_heap *heap, dm_u32 off) { return (dm_u32 *)dm_env_ptr(heap, off); }
+
+/* A bijective 32-bit mixer (lowbias32): any change of the input changes the output. */
+DM_INLINE dm_u32 dm_mix(dm_u32 x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+DM_INLINE dm_u32 dm_offset_tag(dm_u32 block) { return dm_mix(block ^ DM_CHECK_SEED) & 0xffff0000u; }
+DM_INLINE dm_u32 dm_check_word(dm_u32 block, dm_u32 word0)
+{
+	return dm_offset_tag(block) | (dm_mix(word0 ^ dm_mix(block + DM_CHECK_SEED)) & 0xffffu);
+}
+
+DM_INLINE void dm_write_header(struct dm_heap *heap, dm_u32 block, dm_u32 word0)
+{
+	dm_word(heap, block)[0] = word0;
+	dm_word(heap, block + 4)[0] = dm_check_word(block, word0);
+}
+/* A header absorbed by coalescing must never validate again (double free of a merged block). */
+DM_INLINE void dm_erase_header(struct dm_heap *heap, dm_u32 block)
+{
+	dm_word(heap, block + 4)[0] = ~dm_offset_tag(block) & 0xffff0000u;
+}
+
+/* Reads the header at `block`, validates it and returns its status; *word0 receives word 0 when it is OK. */
+DM_INLINE enum dm_header_status dm_read_header(struct dm_heap *heap, dm_u32 block, dm_u32 *word0)
+{
+	dm_u32 w0, size;
+
+	if (block < DM_FIRST || block > DM_SENTINEL || ((block + DM_HDR) & (DM_ALIGN - 1)))
+		return DM_HEADER_NOT_A_BLOCK;
+	w0 = dm_word(heap, block)[0];
+	if (dm_word(heap, block + 4)[0] != dm_check_word(block, w0))
+		return (dm_word(heap, block + 4)[0] & 0xffff0000u) == dm_offset_tag(block) ? DM_HEADER_DAMAGED
+											 : DM_HEADER_NOT_A_BLOCK;
+	size = w0 & ~DM_FLAGS;
+	if (block == DM_SENTINEL ? (w0 & ~DM_PREV_FREE) != 0
+				  : (size < DM_MIN_BLOCK || (size & (DM_ALIGN - 1)) || size > DM_SENTINEL - block ||
+				     (w0 & DM_FLAGS & ~(DM_FREE | DM_PREV_FREE))))
+		return DM_HEADER_DAMAGED;
+	*word0 = w0;
+	return DM_HEADER_OK;
+}
+
+DM_INLINE dm_u32 dm_size(dm_u32 word0) { return word0 & ~DM_FLAGS; }
+DM_INLINE dm_u32 *dm_next_link(struct dm_heap *heap, dm_u32 block) { return dm_word(heap, block + DM_HDR); }
+DM_INLINE dm_u32 *dm_prev_link(struct dm_heap *heap, dm_u32 block) { return dm_word(heap, block + DM_HDR + 4); }
+DM_INLINE dm_u32 *dm_footer(struct dm_heap *heap, dm_u32 block, dm_u32 size)
+{
+	return dm_word(heap, block + size - 4);
+}
+
+/* Block size for a request: header included, aligned, at least DM_MIN_BLOCK; 0 when no block could be that big. */
+DM_INLINE dm_u32 dm_block_size(dm_u64 request)
+{
+	dm_u32 size;
+
+	if (request > DM_CAPACITY)
+		return 0;
+	size = ((dm_u32)request + DM_HDR + DM_ALIGN - 1) & ~(dm_u32)(DM_ALIGN - 1);
+	return size < DM_MIN_BLOCK ? DM_MIN_BLOCK : size;
+}
+
+/* Index of the highest set bit; x != 0. */
+DM_INLINE dm_u32 dm_fls(dm_u32 x) { return 31 - __builtin_clz(x); }
+DM_INLINE dm_u32 dm_ffs(dm_u32 x) { return __builtin_ctz(x); }
+
+/* =========================================== Internal: free-list index =========================================== */
+/* The policy decides which list a free block goes in, where in it, and which block serves a request. The lists
+ * themselves (doubly linked through pool offsets) are common to both policies. */
+
+/* A list head, the index proven below DM_CLASSES (the verifier needs the bound; native code never fails it). */
+DM_INLINE dm_u32 *dm_head(struct dm_heap *heap, dm_u32 cls)
+{
+	return &heap->ctl.heads[dm_env_bounded(cls, DM_CLASSES)];
+}
+
+#if DM_POLICY == DM_POLICY_SEGREGATED
+
+/* The class whose list holds free blocks of `size` (TLSF's mapping_insert). */
+DM_INLINE dm_u32 dm_class(dm_u32 size)
+{
+	dm_u32 top, fl, sl;
+
+	if (size < DM_SMALL_BLOCK)
+		return size >> DM_ALIGN_LOG2;
+	top = dm_fls(size);
+	sl = (size >> (top - DM_SL_LOG2)) - DM_SL_COUNT;
+	fl = top - (DM_SL_LOG2 + DM_ALIGN_LOG2) + 1;
+	return fl * DM_SL_COUNT + sl;
+}
+/* The first class all of whose blocks are >= `size` (TLSF's mapping_search); may be DM_CLASSES (none). */
+DM_INLINE dm_u32 dm_class_above(dm_u32 size)
+{
+	if (size >= DM_SMALL_BLOCK)
+		size += (1u << (dm_fls(size) - DM_SL_LOG2)) - 1;
+	return dm_class(size);
+}
+DM_INLINE void dm_mark_class(struct dm_heap *heap, dm_u32 cls, int nonempty)
+{
+	dm_u32 fl = (cls / DM_SL_COUNT) & 31, sl = cls % DM_SL_COUNT;
+	dm_u32 *second = &heap->ctl.second_level[dm_env_bounded(fl, DM_FL_COUNT)];
+
+	if (nonempty) {
+		*second |= 1u << sl;
+		heap->ctl.first_level |= 1u << fl;
+	} else {
+		*second &= ~(1u << sl);
+		if (!*second)
+			heap->ctl.first_level &= ~(1u << fl);
+	}
+}
+/* First non-empty class >= cls, or DM_CLASSES. */
+DM_INLINE dm_u32 dm_first_nonempty(struct dm_heap *heap, dm_u32 cls)
+{
+	dm_u32 fl = cls / DM_SL_COUNT, sl = cls % DM_SL_COUNT, map;
+
+	if (cls >= DM_CLASSES)
+		return DM_CLASSES;
+	map = heap->ctl.second_level[dm_env_bounded(fl, DM_FL_COUNT)] & (~0u << sl);
+	if (!map) {
+		map = fl + 1 < 32 ? heap->ctl.first_level & (~0u << (fl + 1)) : 0;
+		if (!map)
+			return DM_CLASSES;
+		fl = dm_ffs(map);
+		map = heap->ctl.second_level[dm_env_bounded(fl, DM_FL_COUNT)];
+		if (!map)
+			return DM_CLASSES; /* bitmaps damaged: static_check reports it */
+	}
+	return fl * DM_SL_COUNT + dm_ffs(map);
+}
+/* New free blocks go to the front: O(1). */
+DM_INLINE dm_u32 dm_insert_after(struct dm_heap *heap, dm_u32 block, dm_u32 cls)
+{
+	(void)heap, (void)block, (void)cls;
+	return 0;
+}
+/* The list examined first for a request, and how many of its blocks. */
+#define DM_SCAN DM_FIT_SCAN
+DM_INLINE dm_u32 dm_scan_class(dm_u32 size) { return dm_class(size); }
+/* The class whose first DM_SCAN blocks bound the largest request that can succeed. */
+DM_INLINE dm_u32 dm_top_class(struct dm_heap *heap)
+{
+	dm_u32 fl, map;
+
+	if (!heap->ctl.first_level)
+		return DM_CLASSES;
+	fl = dm_fls(heap->ctl.first_level);
+	map = heap->ctl.second_level[dm_env_bounded(fl, DM_FL_COUNT)];
+	return map ? fl * DM_SL_COUNT + dm_fls(map) : DM_CLASSES;
+}
+
+#else /* DM_POLICY_FIRST_FIT */
+
+DM_INLINE dm_u32 dm_class(dm_u32 size)
+{
+	(void)size;
+	return 0;
+}
+DM_INLINE void dm_mark_class(struct dm_heap *heap, dm_u32 cls, int nonempty) { (void)heap, (void)cls, (void)nonempty; }
+/* No larger class to fall back on: the scan of the one list is the whole search. */
+DM_INLINE dm_u32 dm_first_nonempty(struct dm_heap *heap, dm_u32 cls)
+{
+	(void)heap, (void)cls;
+	return DM_CLASSES;
+}
+DM_INLINE dm_u32 dm_class_above(dm_u32 size)
+{
+	(void)size;
+	return DM_CLASSES;
+}
+/* Address order, the walk bounded: past DM_FIRST_FIT_SCAN blocks the block goes where the walk stopped. */
+DM_INLINE dm_u32 dm_insert_after(struct dm_heap *heap, dm_u32 block, dm_u32 cls)
+{
+	dm_u32 prev = 0, cur = *dm_head(heap, cls);
+
+	for (int i = 0; i < DM_FIRST_FIT_SCAN && cur && cur < block; i++) {
+		prev = cur;
+		cur = *dm_next_link(heap, cur);
+	}
+	return prev;
+}
+#define DM_SCAN DM_FIRST_FIT_SCAN
+DM_INLINE dm_u32 dm_scan_class(dm_u32 size)
+{
+	(void)size;
+	return 0;
+}
+DM_INLINE dm_u32 dm_top_class(struct dm_heap *heap) { return heap->ctl.heads[0] ? 0 : DM_CLASSES; }
+
+#endif /* policy */
+
+DM_INLINE void dm_list_insert(struct dm_heap *heap, dm_u32 block, dm_u32 size)
+{
+	dm_u32 cls = dm_class(size), *head = dm_head(heap, cls);
+	dm_u32 prev = dm_insert_after(heap, block, cls);
+	dm_u32 next = prev ? *dm_next_link(heap, prev) : *head;
+
+	*dm_next_link(heap, block) = next;
+	*dm_prev_link(heap, block) = prev;
+	if (next)
+		*dm_prev_link(heap, next) = block;
+	if (prev)
+		*dm_next_link(heap, prev) = block;
+	else
+		*head = block;
+	dm_mark_class(heap, cls, 1);
+}
+
+DM_INLINE void dm_list_remove(struct dm_heap *heap, dm_u32 block, dm_u32 size)
+{
+	dm_u32 cls = dm_class(size), *head = dm_head(heap, cls);
+	dm_u32 next = *dm_next_link(heap, block), prev = *dm_prev_link(heap, block);
+
+	if (next)
+		*dm_prev_link(heap, next) = prev;
+	if (prev)
+		*dm_next_link(heap, prev) = next;
+	else
+		*head = next;
+	if (!*head)
+		dm_mark_class(heap, cls, 0);
+}
+
+/* A free block of at least `size` bytes, or 0: first fit among the first DM_SCAN blocks of the scanned class, then
+ * (segregated) the head of the first non-empty class whose every block fits. */
+DM_INLINE dm_u32 dm_find_free(struct dm_heap *heap, dm_u32 size)
+{
+	dm_u32 cur = *dm_head(heap, dm_scan_class(size)), cls;
+
+	for (int i = 0; i < DM_SCAN && cur; i++) {
+		if (dm_size(dm_word(heap, cur)[0]) >= size)
+			return cur;
+		cur = *dm_next_link(heap, cur);
+	}
+	cls = dm_first_nonempty(heap, dm_class_above(size));
+	return cls < DM_CLASSES ? *dm_head(heap, cls) : 0;
+}
+
+/* Largest request that dm_find_free would satisfy now (see dm_find_free: exact, not an estimate). */
+DM_INLINE dm_u32 dm_largest_request(struct dm_heap *heap)
+{
+	dm_u32 cls = dm_top_class(heap), best = 0, cur;
+
+	if (cls >= DM_CLASSES)
+		return 0;
+	cur = *dm_head(heap, cls);
+	for (int i = 0; i < DM_SCAN && cur; i++) {
+		dm_u32 size = dm_size(dm_word(heap, cur)[0]);
+
+		best = size > best ? size : best;
+		cur = *dm_next_link(heap, cur);
+	}
+	return best ? best - DM_HDR : 0;
+}
+
+/* ============================================ Internal: heap operations ========================================== */
+
+/* One retry of a contended lock (a loop body, so that in BPF the verifier checks it once). */
+static long dm_lock_retry(dm_u64 index, void *locked)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	(void)index;
+	if (!heap)
+		return 1;
+	dm_env_relax();
+	*(int *)locked = dm_env_cas(&heap->ctl.lock, 0, 1) == 0;
+	return *(int *)locked;
+}
+
+DM_INLINE int dm_lock(struct dm_heap *heap)
+{
+	int locked = 0;
+
+	if (dm_env_single_threaded() || dm_env_cas(&heap->ctl.lock, 0, 1) == 0)
+		return 1;
+	dm_env_repeat(DM_LOCK_ATTEMPTS - 1, dm_lock_retry, &locked);
+	if (!locked)
+		dm_env_add(&heap->ctl.lock_failures, 1);
+	return locked;
+}
+DM_INLINE void dm_unlock(struct dm_heap *heap)
+{
+	if (!dm_env_single_threaded())
+		dm_env_unlock(&heap->ctl.lock);
+}
+
+/* Makes the heap one free block; the caller holds the lock. Keeps lock_failures, which is not under the lock.
+ * An entry point of its own so that the verifier checks it once, not in every caller. */
+DM_ENTRY int dm_format_heap(void)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 size = DM_SENTINEL - DM_FIRST;
+
+	if (!heap)
+		return -1;
+
+	/* Counters, bitmaps and list heads: everything from `c` to the end of the control block. */
+	dm_env_zero(heap, __builtin_offsetof(struct dm_control, c),
+		    sizeof(struct dm_control) - __builtin_offsetof(struct dm_control, c));
+	heap->ctl.self = (dm_u64)(unsigned long)heap;
+	heap->ctl.pool_size = DM_POOL_SIZE;
+	heap->ctl.policy = DM_POLICY;
+	heap->ctl.align = DM_ALIGN;
+	heap->ctl.guard = DM_GUARD;
+	dm_write_header(heap, DM_SENTINEL, DM_PREV_FREE);
+	dm_write_header(heap, DM_FIRST, size | DM_FREE);
+	*dm_footer(heap, DM_FIRST, size) = size;
+	dm_list_insert(heap, DM_FIRST, size);
+	heap->ctl.c.free_blocks = 1;
+	heap->ctl.magic = DM_MAGIC;
+	return 0;
+}
+
+/* Takes the lock, formatting a fresh (zeroed) heap on first use. */
+DM_INLINE int dm_acquire(struct dm_heap *heap)
+{
+	if (!dm_lock(heap))
+		return 0;
+	if (heap->ctl.magic != DM_MAGIC)
+		dm_format_heap();
+	return 1;
+}
+
+DM_INLINE void dm_set_prev_free(struct dm_heap *heap, dm_u32 block, dm_u32 word0, int prev_free)
+{
+	dm_write_header(heap, block, prev_free ? word0 | DM_PREV_FREE : word0 & ~DM_PREV_FREE);
+}
+
+/* Turns [block, block + size) into a listed free block; the caller has settled both neighbours. */
+DM_INLINE void dm_make_free(struct dm_heap *heap, dm_u32 block, dm_u32 size)
+{
+	dm_write_header(heap, block, size | DM_FREE);
+	*dm_footer(heap, block, size) = size;
+	dm_list_insert(heap, block, size);
+	heap->ctl.c.free_blocks++;
+}
+
+DM_INLINE void dm_count_allocated(struct dm_heap *heap, dm_u32 usable)
+{
+	heap->ctl.c.allocated += usable;
+	if (heap->ctl.c.allocated > heap->ctl.c.peak_allocated)
+		heap->ctl.c.peak_allocated = heap->ctl.c.allocated;
+}
+
+/* Gives back the tail [block + keep, block + size) of a used block (keep < size, the tail >= DM_MIN_BLOCK),
+ * merging it with the next block when that one is free. `next_word0` is the validated header at block + size. */
+DM_INLINE void dm_release_tail(struct dm_heap *heap, dm_u32 block, dm_u32 keep, dm_u32 size, dm_u32 next_word0)
+{
+	dm_u32 tail = block + keep, tail_size = size - keep, next = block + size;
+
+	if (next_word0 & DM_FREE) {
+		dm_list_remove(heap, next, dm_size(next_word0));
+		dm_erase_header(heap, next);
+		heap->ctl.c.free_blocks--;
+		tail_size += dm_size(next_word0);
+	} else {
+		dm_set_prev_free(heap, next, next_word0, 1);
+	}
+	dm_make_free(heap, tail, tail_size);
+}
+
+/* Allocates a block of `size` bytes (a dm_block_size); the caller holds the lock. Returns the payload offset or 0. */
+DM_INLINE dm_u32 dm_allocate(struct dm_heap *heap, dm_u32 size)
+{
+	dm_u32 block = size ? dm_find_free(heap, size) : 0, word0, next_word0, have;
+
+	if (!block) {
+		heap->ctl.c.failed_allocations++;
+		return 0;
+	}
+	if (dm_read_header(heap, block, &word0) != DM_HEADER_OK || !(word0 & DM_FREE) || dm_size(word0) < size ||
+	    dm_read_header(heap, block + dm_size(word0), &next_word0) != DM_HEADER_OK) {
+		heap->ctl.c.corruptions++;
+		heap->ctl.c.failed_allocations++;
+		return 0;
+	}
+	have = dm_size(word0);
+	dm_list_remove(heap, block, have);
+	heap->ctl.c.free_blocks--;
+	if (have - size >= DM_MIN_BLOCK) {
+		/* The next block keeps PREV_FREE: the remainder before it is free. */
+		dm_write_header(heap, block, size | (word0 & DM_PREV_FREE));
+		dm_make_free(heap, block + size, have - size);
+	} else {
+		size = have;
+		dm_write_header(heap, block, size | (word0 & DM_PREV_FREE));
+		dm_set_prev_free(heap, block + size, next_word0, 0);
+	}
+	heap->ctl.c.used_blocks++;
+	heap->ctl.c.allocations++;
+	dm_count_allocated(heap, size - DM_HDR);
+	return block + DM_HDR;
+}
+
+/* Validates a payload offset handed back by the user: DM_HEADER_OK when *block and *word0 describe a live block
+ * and *next_word0 is the valid header after it; DM_HEADER_NOT_A_BLOCK for misuse (not a block start, double free);
+ * DM_HEADER_DAMAGED when this block's or the next header was overwritten. */
+DM_INLINE enum dm_header_status dm_live_block(struct dm_heap *heap, dm_u64 payload, dm_u32 *block, dm_u32 *word0,
+					      dm_u32 *next_word0)
+{
+	enum dm_header_status status;
+
+	if (payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL || (payload & (DM_ALIGN - 1)))
+		return DM_HEADER_NOT_A_BLOCK;
+	*block = (dm_u32)payload - DM_HDR;
+	status = dm_read_header(heap, *block, word0);
+	if (status != DM_HEADER_OK)
+		return status;
+	if (*word0 & DM_FREE)
+		return DM_HEADER_NOT_A_BLOCK; /* double free */
+	if (dm_read_header(heap, *block + dm_size(*word0), next_word0) != DM_HEADER_OK ||
+	    (*next_word0 & DM_PREV_FREE))
+		return DM_HEADER_DAMAGED;
+	return DM_HEADER_OK;
+}
+
+/* Counts a refused free/realloc; returns nonzero when there was one. */
+DM_INLINE int dm_refused(struct dm_heap *heap, enum dm_header_status status)
+{
+	if (status == DM_HEADER_NOT_A_BLOCK)
+		heap->ctl.c.invalid_frees++;
+	else if (status == DM_HEADER_DAMAGED)
+		heap->ctl.c.corruptions++;
+	return status != DM_HEADER_OK;
+}
+
+/* Frees the live block at payload offset `payload`; the caller holds the lock. */
+DM_INLINE void dm_release(struct dm_heap *heap, dm_u64 payload)
+{
+	dm_u32 block, word0, next_word0, size, prev = 0, prev_word0 = 0;
+
+	if (dm_refused(heap, dm_live_block(heap, payload, &block, &word0, &next_word0)))
+		return;
+	size = dm_size(word0);
+	if (word0 & DM_PREV_FREE) {
+		dm_u32 prev_size = *dm_word(heap, block - 4);
+
+		prev = block - prev_size;
+		if (prev_size > block || dm_read_header(heap, prev, &prev_word0) != DM_HEADER_OK ||
+		    !(prev_word0 & DM_FREE) || dm_size(prev_word0) != prev_size) {
+			heap->ctl.c.corruptions++;
+			return;
+		}
+	}
+	heap->ctl.c.used_blocks--;
+	heap->ctl.c.frees++;
+	heap->ctl.c.allocated -= size - DM_HDR;
+	if (prev) {
+		dm_list_remove(heap, prev, dm_size(prev_word0));
+		heap->ctl.c.free_blocks--;
+		dm_erase_header(heap, block);
+		block = prev;
+		size += dm_size(prev_word0);
+	}
+	/* The merged block's predecessor is used (free neighbours are always merged): no PREV_FREE on it. */
+	dm_release_tail(heap, block, 0, size, next_word0);
+}
+
+/* realloc in place, `size` a dm_block_size (0: too large for any block). Returns the payload offset when the block
+ * now has `size` bytes; 0 when it must move (*usable = its usable size) or was refused (*usable = 0, counted). */
+DM_INLINE dm_u32 dm_resize(struct dm_heap *heap, dm_u64 payload, dm_u32 size, dm_u32 *usable)
+{
+	dm_u32 block, word0, next_word0, have;
+
+	*usable = 0;
+	if (dm_refused(heap, dm_live_block(heap, payload, &block, &word0, &next_word0)))
+		return 0;
+	if (!size) {
+		heap->ctl.c.failed_allocations++;
+		return 0;
+	}
+	have = dm_size(word0);
+	*usable = have - DM_HDR;
+	if (size > have && (next_word0 & DM_FREE) && have + dm_size(next_word0) >= size) {
+		dm_u32 next = block + have, after_word0;
+
+		/* Absorb the free next block; the one after it is used and loses its PREV_FREE below or in the split. */
+		if (dm_read_header(heap, next + dm_size(next_word0), &after_word0) != DM_HEADER_OK) {
+			heap->ctl.c.corruptions++;
+			return 0;
+		}
+		dm_list_remove(heap, next, dm_size(next_word0));
+		dm_erase_header(heap, next);
+		heap->ctl.c.free_blocks--;
+		have += dm_size(next_word0);
+		dm_write_header(heap, block, have | (word0 & DM_PREV_FREE));
+		dm_set_prev_free(heap, block + have, after_word0, 0);
+		dm_count_allocated(heap, have - DM_HDR - *usable);
+		*usable = have - DM_HDR;
+		next_word0 = after_word0 & ~DM_PREV_FREE;
+	}
+	if (size > have)
+		return 0;
+	if (have - size >= DM_MIN_BLOCK) {
+		dm_write_header(heap, block, size | (word0 & DM_PREV_FREE));
+		dm_release_tail(heap, block, size, have, next_word0);
+		heap->ctl.c.allocated -= have - size;
+	}
+	return block + DM_HDR;
+}
+
+/* ============================================= Internal: static_check ============================================ */
+
+struct dm_walk {
+	dm_u32 block;       /* next block to visit */
+	dm_u32 prev_free;   /* the block before it was free */
+	dm_u32 cls;         /* list walk: class being walked */
+	dm_u32 cur;         /* list walk: next block of that list, 0 = go to the next class */
+	dm_u64 used, free, allocated, free_bytes, listed;
+	int result;
+};
+
+/* One block of the physical walk; stops at the sentinel or at the first broken invariant. */
+static long dm_check_block(dm_u64 index, void *ctx)
+{
+	struct dm_walk *walk = ctx;
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 word0, block = walk->block, size, next, prev;
+
+	(void)index;
+	if (!heap)
+		return 1;
+	if (dm_read_header(heap, block, &word0) != DM_HEADER_OK) {
+		walk->result = block == DM_SENTINEL ? DM_CHECK_SENTINEL : DM_CHECK_HEADER;
+		return 1;
+	}
+	if (!(word0 & DM_PREV_FREE) != !walk->prev_free) {
+		walk->result = DM_CHECK_PREV_FREE;
+		return 1;
+	}
+	if (block == DM_SENTINEL) {
+		walk->result = DM_CHECK_OK;
+		return 1;
+	}
+	size = dm_size(word0);
+	if (word0 & DM_FREE) {
+		if (walk->prev_free) {
+			walk->result = DM_CHECK_ADJACENT_FREE;
+			return 1;
+		}
+		if (*dm_footer(heap, block, size) != size) {
+			walk->result = DM_CHECK_FOOTER;
+			return 1;
+		}
+		next = *dm_next_link(heap, block);
+		prev = *dm_prev_link(heap, block);
+		if ((next && (*dm_prev_link(heap, next) != block || dm_class(dm_size(dm_word(heap, next)[0])) !=
+									     dm_class(size))) ||
+		    (prev ? *dm_next_link(heap, prev) != block : *dm_head(heap, dm_class(size)) != block)) {
+			walk->result = DM_CHECK_LIST;
+			return 1;
+		}
+		walk->free++;
+		walk->free_bytes += size - DM_HDR;
+	} else {
+		walk->used++;
+		walk->allocated += size - DM_HDR;
+	}
+	walk->prev_free = word0 & DM_FREE;
+	walk->block = block + size;
+	return 0;
+}
+
+/* One step of the walk over every free list: counts listed blocks (a list that does not end, or holds a block
+ * that is not free, is reported) and checks each class's bitmap bit. */
+static long dm_check_list_step(dm_u64 index, void *ctx)
+{
+	struct dm_walk *walk = ctx;
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 word0;
+
+	(void)index;
+	if (!heap)
+		return 1;
+	if (!walk->cur) {
+		if (++walk->cls >= DM_CLASSES)
+			return 1;
+		walk->cur = *dm_head(heap, walk->cls);
+#if DM_POLICY == DM_POLICY_SEGREGATED
+		if (!walk->cur != !(heap->ctl.second_level[dm_env_bounded(walk->cls / DM_SL_COUNT, DM_FL_COUNT)] &
+				    (1u << (walk->cls % DM_SL_COUNT)))) {
+			walk->result = DM_CHECK_BITMAP;
+			return 1;
+		}
+#endif
+		return 0;
+	}
+	if (dm_read_header(heap, walk->cur, &word0) != DM_HEADER_OK || !(word0 & DM_FREE) ||
+	    ++walk->listed > walk->free) {
+		walk->result = DM_CHECK_LIST;
+		return 1;
+	}
+	walk->cur = *dm_next_link(heap, walk->cur);
+	return 0;
+}
+
+DM_INLINE int dm_check_locked(struct dm_heap *heap)
+{
+	struct dm_walk walk = { .block = DM_FIRST, .result = DM_CHECK_SENTINEL };
+	const struct dm_counters *c = &heap->ctl.c;
+
+	dm_env_repeat((DM_SENTINEL - DM_FIRST) / DM_MIN_BLOCK + 1, dm_check_block, &walk);
+	if (walk.result)
+		return walk.result;
+#if DM_POLICY == DM_POLICY_SEGREGATED
+	for (dm_u32 fl = 0; fl < DM_FL_COUNT; fl++)
+		if (!(heap->ctl.first_level & (1u << fl)) != !heap->ctl.second_level[fl])
+			return DM_CHECK_BITMAP;
+	if (heap->ctl.first_level >> DM_FL_COUNT)
+		return DM_CHECK_BITMAP;
+#endif
+	walk.cls = (dm_u32)-1;
+	walk.cur = 0;
+	dm_env_repeat(walk.free + DM_CLASSES + 1, dm_check_list_step, &walk);
+	if (walk.result)
+		return walk.result;
+	if (walk.listed != walk.free)
+		return DM_CHECK_LIST;
+	if (walk.used != c->used_blocks || walk.free != c->free_blocks || walk.allocated != c->allocated ||
+	    c->allocations - c->frees != c->used_blocks)
+		return DM_CHECK_COUNTS;
+	return DM_CHECK_OK;
+}
+
+/* =========================================== Offset-level entry points =========================================== */
+/* What the public functions call. In BPF these are the global subprograms: scalars in, scalars out. */
+
+/* Allocates `size` bytes; returns the payload offset, or 0. */
+DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 block_size = dm_block_size(size);
+	dm_u32 off;
+
+	if (!heap || !dm_acquire(heap))
+		return 0;
+	off = dm_allocate(heap, block_size);
+	dm_unlock(heap);
+	return off;
+}
+
+/* Frees the block at payload offset `off` (0 is a no-op). */
+DM_ENTRY int dm_free_off(dm_u64 off)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	if (!off || !heap || !dm_acquire(heap))
+		return 0;
+	dm_release(heap, off);
+	dm_unlock(heap);
+	return 0;
+}
+
+/* Resizes in place. Returns `off` on success, 0 on refusal or failure, or DM_MOVE | old usable size when the caller
+ * must allocate, copy and free. */
+#define DM_MOVE (1ull << 63)
+DM_ENTRY dm_u64 dm_resize_off(dm_u64 off, dm_u64 size)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 usable, result;
+
+	if (!heap || !dm_acquire(heap))
+		return 0;
+	result = dm_resize(heap, off, dm_block_size(size), &usable);
+	dm_unlock(heap);
+	return result ? result : usable ? DM_MOVE | usable : 0;
+}
+
+/* Usable size of the live block at `off`, or 0. */
+DM_ENTRY dm_u64 dm_usable_off(dm_u64 off)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 block, word0, next_word0;
+	dm_u64 usable = 0;
+
+	if (!heap || !dm_acquire(heap))
+		return 0;
+	if (dm_live_block(heap, off, &block, &word0, &next_word0) == DM_HEADER_OK)
+		usable = dm_size(word0) - DM_HDR; /* asking is not misuse: nothing is counted */
+	dm_unlock(heap);
+	return usable;
+}
+
+DM_ENTRY int dm_check_heap(void)
+{
+	struct dm_heap *heap = dm_env_heap();
+	int result;
+
+	if (!heap || !dm_acquire(heap))
+		return DM_CHECK_LOCK;
+	result = dm_check_locked(heap);
+	dm_unlock(heap);
+	return result;
+}
+
+DM_ENTRY int dm_stats_into(struct dm_stats *out)
+{
+	struct dm_heap *heap = dm_env_heap();
+	const struct dm_counters *c;
+	int locked;
+
+	if (!out || !heap)
+		return -1;
+	locked = dm_acquire(heap);
+	c = &heap->ctl.c;
+	out->capacity = DM_CAPACITY;
+	out->allocated = c->allocated;
+	out->peak_allocated = c->peak_allocated;
+	out->used_blocks = c->used_blocks;
+	out->free_blocks = c->free_blocks;
+	/* Block bytes add up to the capacity plus the first header: what is neither used nor a header is free. */
+	out->free = DM_CAPACITY + DM_HDR - c->allocated - DM_HDR * (c->used_blocks + c->free_blocks);
+	out->largest_free = heap->ctl.magic == DM_MAGIC ? dm_largest_request(heap) : DM_CAPACITY;
+	out->allocations = c->allocations;
+	out->frees = c->frees;
+	out->failed_allocations = c->failed_allocations;
+	out->invalid_frees = c->invalid_frees;
+	out->corruptions = c->corruptions;
+	out->lock_failures = heap->ctl.lock_failures;
+	if (locked)
+		dm_unlock(heap);
+	return locked ? 0 : -1;
+}
+
+DM_ENTRY int dm_reset_heap(void)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	if (!heap || !dm_lock(heap))
+		return -1;
+	dm_format_heap();
+	dm_unlock(heap);
+	return 0;
+}
+
+/* ==================================================== API ==================================================== */
+
+/*
+ * static_malloc: allocates `size` bytes aligned to DM_ALIGN.
+ * Returns NULL when no free block is large enough (failed_allocations is counted), when `size` exceeds the
+ * capacity, or (BPF) when the lock could not be taken (lock_failures). static_malloc(0) returns a unique pointer
+ * (the smallest block), which static_free accepts. Time: constant (at most DM_FIT_SCAN list steps, segregated;
+ * DM_FIRST_FIT_SCAN, first fit). In BPF the result must be compared with NULL before use; the verifier then accepts
+ * accesses below DM_GUARD bytes from it.
+ */
+DM_INLINE void *static_malloc(size_t size)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u64 off;
+
+	if (!heap)
+		return NULL;
+	off = dm_malloc_off(size);
+	return off ? dm_env_ptr(heap, off) : NULL;
+}
+
+/*
+ * static_free: frees a block returned by static_malloc/calloc/realloc; static_free(NULL) does nothing.
+ * A pointer that is not the start of a live block (double free, interior pointer, outside the pool, misaligned)
+ * is refused: invalid_frees is counted and nothing else changes. A block whose header or neighbours' headers were
+ * damaged (e.g. by writing past its end) is left as it is and corruptions is counted. Time: constant.
+ * In BPF, `ptr` must be a pointer the verifier knows (use DM_PTR() on one loaded from memory).
+ */
+DM_INLINE void static_free(void *ptr)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	if (ptr && heap)
+		dm_free_off(dm_env_off(heap, ptr));
+}
+
+/*
+ * static_calloc: allocates nmemb * size bytes, zeroed. Returns NULL (counted as a failed allocation) when the
+ * product overflows or no block is large enough. Time: constant plus the zeroing, linear in the size.
+ */
+DM_INLINE void *static_calloc(size_t nmemb, size_t size)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u64 off, bytes;
+
+	if (!heap)
+		return NULL;
+	/* Any product of 2^32 or more exceeds every pool: refusing it first makes the multiplication exact. */
+	bytes = (nmemb >> 32 || (dm_u64)size >> 32) ? ~0ull : (dm_u64)nmemb * size;
+	off = dm_malloc_off(bytes);
+	if (!off)
+		return NULL;
+	dm_env_zero(heap, (dm_u32)off, ((dm_u32)bytes + 7) & ~7u);
+	return dm_env_ptr(heap, off);
+}
+
+/*
+ * static_realloc: changes the size of the block at `ptr` to `size` bytes, keeping its contents up to the smaller of
+ * the two sizes. static_realloc(NULL, size) is static_malloc(size); static_realloc(ptr, 0) frees ptr and returns
+ * NULL. Shrinking, and growing into a free block that follows, happen in place; otherwise the block moves
+ * (allocate, copy, free). On failure returns NULL and leaves the old block as it was. A pointer that is not a live
+ * block is refused as by static_free and NULL is returned. Time: constant plus the copy when the block moves.
+ */
+DM_INLINE void *static_realloc(void *ptr, size_t size)
+{
+	struct dm_heap *heap;
+	dm_u64 off, result, moved;
+	dm_u32 keep;
+
+	if (!ptr)
+		return static_malloc(size);
+	if (!size) {
+		static_free(ptr);
+		return NULL;
+	}
+	heap = dm_env_heap();
+	if (!heap)
+		return NULL;
+	off = dm_env_off(heap, ptr);
+	result = dm_resize_off(off, size);
+	if (!(result & DM_MOVE))
+		return result ? dm_env_ptr(heap, result) : NULL;
+	moved = dm_malloc_off(size);
+	if (!moved)
+		return NULL;
+	keep = (dm_u32)result;
+	if (keep > size)
+		keep = ((dm_u32)size + 7) & ~7u;
+	dm_env_copy(heap, (dm_u32)moved, (dm_u32)off, keep);
+	dm_free_off(off);
+	return dm_env_ptr(heap, moved);
+}
+
+/*
+ * static_usable_size: bytes usable at `ptr` (>= the size requested), or 0 when ptr is NULL or not a live block.
+ * Nothing is counted. Time: constant.
+ */
+DM_INLINE size_t static_usable_size(const void *ptr)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	return ptr && heap ? (size_t)dm_usable_off(dm_env_off(heap, ptr)) : 0;
+}
+
+/*
+ * static_check: walks every block and every free list and returns 0 when all heap invariants hold, else the
+ * negative enum dm_check_result of the first broken one (DM_CHECK_LOCK when the lock could not be taken).
+ * Time: linear in the number of blocks. Takes the lock for the whole walk.
+ */
+DM_INLINE int static_check(void) { return dm_check_heap(); }
+
+/*
+ * static_stats: fills *out with a consistent snapshot (taken under the lock; in BPF, if the lock cannot be taken,
+ * the counters are read without it and lock_failures tells). Time: constant.
+ */
+DM_INLINE void static_stats(struct dm_stats *out) { dm_stats_into(out); }
+
+/*
+ * static_reset: frees every block at once and zeroes the counters (lock_failures excepted). For tests and for
+ * reusing a heap between runs; pointers into the heap become invalid. Time: constant (pool size independent
+ * except for the class table).
+ */
+DM_INLINE void static_reset(void) { dm_reset_heap(); }
+
+#endif /* DYNAMIC_MEMORY_H */
