@@ -182,7 +182,7 @@ struct dm_stats {
 	dm_u64 allocated;          /* sum of usable sizes of live blocks */
 	dm_u64 peak_allocated;     /* highest value `allocated` has had */
 	dm_u64 free;               /* sum of usable sizes of free blocks */
-	dm_u64 largest_free;       /* largest request that would succeed now */
+	dm_u64 largest_free;       /* largest request that would succeed now; 0: none would, not even 0 bytes */
 	dm_u64 used_blocks;        /* live blocks */
 	dm_u64 free_blocks;        /* free blocks */
 	dm_u64 allocations;        /* successful malloc/calloc/realloc allocations */
@@ -383,11 +383,15 @@ DM_INLINE void dm_env_repeat(dm_u64 steps, dm_step_fn step, void *ctx)
 		if (step(i, ctx))
 			return;
 }
+/* Offsets and lengths are masked like every pool access; real ones never exceed the pool. */
 DM_INLINE void dm_env_copy(struct dm_heap *heap, dm_u32 dst, dm_u32 src, dm_u32 len)
 {
-	memcpy((dm_u8 *)heap + dst, (dm_u8 *)heap + src, len);
+	memcpy((dm_u8 *)heap + (dst & DM_MASK), (dm_u8 *)heap + (src & DM_MASK), len & DM_MASK);
 }
-DM_INLINE void dm_env_zero(struct dm_heap *heap, dm_u32 off, dm_u32 len) { memset((dm_u8 *)heap + off, 0, len); }
+DM_INLINE void dm_env_zero(struct dm_heap *heap, dm_u32 off, dm_u32 len)
+{
+	memset((dm_u8 *)heap + (off & DM_MASK), 0, len & DM_MASK);
+}
 DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
 DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void *ptr)
 {
@@ -914,8 +918,6 @@ DM_INLINE dm_u32 dm_resize(struct dm_heap *heap, dm_u64 payload, dm_u32 size, dm
 		have += dm_size(next_word0);
 		dm_write_header(heap, block, have | (word0 & DM_PREV_FREE));
 		dm_set_prev_free(heap, block + have, after_word0, 0);
-		dm_count_allocated(heap, have - DM_HDR - *usable);
-		*usable = have - DM_HDR;
 		next_word0 = after_word0 & ~DM_PREV_FREE;
 	}
 	if (size > have)
@@ -923,8 +925,11 @@ DM_INLINE dm_u32 dm_resize(struct dm_heap *heap, dm_u64 payload, dm_u32 size, dm
 	if (have - size >= DM_MIN_BLOCK) {
 		dm_write_header(heap, block, size | (word0 & DM_PREV_FREE));
 		dm_release_tail(heap, block, size, have, next_word0);
-		heap->ctl.c.allocated -= have - size;
+		have = size;
 	}
+	/* Counted once, at the final size, so that the peak never includes a tail split off again. */
+	heap->ctl.c.allocated -= *usable;
+	dm_count_allocated(heap, have - DM_HDR);
 	return block + DM_HDR;
 }
 
@@ -1068,12 +1073,12 @@ DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
 	return off;
 }
 
-/* Frees the block at payload offset `off` (0 is a no-op). */
+/* Frees the block at payload offset `off` (static_free has dealt with NULL: offset 0 is the control block). */
 DM_ENTRY int dm_free_off(dm_u64 off)
 {
 	struct dm_heap *heap = dm_env_heap();
 
-	if (!off || !heap || !dm_acquire(heap))
+	if (!heap || !dm_acquire(heap))
 		return 0;
 	dm_release(heap, off);
 	dm_unlock(heap);
@@ -1209,8 +1214,10 @@ DM_INLINE void *static_calloc(size_t nmemb, size_t size)
 
 	if (!heap)
 		return NULL;
-	/* Any product of 2^32 or more exceeds every pool: refusing it first makes the multiplication exact. */
-	bytes = (nmemb >> 32 || (dm_u64)size >> 32) ? ~0ull : (dm_u64)nmemb * size;
+	/* Factors below 2^32 cannot overflow 64 bits; any product above the capacity saturates to a size that fails. */
+	bytes = (nmemb >> 32 || (dm_u64)size >> 32) ? DM_CAPACITY + 1 : (dm_u64)nmemb * size;
+	if (bytes > DM_CAPACITY)
+		bytes = DM_CAPACITY + 1;
 	off = dm_malloc_off(bytes);
 	if (!off)
 		return NULL;
