@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: MIT
+# dynamic_memory: `make help` lists the targets.
+
+PREFIX ?= /usr/local
+BUILD := build
+CC ?= cc
+CLANG ?= clang-19
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+NATIVE := -Dnative_executable -I.
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+DIFF_OPS ?= 1000000
+FUZZ_SECONDS ?= 30
+
+HEADER := dynamic_memory.h
+MODEL := tests/heap_model.h
+
+# Native test binaries: unit tests and the differential test per configuration, each also under ASan + UBSan.
+CONFIGS := seg ff seg16 ff16
+config_flags = $(strip \
+	$(if $(findstring ff,$(1)),-DDM_POLICY=DM_POLICY_FIRST_FIT) \
+	$(if $(findstring 16,$(1)),-DDM_ALIGN=16))
+UNIT := $(foreach c,$(CONFIGS),$(BUILD)/unit-$(c) $(BUILD)/unit-$(c)-asan)
+DIFF := $(foreach c,$(CONFIGS),$(BUILD)/differential-$(c) $(BUILD)/differential-$(c)-asan) \
+	$(BUILD)/differential-seg-4k $(BUILD)/differential-ff-4k
+NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap
+
+.PHONY: all deps test test-native demo bench install clean help
+.DEFAULT_GOAL := all
+
+help:
+	@echo "make            build the native demo and test programs into $(BUILD)/"
+	@echo "make deps       install the Debian packages the project needs (no-op when present)"
+	@echo "make demo       build and run the demo"
+	@echo "make test       run every test (native unit, differential, sanitizers, fuzz, stress)"
+	@echo "make bench      run the benchmarks"
+	@echo "make install    install the header and pkg-config file under PREFIX ($(PREFIX))"
+	@echo "make clean      remove $(BUILD)/"
+	@echo "variables: DIFF_OPS=$(DIFF_OPS) (differential operations per configuration), FUZZ_SECONDS=$(FUZZ_SECONDS)"
+
+all: $(BUILD)/native_demo $(NATIVE_TESTS)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD):
+	@mkdir -p $@
+
+$(BUILD)/native_demo: user/native_demo.c $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@
+
+$(BUILD)/unit-%-asan: tests/unit.c $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $(SANITIZE) $(call config_flags,$*) $< -o $@ -lcmocka
+$(BUILD)/unit-%: tests/unit.c $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $(call config_flags,$*) $< -o $@ -lcmocka
+
+$(BUILD)/differential-%-4k: tests/differential.c $(MODEL) $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_POOL_SIZE=4096 $(call config_flags,$*) $< -o $@
+$(BUILD)/differential-%-asan: tests/differential.c $(MODEL) $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $(SANITIZE) $(call config_flags,$*) $< -o $@
+$(BUILD)/differential-%: tests/differential.c $(MODEL) $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $(call config_flags,$*) $< -o $@
+
+$(BUILD)/stress: tests/stress.c $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -pthread $< -o $@
+
+$(BUILD)/fuzz_heap: tests/fuzz_heap.c $(MODEL) $(HEADER) | $(BUILD)
+	$(CLANG) -g -O1 $(NATIVE) -fsanitize=fuzzer,address,undefined $< -o $@
+
+$(BUILD)/bench-native-%: bench/native.c $(HEADER) | $(BUILD)
+	$(CC) -O2 $(WARN) $(NATIVE) $(call config_flags,$*) $< -o $@
+
+# Every test runs even when an earlier one fails; tests/run.sh prints the summary and sets the exit status.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/native_demo
+	@$(BUILD)/native_demo
+
+bench: deps $(BUILD)/bench-native-seg $(BUILD)/bench-native-ff
+	@echo "| allocator | ns per malloc(64)+free | vs glibc | ns per random op | vs glibc |"
+	@echo "|---|---|---|---|---|"
+	@$(BUILD)/bench-native-seg
+	@$(BUILD)/bench-native-ff | tail -n +1 | head -1
+
+install: $(HEADER)
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig
+	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/
+	sed 's|@PREFIX@|$(PREFIX)|' dynamic_memory.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/dynamic_memory.pc
+
+clean:
+	rm -rf $(BUILD)
