@@ -109,7 +109,9 @@
  *   dm_env_cas/unlock/add    atomics on heap words
  *   dm_env_single_threaded() whether the lock can be skipped (native process with one thread)
  *   dm_env_relax()           what a waiter does between lock attempts
- *   dm_env_repeat()          a loop of up to n steps whose body may stop it (bpf_loop in BPF)
+ *   dm_env_may_loop()        a second, verifier-friendly condition on every bounded walk (may_goto in BPF)
+ *   dm_env_bounded()         an index clamped so that the verifier sees the bound
+ *   dm_env_repeat()          a loop of `steps` (at most the constant `most`) whose body may stop it (bpf_loop)
  *   dm_env_copy/zero()       copying and zeroing variable lengths inside the pool
  *   dm_env_ptr/off()         converting between pool offsets and pointers the program can dereference
  *   DM_PTR()                 re-deriving a pointer that was stored in heap memory
@@ -216,10 +218,11 @@ struct dm_control {
 	dm_u32 policy;        /* DM_POLICY */
 	dm_u32 align;         /* DM_ALIGN */
 	dm_u32 guard;         /* DM_GUARD */
+	dm_u32 scan_limit;    /* DM_SCAN: read from here, the verifier can merge the states of a bounded walk */
 	struct dm_counters c;
 	dm_u32 first_level;   /* segregated: bit f set iff second_level[f] != 0 */
 	dm_u32 second_level[DM_CLASSES / (DM_POLICY == DM_POLICY_SEGREGATED ? 1u << (DM_SL_LOG2) : 1u)];
-	dm_u32 heads[DM_CLASSES]; /* free-list heads (pool offsets of block headers, 0 = empty) */
+	dm_u32 heads[DM_CLASSES]; /* free-list heads (pool offsets of block headers), valid while marked non-empty */
 } __attribute__((aligned(16)));
 
 /* The whole heap: the map value in BPF, a global natively. Offsets count from its start. */
@@ -234,6 +237,7 @@ struct dm_heap {
 #define DM_FIRST ((dm_u32)(((sizeof(struct dm_control) + DM_HDR + DM_ALIGN - 1) & ~(size_t)(DM_ALIGN - 1)) - DM_HDR))
 #define DM_SENTINEL ((dm_u32)(DM_FIRST + (((DM_POOL_SIZE) - DM_HDR - DM_FIRST) & ~(dm_u32)(DM_ALIGN - 1))))
 #define DM_CAPACITY (DM_SENTINEL - DM_FIRST - DM_HDR)
+#define DM_MAX_BLOCKS ((DM_SENTINEL - DM_FIRST) / DM_MIN_BLOCK + 1) /* the sentinel included */
 
 _Static_assert(sizeof(struct dm_control) + 2 * DM_MIN_BLOCK < (DM_POOL_SIZE) / 2,
 	       "DM_POOL_SIZE is too small for the control block of this configuration");
@@ -274,21 +278,37 @@ DM_INLINE void dm_env_unlock(dm_u32 *word) { __sync_lock_test_and_set(word, 0); 
 DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __sync_fetch_and_add(word, value); }
 DM_INLINE int dm_env_single_threaded(void) { return 0; }
 DM_INLINE void dm_env_relax(void) {}
-/* x if x < n, else 0; the barrier stops clang from indexing with a copy of x taken before the comparison, which the
- * verifier would see as unbounded. */
+/* A bounded walk also asks may_goto: the verifier then merges the walk's states instead of unrolling every step
+ * (clang >= 19, kernel >= 6.9). */
+#define dm_env_may_loop()                                                                                          \
+	({                                                                                                         \
+		__label__ dm_stop, dm_go_on;                                                                       \
+		int dm_more = 1;                                                                                   \
+		asm volatile goto("may_goto %l[dm_stop]" :::: dm_stop);                                          \
+		goto dm_go_on;                                                                                     \
+	dm_stop:                                                                                                   \
+		dm_more = 0;                                                                                       \
+	dm_go_on:                                                                                                  \
+		dm_more;                                                                                           \
+	})
+/* x if x < n, else 0. The barriers make clang compare x itself (not the value x was derived from) and index with
+ * the register it compared: the verifier does not carry a bound from one register to a shifted copy. */
 DM_INLINE dm_u32 dm_env_bounded(dm_u32 x, dm_u32 n)
 {
+	asm volatile("" : "+r"(x));
 	if (x >= n)
 		x = 0;
 	asm volatile("" : "+r"(x));
 	return x;
 }
 
-/* bpf_loop runs at most 1 << 23 steps a call; the outer loop's bound is a constant the verifier can see. */
+/* bpf_loop runs at most 1 << 23 steps a call; the outer loop's bound derives from the caller's constant `most`. */
 #define DM_LOOP_MAX (1u << 23)
-DM_INLINE void dm_env_repeat(dm_u64 steps, dm_step_fn step, void *ctx)
+DM_INLINE void dm_env_repeat(dm_u64 steps, const dm_u64 most, dm_step_fn step, void *ctx)
 {
-	for (dm_u32 round = 0; round < (DM_POOL_SIZE / DM_MIN_BLOCK + 64) / DM_LOOP_MAX + 1; round++) {
+	if (steps > most)
+		steps = most;
+	for (dm_u32 round = 0; round < most / DM_LOOP_MAX + 1; round++) {
 		dm_u64 n = steps > DM_LOOP_MAX ? DM_LOOP_MAX : steps;
 
 		if (!n || bpf_loop(n, step, ctx, 0) < (long)n)
@@ -329,9 +349,9 @@ DM_INLINE void dm_env_move(dm_u32 dst, dm_u32 src, dm_u32 len)
 {
 	struct dm_copy_job job = { dst, src, len, 64 };
 
-	dm_env_repeat(len / 64, dm_copy_step, &job);
+	dm_env_repeat(len / 64, DM_POOL_SIZE / 64, dm_copy_step, &job);
 	job.chunk = 8;
-	dm_env_repeat(job.len / 8, dm_copy_step, &job);
+	dm_env_repeat(job.len / 8, 64 / 8, dm_copy_step, &job);
 }
 DM_INLINE void dm_env_copy(struct dm_heap *heap, dm_u32 dst, dm_u32 src, dm_u32 len)
 {
@@ -376,9 +396,12 @@ DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __atomic_fetch_add(word,
 DM_INLINE int dm_env_single_threaded(void) { return __libc_single_threaded; }
 DM_INLINE void dm_env_relax(void) { sched_yield(); }
 DM_INLINE dm_u32 dm_env_bounded(dm_u32 x, dm_u32 n) { return x < n ? x : 0; }
+#define dm_env_may_loop() 1
 
-DM_INLINE void dm_env_repeat(dm_u64 steps, dm_step_fn step, void *ctx)
+DM_INLINE void dm_env_repeat(dm_u64 steps, const dm_u64 most, dm_step_fn step, void *ctx)
 {
+	if (steps > most)
+		steps = most;
 	for (dm_u64 i = 0; i < steps; i++)
 		if (step(i, ctx))
 			return;
@@ -442,10 +465,21 @@ DM_INLINE dm_u32 dm_check_word(dm_u32 block, dm_u32 word0)
 	return dm_offset_tag(block) | (dm_mix(word0 ^ dm_mix(block + DM_CHECK_SEED)) & 0xffffu);
 }
 
+/* Header reads and writes are entry points of their own: in BPF each is then checked once, not at every use. */
+DM_ENTRY int dm_put_header(dm_u64 block, dm_u64 word0)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	if (!heap)
+		return -1;
+	dm_word(heap, (dm_u32)block)[0] = (dm_u32)word0;
+	dm_word(heap, (dm_u32)block + 4)[0] = dm_check_word((dm_u32)block, (dm_u32)word0);
+	return 0;
+}
 DM_INLINE void dm_write_header(struct dm_heap *heap, dm_u32 block, dm_u32 word0)
 {
-	dm_word(heap, block)[0] = word0;
-	dm_word(heap, block + 4)[0] = dm_check_word(block, word0);
+	(void)heap;
+	dm_put_header(block, word0);
 }
 /* A header absorbed by coalescing must never validate again (double free of a merged block). */
 DM_INLINE void dm_erase_header(struct dm_heap *heap, dm_u32 block)
@@ -453,24 +487,35 @@ DM_INLINE void dm_erase_header(struct dm_heap *heap, dm_u32 block)
 	dm_word(heap, block + 4)[0] = ~dm_offset_tag(block) & 0xffff0000u;
 }
 
-/* Reads the header at `block`, validates it and returns its status; *word0 receives word 0 when it is OK. */
-DM_INLINE enum dm_header_status dm_read_header(struct dm_heap *heap, dm_u32 block, dm_u32 *word0)
+/* Validates the header at `block`: returns word 0 in the low 32 bits and the enum dm_header_status above them. */
+DM_ENTRY dm_u64 dm_get_header(dm_u64 block)
 {
-	dm_u32 w0, size;
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 w0, check, size;
 
-	if (block < DM_FIRST || block > DM_SENTINEL || ((block + DM_HDR) & (DM_ALIGN - 1)))
-		return DM_HEADER_NOT_A_BLOCK;
-	w0 = dm_word(heap, block)[0];
-	if (dm_word(heap, block + 4)[0] != dm_check_word(block, w0))
-		return (dm_word(heap, block + 4)[0] & 0xffff0000u) == dm_offset_tag(block) ? DM_HEADER_DAMAGED
-											 : DM_HEADER_NOT_A_BLOCK;
+	if (!heap || block < DM_FIRST || block > DM_SENTINEL || ((block + DM_HDR) & (DM_ALIGN - 1)))
+		return (dm_u64)DM_HEADER_NOT_A_BLOCK << 32;
+	w0 = dm_word(heap, (dm_u32)block)[0];
+	check = dm_word(heap, (dm_u32)block + 4)[0];
+	if (check != dm_check_word((dm_u32)block, w0))
+		return (dm_u64)((check & 0xffff0000u) == dm_offset_tag((dm_u32)block) ? DM_HEADER_DAMAGED
+										 : DM_HEADER_NOT_A_BLOCK)
+		       << 32;
 	size = w0 & ~DM_FLAGS;
 	if (block == DM_SENTINEL ? (w0 & ~DM_PREV_FREE) != 0
 				  : (size < DM_MIN_BLOCK || (size & (DM_ALIGN - 1)) || size > DM_SENTINEL - block ||
 				     (w0 & DM_FLAGS & ~(DM_FREE | DM_PREV_FREE))))
-		return DM_HEADER_DAMAGED;
-	*word0 = w0;
-	return DM_HEADER_OK;
+		return (dm_u64)DM_HEADER_DAMAGED << 32;
+	return w0;
+}
+/* Reads the header at `block`, validates it and returns its status; *word0 receives word 0 when it is OK. */
+DM_INLINE enum dm_header_status dm_read_header(struct dm_heap *heap, dm_u32 block, dm_u32 *word0)
+{
+	dm_u64 got = dm_get_header(block);
+
+	(void)heap;
+	*word0 = (dm_u32)got;
+	return (enum dm_header_status)(got >> 32);
 }
 
 DM_INLINE dm_u32 dm_size(dm_u32 word0) { return word0 & ~DM_FLAGS; }
@@ -500,10 +545,18 @@ DM_INLINE dm_u32 dm_ffs(dm_u32 x) { return __builtin_ctz(x); }
 /* The policy decides which list a free block goes in, where in it, and which block serves a request. The lists
  * themselves (doubly linked through pool offsets) are common to both policies. */
 
-/* A list head, the index proven below DM_CLASSES (the verifier needs the bound; native code never fails it). */
+/* A list head, the index proven below DM_CLASSES (the verifier needs the bound; native code never fails it).
+ * A head means something only while its class is marked non-empty (dm_first_block): formatting a heap then
+ * resets the bitmaps, not every head. */
 DM_INLINE dm_u32 *dm_head(struct dm_heap *heap, dm_u32 cls)
 {
 	return &heap->ctl.heads[dm_env_bounded(cls, DM_CLASSES)];
+}
+DM_INLINE int dm_class_nonempty(struct dm_heap *heap, dm_u32 cls);
+/* The first block of a class's list, 0 when it is empty. */
+DM_INLINE dm_u32 dm_first_block(struct dm_heap *heap, dm_u32 cls)
+{
+	return dm_class_nonempty(heap, cls) ? *dm_head(heap, cls) : 0;
 }
 
 #if DM_POLICY == DM_POLICY_SEGREGATED
@@ -526,6 +579,10 @@ DM_INLINE dm_u32 dm_class_above(dm_u32 size)
 	if (size >= DM_SMALL_BLOCK)
 		size += (1u << (dm_fls(size) - DM_SL_LOG2)) - 1;
 	return dm_class(size);
+}
+DM_INLINE int dm_class_nonempty(struct dm_heap *heap, dm_u32 cls)
+{
+	return (heap->ctl.second_level[dm_env_bounded(cls / DM_SL_COUNT, DM_FL_COUNT)] >> (cls % DM_SL_COUNT)) & 1;
 }
 DM_INLINE void dm_mark_class(struct dm_heap *heap, dm_u32 cls, int nonempty)
 {
@@ -588,7 +645,13 @@ DM_INLINE dm_u32 dm_class(dm_u32 size)
 	(void)size;
 	return 0;
 }
-DM_INLINE void dm_mark_class(struct dm_heap *heap, dm_u32 cls, int nonempty) { (void)heap, (void)cls, (void)nonempty; }
+/* The one list's emptiness is its head: an empty list stores 0 there. */
+DM_INLINE int dm_class_nonempty(struct dm_heap *heap, dm_u32 cls) { return *dm_head(heap, cls) != 0; }
+DM_INLINE void dm_mark_class(struct dm_heap *heap, dm_u32 cls, int nonempty)
+{
+	if (!nonempty)
+		*dm_head(heap, cls) = 0;
+}
 /* No larger class to fall back on: the scan of the one list is the whole search. */
 DM_INLINE dm_u32 dm_first_nonempty(struct dm_heap *heap, dm_u32 cls)
 {
@@ -603,9 +666,9 @@ DM_INLINE dm_u32 dm_class_above(dm_u32 size)
 /* Address order, the walk bounded: past DM_FIRST_FIT_SCAN blocks the block goes where the walk stopped. */
 DM_INLINE dm_u32 dm_insert_after(struct dm_heap *heap, dm_u32 block, dm_u32 cls)
 {
-	dm_u32 prev = 0, cur = *dm_head(heap, cls);
+	dm_u32 prev = 0, cur = dm_first_block(heap, cls);
 
-	for (int i = 0; i < DM_FIRST_FIT_SCAN && cur && cur < block; i++) {
+	for (dm_u32 left = heap->ctl.scan_limit; left && cur && cur < block && dm_env_may_loop(); left--) {
 		prev = cur;
 		cur = *dm_next_link(heap, cur);
 	}
@@ -621,50 +684,77 @@ DM_INLINE dm_u32 dm_top_class(struct dm_heap *heap) { return heap->ctl.heads[0] 
 
 #endif /* policy */
 
+/* List insertion, removal and the search are entry points of their own (checked once each in BPF). */
+DM_ENTRY int dm_list_insert_block(dm_u64 block, dm_u64 size)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 cls, *head, prev, next;
+
+	if (!heap)
+		return -1;
+	cls = dm_class((dm_u32)size);
+	head = dm_head(heap, cls);
+	prev = dm_insert_after(heap, (dm_u32)block, cls);
+	next = prev ? *dm_next_link(heap, prev) : dm_first_block(heap, cls);
+	*dm_next_link(heap, (dm_u32)block) = next;
+	*dm_prev_link(heap, (dm_u32)block) = prev;
+	if (next)
+		*dm_prev_link(heap, next) = (dm_u32)block;
+	if (prev)
+		*dm_next_link(heap, prev) = (dm_u32)block;
+	else
+		*head = (dm_u32)block;
+	dm_mark_class(heap, cls, 1);
+	return 0;
+}
 DM_INLINE void dm_list_insert(struct dm_heap *heap, dm_u32 block, dm_u32 size)
 {
-	dm_u32 cls = dm_class(size), *head = dm_head(heap, cls);
-	dm_u32 prev = dm_insert_after(heap, block, cls);
-	dm_u32 next = prev ? *dm_next_link(heap, prev) : *head;
-
-	*dm_next_link(heap, block) = next;
-	*dm_prev_link(heap, block) = prev;
-	if (next)
-		*dm_prev_link(heap, next) = block;
-	if (prev)
-		*dm_next_link(heap, prev) = block;
-	else
-		*head = block;
-	dm_mark_class(heap, cls, 1);
+	(void)heap;
+	dm_list_insert_block(block, size);
 }
-
-DM_INLINE void dm_list_remove(struct dm_heap *heap, dm_u32 block, dm_u32 size)
+DM_ENTRY int dm_list_remove_block(dm_u64 block, dm_u64 size)
 {
-	dm_u32 cls = dm_class(size), *head = dm_head(heap, cls);
-	dm_u32 next = *dm_next_link(heap, block), prev = *dm_prev_link(heap, block);
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 cls, *head, next, prev;
 
+	if (!heap)
+		return -1;
+	cls = dm_class((dm_u32)size);
+	head = dm_head(heap, cls);
+	next = *dm_next_link(heap, (dm_u32)block);
+	prev = *dm_prev_link(heap, (dm_u32)block);
 	if (next)
 		*dm_prev_link(heap, next) = prev;
 	if (prev)
 		*dm_next_link(heap, prev) = next;
 	else
 		*head = next;
-	if (!*head)
+	if (!prev && !next)
 		dm_mark_class(heap, cls, 0);
+	return 0;
+}
+DM_INLINE void dm_list_remove(struct dm_heap *heap, dm_u32 block, dm_u32 size)
+{
+	(void)heap;
+	dm_list_remove_block(block, size);
 }
 
 /* A free block of at least `size` bytes, or 0: first fit among the first DM_SCAN blocks of the scanned class, then
  * (segregated) the head of the first non-empty class whose every block fits. */
-DM_INLINE dm_u32 dm_find_free(struct dm_heap *heap, dm_u32 size)
+DM_ENTRY dm_u64 dm_find_free_block(dm_u64 size)
 {
-	dm_u32 cur = *dm_head(heap, dm_scan_class(size)), cls;
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 cur, cls;
 
-	for (int i = 0; i < DM_SCAN && cur; i++) {
+	if (!heap)
+		return 0;
+	cur = dm_first_block(heap, dm_scan_class((dm_u32)size));
+	for (dm_u32 left = heap->ctl.scan_limit; left && cur && dm_env_may_loop(); left--) {
 		if (dm_size(dm_word(heap, cur)[0]) >= size)
 			return cur;
 		cur = *dm_next_link(heap, cur);
 	}
-	cls = dm_first_nonempty(heap, dm_class_above(size));
+	cls = dm_first_nonempty(heap, dm_class_above((dm_u32)size));
 	return cls < DM_CLASSES ? *dm_head(heap, cls) : 0;
 }
 
@@ -675,8 +765,8 @@ DM_INLINE dm_u32 dm_largest_request(struct dm_heap *heap)
 
 	if (cls >= DM_CLASSES)
 		return 0;
-	cur = *dm_head(heap, cls);
-	for (int i = 0; i < DM_SCAN && cur; i++) {
+	cur = dm_first_block(heap, cls);
+	for (dm_u32 left = heap->ctl.scan_limit; left && cur && dm_env_may_loop(); left--) {
 		dm_u32 size = dm_size(dm_word(heap, cur)[0]);
 
 		best = size > best ? size : best;
@@ -706,7 +796,7 @@ DM_INLINE int dm_lock(struct dm_heap *heap)
 
 	if (dm_env_single_threaded() || dm_env_cas(&heap->ctl.lock, 0, 1) == 0)
 		return 1;
-	dm_env_repeat(DM_LOCK_ATTEMPTS - 1, dm_lock_retry, &locked);
+	dm_env_repeat(DM_LOCK_ATTEMPTS - 1, DM_LOCK_ATTEMPTS, dm_lock_retry, &locked);
 	if (!locked)
 		dm_env_add(&heap->ctl.lock_failures, 1);
 	return locked;
@@ -727,14 +817,16 @@ DM_ENTRY int dm_format_heap(void)
 	if (!heap)
 		return -1;
 
-	/* Counters, bitmaps and list heads: everything from `c` to the end of the control block. */
-	dm_env_zero(heap, __builtin_offsetof(struct dm_control, c),
-		    sizeof(struct dm_control) - __builtin_offsetof(struct dm_control, c));
+	heap->ctl.c = (struct dm_counters){ 0 };
+	heap->ctl.first_level = 0;
+	__builtin_memset(heap->ctl.second_level, 0, sizeof(heap->ctl.second_level));
+	heap->ctl.heads[0] = 0; /* the first-fit list's emptiness */
 	heap->ctl.self = (dm_u64)(unsigned long)heap;
 	heap->ctl.pool_size = DM_POOL_SIZE;
 	heap->ctl.policy = DM_POLICY;
 	heap->ctl.align = DM_ALIGN;
 	heap->ctl.guard = DM_GUARD;
+	heap->ctl.scan_limit = DM_SCAN;
 	dm_write_header(heap, DM_SENTINEL, DM_PREV_FREE);
 	dm_write_header(heap, DM_FIRST, size | DM_FREE);
 	*dm_footer(heap, DM_FIRST, size) = size;
@@ -795,7 +887,7 @@ DM_INLINE void dm_release_tail(struct dm_heap *heap, dm_u32 block, dm_u32 keep, 
 /* Allocates a block of `size` bytes (a dm_block_size); the caller holds the lock. Returns the payload offset or 0. */
 DM_INLINE dm_u32 dm_allocate(struct dm_heap *heap, dm_u32 size)
 {
-	dm_u32 block = size ? dm_find_free(heap, size) : 0, word0, next_word0, have;
+	dm_u32 block = size ? (dm_u32)dm_find_free_block(size) : 0, word0, next_word0, have;
 
 	if (!block) {
 		heap->ctl.c.failed_allocations++;
@@ -980,7 +1072,7 @@ static long dm_check_block(dm_u64 index, void *ctx)
 		prev = *dm_prev_link(heap, block);
 		if ((next && (*dm_prev_link(heap, next) != block || dm_class(dm_size(dm_word(heap, next)[0])) !=
 									     dm_class(size))) ||
-		    (prev ? *dm_next_link(heap, prev) != block : *dm_head(heap, dm_class(size)) != block)) {
+		    (prev ? *dm_next_link(heap, prev) != block : dm_first_block(heap, dm_class(size)) != block)) {
 			walk->result = DM_CHECK_LIST;
 			return 1;
 		}
@@ -1009,14 +1101,11 @@ static long dm_check_list_step(dm_u64 index, void *ctx)
 	if (!walk->cur) {
 		if (++walk->cls >= DM_CLASSES)
 			return 1;
-		walk->cur = *dm_head(heap, walk->cls);
-#if DM_POLICY == DM_POLICY_SEGREGATED
-		if (!walk->cur != !(heap->ctl.second_level[dm_env_bounded(walk->cls / DM_SL_COUNT, DM_FL_COUNT)] &
-				    (1u << (walk->cls % DM_SL_COUNT)))) {
-			walk->result = DM_CHECK_BITMAP;
+		walk->cur = dm_first_block(heap, walk->cls);
+		if (dm_class_nonempty(heap, walk->cls) && !walk->cur) {
+			walk->result = DM_CHECK_BITMAP; /* marked non-empty, but no list */
 			return 1;
 		}
-#endif
 		return 0;
 	}
 	if (dm_read_header(heap, walk->cur, &word0) != DM_HEADER_OK || !(word0 & DM_FREE) ||
@@ -1033,7 +1122,7 @@ DM_INLINE int dm_check_locked(struct dm_heap *heap)
 	struct dm_walk walk = { .block = DM_FIRST, .result = DM_CHECK_SENTINEL };
 	const struct dm_counters *c = &heap->ctl.c;
 
-	dm_env_repeat((DM_SENTINEL - DM_FIRST) / DM_MIN_BLOCK + 1, dm_check_block, &walk);
+	dm_env_repeat(DM_MAX_BLOCKS, DM_MAX_BLOCKS, dm_check_block, &walk);
 	if (walk.result)
 		return walk.result;
 #if DM_POLICY == DM_POLICY_SEGREGATED
@@ -1045,7 +1134,7 @@ DM_INLINE int dm_check_locked(struct dm_heap *heap)
 #endif
 	walk.cls = (dm_u32)-1;
 	walk.cur = 0;
-	dm_env_repeat(walk.free + DM_CLASSES + 1, dm_check_list_step, &walk);
+	dm_env_repeat(walk.free + DM_CLASSES + 1, DM_MAX_BLOCKS + DM_CLASSES + 1, dm_check_list_step, &walk);
 	if (walk.result)
 		return walk.result;
 	if (walk.listed != walk.free)
