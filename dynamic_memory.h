@@ -91,7 +91,7 @@
 #if defined(DM_HEAP_PERCPU)
 #define DM_LOCK_ATTEMPTS 1
 #elif defined(__bpf__)
-#define DM_LOCK_ATTEMPTS 64
+#define DM_LOCK_ATTEMPTS 4096 /* tens of microseconds: outlasts an interrupt taken by the holder on another CPU */
 #else
 #define DM_LOCK_ATTEMPTS 0xffffffffu
 #endif
@@ -114,6 +114,7 @@
  *   dm_env_repeat()          a loop of `steps` (at most the constant `most`) whose body may stop it (bpf_loop)
  *   dm_env_copy/zero()       copying and zeroing variable lengths inside the pool
  *   dm_env_ptr/off()         converting between pool offsets and pointers the program can dereference
+ *   dm_env_payload()         the pointer handed to the program for a payload offset (NULL for 0)
  *   DM_PTR()                 re-deriving a pointer that was stored in heap memory
  *   DM_ENTRY                 how the offset-level entry points are compiled
  */
@@ -154,6 +155,17 @@ typedef uint64_t dm_u64;
 #endif
 
 /* ============================================= Heap layout and stats ============================================ */
+
+/* static_check's walk. It lives in the control block (the walk holds the lock): the verifier then sees its fields as
+ * unknown numbers and checks one step of the walk, instead of following counters it could compute. */
+struct dm_walk {
+	dm_u32 block;     /* next block to visit */
+	dm_u32 prev_free; /* the block before it was free */
+	dm_u32 cls;       /* list walk: class being walked */
+	dm_u32 cur;       /* list walk: next block of that list, 0 = go to the next class */
+	dm_u64 used, free, allocated, listed;
+	dm_u64 result;    /* enum dm_check_result, as a number */
+};
 
 struct dm_heap;
 /* A loop body for dm_env_repeat: returns nonzero to stop (bpf_loop's callback contract). */
@@ -219,6 +231,7 @@ struct dm_control {
 	dm_u32 align;         /* DM_ALIGN */
 	dm_u32 guard;         /* DM_GUARD */
 	dm_u32 scan_limit;    /* DM_SCAN: read from here, the verifier can merge the states of a bounded walk */
+	struct dm_walk walk;  /* static_check's scratch, used under the lock */
 	struct dm_counters c;
 	dm_u32 first_level;   /* segregated: bit f set iff second_level[f] != 0 */
 	dm_u32 second_level[DM_CLASSES / (DM_POLICY == DM_POLICY_SEGREGATED ? 1u << (DM_SL_LOG2) : 1u)];
@@ -317,20 +330,22 @@ DM_INLINE void dm_env_repeat(dm_u64 steps, const dm_u64 most, dm_step_fn step, v
 	}
 }
 
-/* Copy and zero in 64-byte chunks (constant size: the verifier proves each masked chunk) and 8-byte tails. */
+/* Copy and zero in 64-byte chunks (constant size: the verifier proves each masked chunk) and 8-byte tails. The job
+ * never changes during a loop (each step derives its offsets from its index), so the verifier checks one step. */
 struct dm_copy_job {
-	dm_u32 dst, src, len, chunk; /* src == 0: zero */
+	dm_u32 dst, src, chunk; /* src == 0: zero */
 };
 static long dm_copy_step(dm_u64 index, void *ctx)
 {
-	struct dm_copy_job *job = ctx;
+	const struct dm_copy_job *job = ctx;
 	struct dm_heap *heap = dm_env_heap();
+	dm_u32 at = (dm_u32)index * job->chunk;
 	dm_u8 *dst, *src;
 
-	if (!heap || job->len < job->chunk)
+	if (!heap)
 		return 1;
-	dst = (dm_u8 *)heap + (job->dst & DM_MASK);
-	src = (dm_u8 *)heap + (job->src & DM_MASK);
+	dst = (dm_u8 *)heap + ((job->dst + at) & DM_MASK);
+	src = (dm_u8 *)heap + ((job->src + at) & DM_MASK);
 	if (job->chunk == 64) {
 		if (job->src)
 			__builtin_memcpy(dst, src, 64);
@@ -339,19 +354,15 @@ static long dm_copy_step(dm_u64 index, void *ctx)
 	} else {
 		*(dm_u64 *)dst = job->src ? *(dm_u64 *)src : 0;
 	}
-	job->dst += job->chunk;
-	if (job->src)
-		job->src += job->chunk;
-	job->len -= job->chunk;
 	return 0;
 }
 DM_INLINE void dm_env_move(dm_u32 dst, dm_u32 src, dm_u32 len)
 {
-	struct dm_copy_job job = { dst, src, len, 64 };
+	dm_u32 bulk = len & ~63u;
+	struct dm_copy_job chunks = { dst, src, 64 }, tail = { dst + bulk, src ? src + bulk : 0, 8 };
 
-	dm_env_repeat(len / 64, DM_POOL_SIZE / 64, dm_copy_step, &job);
-	job.chunk = 8;
-	dm_env_repeat(job.len / 8, 64 / 8, dm_copy_step, &job);
+	dm_env_repeat(len / 64, DM_POOL_SIZE / 64, dm_copy_step, &chunks);
+	dm_env_repeat((len - bulk) / 8, 64 / 8, dm_copy_step, &tail);
 }
 DM_INLINE void dm_env_copy(struct dm_heap *heap, dm_u32 dst, dm_u32 src, dm_u32 len)
 {
@@ -363,20 +374,35 @@ DM_INLINE void dm_env_zero(struct dm_heap *heap, dm_u32 off, dm_u32 len)
 	(void)heap;
 	dm_env_move(off, 0, len);
 }
-/* The masked offset gives the verifier the range [0, DM_POOL_SIZE), hence accesses below DM_GUARD past it. */
+/* The masked offset gives the verifier the range [0, DM_POOL_SIZE): heap-internal accesses of a few bytes. */
 DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
+/* A pointer handed to the program, or NULL for offset 0. Its proven range is [1, DM_POOL_SIZE]: the verifier accepts
+ * accesses at offsets 0 .. DM_GUARD - 1 from it and rejects DM_GUARD. The barrier hides from clang whether it is
+ * NULL: otherwise a dereference without a NULL check (undefined behaviour) lets clang delete the NULL path, and the
+ * verifier never sees the missing check. */
+DM_INLINE void *dm_env_payload(struct dm_heap *heap, dm_u64 off)
+{
+	void *p = off ? (dm_u8 *)heap + ((off - 1) & DM_MASK) + 1 : NULL;
+
+	asm volatile("" : "+r"(p));
+	return p;
+}
 DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void *ptr)
 {
 	return (dm_u64)((const dm_u8 *)ptr - (const dm_u8 *)heap);
 }
-/* A pointer loaded from memory is a plain number to the verifier: rebuild it from the heap's address. */
+/* A pointer loaded from memory is a plain number to the verifier: rebuild it from the heap's address. The 32-bit
+ * move also turns into a number a pointer that clang forwarded from a store instead of loading it (root may move
+ * half a pointer); an offset into a pool below 4 GiB needs only the low half. */
 DM_INLINE void *dm_rederive(dm_u64 raw)
 {
 	struct dm_heap *heap = dm_env_heap();
+	dm_u32 low;
 
 	if (!heap || !raw)
 		return NULL;
-	return (dm_u8 *)heap + ((raw - heap->ctl.self) & DM_MASK);
+	asm volatile("%0 = %1" : "=w"(low) : "w"((dm_u32)raw));
+	return dm_env_payload(heap, ((low - (dm_u32)heap->ctl.self - 1) & DM_MASK) + 1);
 }
 #define DM_PTR(p) ((__typeof__(p))dm_rederive((dm_u64)(p)))
 
@@ -416,6 +442,7 @@ DM_INLINE void dm_env_zero(struct dm_heap *heap, dm_u32 off, dm_u32 len)
 	memset((dm_u8 *)heap + (off & DM_MASK), 0, len & DM_MASK);
 }
 DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
+DM_INLINE void *dm_env_payload(struct dm_heap *heap, dm_u64 off) { return off ? dm_env_ptr(heap, off) : NULL; }
 DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void *ptr)
 {
 	return (dm_u64)((const dm_u8 *)ptr - (const dm_u8 *)heap);
@@ -1027,45 +1054,38 @@ DM_INLINE dm_u32 dm_resize(struct dm_heap *heap, dm_u64 payload, dm_u32 size, dm
 
 /* ============================================= Internal: static_check ============================================ */
 
-struct dm_walk {
-	dm_u32 block;       /* next block to visit */
-	dm_u32 prev_free;   /* the block before it was free */
-	dm_u32 cls;         /* list walk: class being walked */
-	dm_u32 cur;         /* list walk: next block of that list, 0 = go to the next class */
-	dm_u64 used, free, allocated, free_bytes, listed;
-	int result;
-};
-
 /* One block of the physical walk; stops at the sentinel or at the first broken invariant. */
 static long dm_check_block(dm_u64 index, void *ctx)
 {
-	struct dm_walk *walk = ctx;
 	struct dm_heap *heap = dm_env_heap();
-	dm_u32 word0, block = walk->block, size, next, prev;
+	struct dm_walk *walk;
+	dm_u32 word0, block, size, next, prev;
 
-	(void)index;
+	(void)index, (void)ctx;
 	if (!heap)
 		return 1;
+	walk = &heap->ctl.walk;
+	block = walk->block;
 	if (dm_read_header(heap, block, &word0) != DM_HEADER_OK) {
-		walk->result = block == DM_SENTINEL ? DM_CHECK_SENTINEL : DM_CHECK_HEADER;
+		walk->result = (dm_u64)(long)(block == DM_SENTINEL ? DM_CHECK_SENTINEL : DM_CHECK_HEADER);
 		return 1;
 	}
 	if (!(word0 & DM_PREV_FREE) != !walk->prev_free) {
-		walk->result = DM_CHECK_PREV_FREE;
+		walk->result = (dm_u64)(long)DM_CHECK_PREV_FREE;
 		return 1;
 	}
 	if (block == DM_SENTINEL) {
-		walk->result = DM_CHECK_OK;
+		walk->result = (dm_u64)(long)DM_CHECK_OK;
 		return 1;
 	}
 	size = dm_size(word0);
 	if (word0 & DM_FREE) {
 		if (walk->prev_free) {
-			walk->result = DM_CHECK_ADJACENT_FREE;
+			walk->result = (dm_u64)(long)DM_CHECK_ADJACENT_FREE;
 			return 1;
 		}
 		if (*dm_footer(heap, block, size) != size) {
-			walk->result = DM_CHECK_FOOTER;
+			walk->result = (dm_u64)(long)DM_CHECK_FOOTER;
 			return 1;
 		}
 		next = *dm_next_link(heap, block);
@@ -1073,11 +1093,10 @@ static long dm_check_block(dm_u64 index, void *ctx)
 		if ((next && (*dm_prev_link(heap, next) != block || dm_class(dm_size(dm_word(heap, next)[0])) !=
 									     dm_class(size))) ||
 		    (prev ? *dm_next_link(heap, prev) != block : dm_first_block(heap, dm_class(size)) != block)) {
-			walk->result = DM_CHECK_LIST;
+			walk->result = (dm_u64)(long)DM_CHECK_LIST;
 			return 1;
 		}
 		walk->free++;
-		walk->free_bytes += size - DM_HDR;
 	} else {
 		walk->used++;
 		walk->allocated += size - DM_HDR;
@@ -1091,26 +1110,27 @@ static long dm_check_block(dm_u64 index, void *ctx)
  * that is not free, is reported) and checks each class's bitmap bit. */
 static long dm_check_list_step(dm_u64 index, void *ctx)
 {
-	struct dm_walk *walk = ctx;
 	struct dm_heap *heap = dm_env_heap();
+	struct dm_walk *walk;
 	dm_u32 word0;
 
-	(void)index;
+	(void)index, (void)ctx;
 	if (!heap)
 		return 1;
+	walk = &heap->ctl.walk;
 	if (!walk->cur) {
 		if (++walk->cls >= DM_CLASSES)
 			return 1;
 		walk->cur = dm_first_block(heap, walk->cls);
 		if (dm_class_nonempty(heap, walk->cls) && !walk->cur) {
-			walk->result = DM_CHECK_BITMAP; /* marked non-empty, but no list */
+			walk->result = (dm_u64)(long)DM_CHECK_BITMAP; /* marked non-empty, but no list */
 			return 1;
 		}
 		return 0;
 	}
 	if (dm_read_header(heap, walk->cur, &word0) != DM_HEADER_OK || !(word0 & DM_FREE) ||
 	    ++walk->listed > walk->free) {
-		walk->result = DM_CHECK_LIST;
+		walk->result = (dm_u64)(long)DM_CHECK_LIST;
 		return 1;
 	}
 	walk->cur = *dm_next_link(heap, walk->cur);
@@ -1119,12 +1139,13 @@ static long dm_check_list_step(dm_u64 index, void *ctx)
 
 DM_INLINE int dm_check_locked(struct dm_heap *heap)
 {
-	struct dm_walk walk = { .block = DM_FIRST, .result = DM_CHECK_SENTINEL };
+	struct dm_walk *walk = &heap->ctl.walk;
 	const struct dm_counters *c = &heap->ctl.c;
 
-	dm_env_repeat(DM_MAX_BLOCKS, DM_MAX_BLOCKS, dm_check_block, &walk);
-	if (walk.result)
-		return walk.result;
+	*walk = (struct dm_walk){ .block = DM_FIRST, .result = (dm_u64)(long)DM_CHECK_SENTINEL };
+	dm_env_repeat(DM_MAX_BLOCKS, DM_MAX_BLOCKS, dm_check_block, NULL);
+	if (walk->result)
+		return (int)walk->result;
 #if DM_POLICY == DM_POLICY_SEGREGATED
 	for (dm_u32 fl = 0; fl < DM_FL_COUNT; fl++)
 		if (!(heap->ctl.first_level & (1u << fl)) != !heap->ctl.second_level[fl])
@@ -1132,14 +1153,14 @@ DM_INLINE int dm_check_locked(struct dm_heap *heap)
 	if (heap->ctl.first_level >> DM_FL_COUNT)
 		return DM_CHECK_BITMAP;
 #endif
-	walk.cls = (dm_u32)-1;
-	walk.cur = 0;
-	dm_env_repeat(walk.free + DM_CLASSES + 1, DM_MAX_BLOCKS + DM_CLASSES + 1, dm_check_list_step, &walk);
-	if (walk.result)
-		return walk.result;
-	if (walk.listed != walk.free)
+	walk->cls = (dm_u32)-1;
+	walk->cur = 0;
+	dm_env_repeat(walk->free + DM_CLASSES + 1, DM_MAX_BLOCKS + DM_CLASSES + 1, dm_check_list_step, NULL);
+	if (walk->result)
+		return (int)walk->result;
+	if (walk->listed != walk->free)
 		return DM_CHECK_LIST;
-	if (walk.used != c->used_blocks || walk.free != c->free_blocks || walk.allocated != c->allocated ||
+	if (walk->used != c->used_blocks || walk->free != c->free_blocks || walk->allocated != c->allocated ||
 	    c->allocations - c->frees != c->used_blocks)
 		return DM_CHECK_COUNTS;
 	return DM_CHECK_OK;
@@ -1274,7 +1295,7 @@ DM_INLINE void *static_malloc(size_t size)
 	if (!heap)
 		return NULL;
 	off = dm_malloc_off(size);
-	return off ? dm_env_ptr(heap, off) : NULL;
+	return dm_env_payload(heap, off);
 }
 
 /*
@@ -1311,7 +1332,7 @@ DM_INLINE void *static_calloc(size_t nmemb, size_t size)
 	if (!off)
 		return NULL;
 	dm_env_zero(heap, (dm_u32)off, ((dm_u32)bytes + 7) & ~7u);
-	return dm_env_ptr(heap, off);
+	return dm_env_payload(heap, off);
 }
 
 /*
@@ -1339,7 +1360,7 @@ DM_INLINE void *static_realloc(void *ptr, size_t size)
 	off = dm_env_off(heap, ptr);
 	result = dm_resize_off(off, size);
 	if (!(result & DM_MOVE))
-		return result ? dm_env_ptr(heap, result) : NULL;
+		return dm_env_payload(heap, result);
 	moved = dm_malloc_off(size);
 	if (!moved)
 		return NULL;
@@ -1348,7 +1369,7 @@ DM_INLINE void *static_realloc(void *ptr, size_t size)
 		keep = ((dm_u32)size + 7) & ~7u;
 	dm_env_copy(heap, (dm_u32)moved, (dm_u32)off, keep);
 	dm_free_off(off);
-	return dm_env_ptr(heap, moved);
+	return dm_env_payload(heap, moved);
 }
 
 /*
