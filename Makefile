@@ -25,6 +25,14 @@ DIFF := $(foreach c,$(CONFIGS),$(BUILD)/differential-$(c) $(BUILD)/differential-
 	$(BUILD)/differential-seg-4k $(BUILD)/differential-ff-4k
 NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap
 
+# In-kernel tests: BPF objects whose programs state their expectations, and the runner that checks them.
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -I. -I$(BUILD) -Itests/bpf
+BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.o heap_features.bpf.o \
+	heap_percpu.bpf.o linked.bpf.o)
+COST_POOLS := 4096 65536 16777216 268435456
+COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o))
+KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(BUILD)/bpf/stress.bpf.o $(COST_OBJS)
+
 .PHONY: all deps test test-native demo bench install clean help
 .DEFAULT_GOAL := all
 
@@ -38,13 +46,31 @@ help:
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: DIFF_OPS=$(DIFF_OPS) (differential operations per configuration), FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
-all: $(BUILD)/native_demo $(NATIVE_TESTS)
+all: $(BUILD)/native_demo $(NATIVE_TESTS) $(KERNEL_TESTS)
 
 deps:
 	@scripts/deps.sh
 
-$(BUILD):
+$(BUILD) $(BUILD)/bpf:
 	@mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Two files, one heap: the weak dm_heap map of both becomes one when linked.
+$(BUILD)/bpf/linked.bpf.o: $(BUILD)/bpf/linked_build.bpf.o $(BUILD)/bpf/linked_check.bpf.o
+	bpftool gen object $@ $^
+
+# cost-POLICY-POOLSIZE: the same one-malloc program per pool size and policy.
+$(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(word 1,$(subst -, ,$*))) \
+		-DDM_POOL_SIZE=$(word 2,$(subst -, ,$*)) -c $< -o $@
+
+$(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
 
 $(BUILD)/native_demo: user/native_demo.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@
@@ -73,7 +99,7 @@ $(BUILD)/bench-native-%: bench/native.c $(HEADER) | $(BUILD)
 # Every test runs even when an earlier one fails; tests/run.sh prints the summary and sets the exit status.
 test: deps
 	@$(MAKE) --no-print-directory all
-	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS)
+	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS) "$(BPF_TESTS)" "$(COST_OBJS)"
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/native_demo

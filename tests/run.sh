@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs every test program, each to the end even when an earlier one fails, and closes with "N passed, N failed"
-# (one count per test program). Usage: tests/run.sh BUILD_DIR DIFF_OPS FUZZ_SECONDS
+# (one count per test program). Usage: tests/run.sh BUILD_DIR DIFF_OPS FUZZ_SECONDS "BPF_OBJECTS" "COST_OBJECTS"
+# In-kernel tests need root and bpf(); they never skip: a program that cannot load or run fails its test.
 set -u
-build=$1 diff_ops=$2 fuzz_seconds=$3
+build=$1 diff_ops=$2 fuzz_seconds=$3 bpf_objects=$4 cost_objects=$5
 passed=0 failed=0 failures=()
 
 run() { # NAME COMMAND...
@@ -14,7 +15,7 @@ run() { # NAME COMMAND...
 	"$@" > "$log" 2>&1
 	status=$?
 	# Show the test's own closing lines (cmocka summary or "N passed, N failed").
-	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^Done [0-9]+ runs|^violation|FAILED|ERROR' "$log" | tail -n 5
+	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^Done [0-9]+ runs|^violation|FAILED|ERROR|^(ok  |FAIL) |^\| ' "$log" | tail -n 40
 	if [ $status -eq 0 ]; then
 		passed=$((passed + 1))
 	else
@@ -32,6 +33,11 @@ done
 run stress "$build/stress" 4 500000
 mkdir -p "$build/fuzz-corpus"
 run fuzz_heap "$build/fuzz_heap" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$build/fuzz-corpus"
+# shellcheck disable=SC2086 # the object lists are word lists
+run kernel_programs "$build/bpf_runner" $bpf_objects
+run kernel_stress "$build/bpf_runner" --stress "$build/bpf/stress.bpf.o" 100
+# shellcheck disable=SC2086
+run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

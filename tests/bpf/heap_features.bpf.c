@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The shared heap in-kernel: persistence across runs, DM_PTR walks, calloc, realloc, stats, check, misuse. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "dynamic_memory.h"
+#include "test_progs.h"
+
+struct item {
+	__u64 value;
+	struct item *next;
+};
+
+/* The list head survives between runs in a global: one more item per run. */
+struct item *list_head;
+
+struct walk {
+	struct item *cur;
+	long items;
+};
+
+static long count_item(__u64 index, void *ctx)
+{
+	struct walk *w = ctx;
+
+	if (!w->cur)
+		return 1;
+	w->items++;
+	w->cur = DM_PTR(w->cur->next);
+	return 0;
+}
+
+/* Grows a list by one item per run and walks it: after 3 runs it holds 3 items. */
+SEC("syscall") __success __runs(3) __retval(3)
+int list_grows_across_runs(void *ctx)
+{
+	struct item *it = static_malloc(sizeof(*it));
+	struct walk w = { 0 };
+
+	if (!it)
+		return -1;
+	it->value = 7;
+	it->next = list_head;
+	list_head = it;
+	w.cur = DM_PTR(list_head);
+	bpf_loop(1000, count_item, &w, 0);
+	return w.items;
+}
+
+SEC("syscall") __success __retval(1)
+int calloc_zeroes_reused_memory(void *ctx)
+{
+	__u8 *dirty = static_malloc(200), *z;
+
+	if (!dirty)
+		return -1;
+	for (int i = 0; i < 200; i++)
+		dirty[i] = 0xff;
+	static_free(dirty);
+	z = static_calloc(50, 4);
+	if (!z)
+		return -2;
+	for (int i = 0; i < 200; i++)
+		if (z[i])
+			return -3;
+	static_free(z);
+	return static_calloc(1ull << 40, 1ull << 40) == NULL; /* overflow */
+}
+
+SEC("syscall") __success __retval(1)
+int realloc_moves_and_keeps_contents(void *ctx)
+{
+	__u64 *p = static_malloc(64), *blocker, *q;
+
+	if (!p)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		p[i] = i * 3;
+	blocker = static_malloc(8); /* p cannot grow in place */
+	q = static_realloc(p, 4000);
+	if (!q)
+		return -2;
+	if (q == p)
+		return -3;
+	for (int i = 0; i < 8; i++)
+		if (q[i] != i * 3)
+			return -4;
+	q = static_realloc(q, 32); /* shrinks in place */
+	if (!q || q[3] != 9)
+		return -5;
+	static_free(q);
+	static_free(blocker);
+	return static_usable_size(blocker) == 0 && static_check() == 0;
+}
+
+SEC("syscall") __success __retval(1)
+int misuse_is_refused_and_counted(void *ctx)
+{
+	struct dm_stats before, after;
+	__u8 *p = static_malloc(64);
+
+	if (!p)
+		return -1;
+	static_stats(&before);
+	static_free(p + 8);
+	static_free(p);
+	static_free(p);
+	static_stats(&after);
+	return after.invalid_frees == before.invalid_frees + 2 && after.frees == before.frees + 1 &&
+	       static_check() == 0;
+}
+
+/* One byte past the usable size damages the next header: the free refuses, counts, and static_check reports. */
+SEC("syscall") __success __retval(1)
+int overflow_is_detected(void *ctx)
+{
+	struct dm_stats s;
+	__u8 *a = static_malloc(40), *b = static_malloc(40);
+	__u64 usable;
+
+	if (!a || !b)
+		return -1;
+	usable = static_usable_size(a);
+	if (usable < 40 || usable >= DM_GUARD)
+		return -2;
+	a[usable] ^= 0x5a;
+	static_free(a);
+	static_stats(&s);
+	if (s.corruptions != 1 || static_check() != DM_CHECK_HEADER)
+		return -3;
+	static_reset(); /* leave a clean heap to the next test */
+	return static_check() == 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Linked with linked_check.bpf.c by `bpftool gen object`: the weak dm_heap of both files becomes one heap. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "dynamic_memory.h"
+#include "test_progs.h"
+
+__u64 *shared_block;
+
+SEC("syscall") __success __retval(1)
+int linked_build(void *ctx)
+{
+	__u64 *p = static_malloc(32);
+
+	if (!p)
+		return 0;
+	*p = 4242;
+	shared_block = p;
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
