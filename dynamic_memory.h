@@ -376,13 +376,14 @@ DM_INLINE void dm_env_zero(struct dm_heap *heap, dm_u32 off, dm_u32 len)
 }
 /* The masked offset gives the verifier the range [0, DM_POOL_SIZE): heap-internal accesses of a few bytes. */
 DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
-/* A pointer handed to the program, or NULL for offset 0. Its proven range is [1, DM_POOL_SIZE]: the verifier accepts
- * accesses at offsets 0 .. DM_GUARD - 1 from it and rejects DM_GUARD. The barrier hides from clang whether it is
- * NULL: otherwise a dereference without a NULL check (undefined behaviour) lets clang delete the NULL path, and the
- * verifier never sees the missing check. */
+/* A pointer handed to the program, or NULL for offset 0. Its proven range is [DM_ALIGN, DM_POOL_SIZE] in steps of
+ * DM_ALIGN: the verifier accepts accesses at offsets 0 .. DM_GUARD - 1 from it, rejects DM_GUARD, and knows it
+ * aligned (atomics need that). The barrier hides from clang whether it is NULL: otherwise a dereference without a
+ * NULL check (undefined behaviour) lets clang delete the NULL path, and the verifier never sees the missing check. */
+#define DM_PAYLOAD_MASK (DM_MASK & ~(dm_u32)(DM_ALIGN - 1))
 DM_INLINE void *dm_env_payload(struct dm_heap *heap, dm_u64 off)
 {
-	void *p = off ? (dm_u8 *)heap + ((off - 1) & DM_MASK) + 1 : NULL;
+	void *p = off ? (dm_u8 *)heap + ((off - DM_ALIGN) & DM_PAYLOAD_MASK) + DM_ALIGN : NULL;
 
 	asm volatile("" : "+r"(p));
 	return p;
@@ -402,7 +403,7 @@ DM_INLINE void *dm_rederive(dm_u64 raw)
 	if (!heap || !raw)
 		return NULL;
 	asm volatile("%0 = %1" : "=w"(low) : "w"((dm_u32)raw));
-	return dm_env_payload(heap, ((low - (dm_u32)heap->ctl.self - 1) & DM_MASK) + 1);
+	return dm_env_payload(heap, ((low - (dm_u32)heap->ctl.self - DM_ALIGN) & DM_PAYLOAD_MASK) + DM_ALIGN);
 }
 #define DM_PTR(p) ((__typeof__(p))dm_rederive((dm_u64)(p)))
 
