@@ -26,12 +26,17 @@ DIFF := $(foreach c,$(CONFIGS),$(BUILD)/differential-$(c) $(BUILD)/differential-
 NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap
 
 # In-kernel tests: BPF objects whose programs state their expectations, and the runner that checks them.
-BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -I. -I$(BUILD) -Itests/bpf
+# -idirafter: <linux/bpf.h> needs the multiarch asm/ headers, which clang -target bpf does not search.
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -I. -I$(BUILD) -Itests/bpf -idirafter /usr/include/$(shell $(CC) -print-multiarch)
 BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.o heap_features.bpf.o \
-	heap_percpu.bpf.o linked.bpf.o)
+	heap_percpu.bpf.o linked.bpf.o include_uapi.bpf.o)
 COST_POOLS := 4096 65536 16777216 268435456
 COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o))
 KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(BUILD)/bpf/stress.bpf.o $(COST_OBJS)
+
+# Examples, libbpf-bootstrap style: bpf/X.bpf.c + user/X.c, the loader built against X's skeleton.
+EXAMPLES := linked_list packet_sizes percpu_scratch hash_table
+EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
 
 .PHONY: all deps test test-native demo bench install clean help
 .DEFAULT_GOAL := all
@@ -39,20 +44,29 @@ KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(BUILD)/bpf/stress.bpf.o $(COS
 help:
 	@echo "make            build the native demo and test programs into $(BUILD)/"
 	@echo "make deps       install the Debian packages the project needs (no-op when present)"
-	@echo "make demo       build and run the demo"
+	@echo "make demo       build and run the demo: the allocator natively, then inside a BPF program"
 	@echo "make test       run every test (native unit, differential, sanitizers, fuzz, stress)"
 	@echo "make bench      run the benchmarks"
 	@echo "make install    install the header and pkg-config file under PREFIX ($(PREFIX))"
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: DIFF_OPS=$(DIFF_OPS) (differential operations per configuration), FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
-all: $(BUILD)/native_demo $(NATIVE_TESTS) $(KERNEL_TESTS)
+all: $(BUILD)/native_demo $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS)
 
 deps:
 	@scripts/deps.sh
 
-$(BUILD) $(BUILD)/bpf:
+$(BUILD) $(BUILD)/bpf $(BUILD)/examples:
 	@mkdir -p $@
+
+$(BUILD)/examples/%.bpf.o: bpf/%.bpf.c $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/examples
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/examples/%.skel.h: $(BUILD)/examples/%.bpf.o
+	bpftool gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(EXAMPLE_BINS): $(BUILD)/%: user/%.c $(BUILD)/examples/%.skel.h user/heap_view.h $(HEADER)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/examples $< -o $@ -lbpf
 
 $(BUILD)/vmlinux.h: | $(BUILD)
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
@@ -101,9 +115,14 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS) "$(BPF_TESTS)" "$(COST_OBJS)"
 
+# The same allocator natively, then in the kernel: a BPF program that mallocs a list item per run.
 demo: deps
-	@$(MAKE) --no-print-directory $(BUILD)/native_demo
+	@$(MAKE) --no-print-directory $(BUILD)/native_demo $(BUILD)/linked_list
+	@echo "== natively (-Dnative_executable):"
 	@$(BUILD)/native_demo
+	@echo
+	@echo "== in the kernel (bpf/linked_list.bpf.c, loaded by user/linked_list.c):"
+	@$(BUILD)/linked_list 6
 
 bench: deps $(BUILD)/bench-native-seg $(BUILD)/bench-native-ff
 	@echo "| allocator | ns per malloc(64)+free | vs glibc | ns per random op | vs glibc |"

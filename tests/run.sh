@@ -38,6 +38,8 @@ run kernel_programs "$build/bpf_runner" $bpf_objects
 run kernel_stress "$build/bpf_runner" --stress "$build/bpf/stress.bpf.o" 100
 # shellcheck disable=SC2086
 run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
+# The examples check their own results (answers, static_check, return codes) and exit non-zero when one is wrong.
+for example in linked_list packet_sizes percpu_scratch hash_table; do run "example_$example" "$build/$example"; done
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
