@@ -32,7 +32,7 @@ BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.
 	heap_percpu.bpf.o linked.bpf.o include_uapi.bpf.o)
 COST_POOLS := 4096 65536 16777216 268435456
 COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o))
-KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(BUILD)/bpf/stress.bpf.o $(COST_OBJS)
+KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(BUILD)/bpf/stress.bpf.o $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS)
 
 # Examples, libbpf-bootstrap style: bpf/X.bpf.c + user/X.c, the loader built against X's skeleton.
 EXAMPLES := linked_list packet_sizes percpu_scratch hash_table

@@ -7,6 +7,7 @@
  *   bpf_runner OBJECT...            every program's expectations
  *   bpf_runner --stress OBJECT RUNS the 2-CPU stress (tests/bpf/stress.bpf.c), RUNS test_runs per CPU
  *   bpf_runner --cost OBJECT...     verified_insns per object; within 5% across the objects of each policy
+ *   bpf_runner --pin OBJECT         two loads of a DM_PIN object share one heap; bpftool shows its named fields
  */
 #include "dynamic_memory.h" /* for struct dm_heap: the runner reads heaps built with the default configuration */
 
@@ -21,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,6 +328,43 @@ static void stress(const char *path, int runs)
 	bpf_object__close(obj);
 }
 
+/* Loads the object twice with one pin root: the second load must reuse the first's heap (pinned by name). */
+static void pin(const char *path)
+{
+	static const char root[] = "/sys/fs/bpf/dm_test_pin", map[] = "/sys/fs/bpf/dm_test_pin/dm_heap";
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = root);
+	struct bpf_object *obj[2] = { NULL, NULL };
+	char line[512], command[128];
+	int allocations[2] = { -1, -1 }, named = 0;
+	FILE *dump;
+
+	mkdir(root, 0700); /* may exist already */
+	unlink(map);
+	for (int i = 0; i < 2; i++) {
+		obj[i] = bpf_object__open_file(path, &opts);
+		if (!obj[i] || bpf_object__load(obj[i])) {
+			verdict(0, "pin: load %d of %s failed: %s", i + 1, path, strerror(errno));
+			goto out;
+		}
+		allocations[i] = run_program_on(obj[i], "pinned_alloc", -1);
+	}
+	verdict(allocations[0] == 1 && allocations[1] == 2,
+		"pin: two loads share the heap pinned at %s (allocations seen: %d, then %d)", map, allocations[0],
+		allocations[1]);
+	snprintf(command, sizeof(command), "bpftool map dump pinned %s 2>&1", map);
+	dump = popen(command, "r");
+	while (dump && fgets(line, sizeof(line), dump))
+		named += strstr(line, "\"allocations\": 2") != NULL || strstr(line, "\"lock_failures\": 0") != NULL;
+	if (dump)
+		pclose(dump);
+	verdict(named == 2, "pin: bpftool map dump shows the heap's named fields (\"allocations\": 2, \"lock_failures\")");
+out:
+	for (int i = 0; i < 2; i++)
+		bpf_object__close(obj[i]);
+	unlink(map);
+	rmdir(root);
+}
+
 /* Objects named ...-POLICY-POOLSIZE.bpf.o: within a policy, verified_insns may differ by at most 5%. */
 static void cost(int n, char **paths)
 {
@@ -364,22 +405,29 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(int argc, char **argv)
 {
+	struct statfs fs;
+
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fprintf(argc < 2 ? stderr : stdout,
 			"usage: %s OBJECT...              check every program's expectations\n"
 			"       %s --stress OBJECT RUNS   2-CPU stress of the shared heap\n"
-			"       %s --cost OBJECT...       verified_insns across pool sizes\n",
-			argv[0], argv[0], argv[0]);
+			"       %s --cost OBJECT...       verified_insns across pool sizes\n"
+			"       %s --pin OBJECT           two loads share one pinned heap\n",
+			argv[0], argv[0], argv[0], argv[0]);
 		return argc < 2 ? 2 : 0;
 	}
 	libbpf_set_print(print_libbpf);
-	/* tracepoints are found through tracefs, which a fresh machine may not have mounted */
+	/* Tracepoints are found through tracefs and pinned maps live in bpffs: a fresh machine may have neither. */
 	if (access("/sys/kernel/tracing/events", F_OK))
 		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	if (statfs("/sys/fs/bpf", &fs) || fs.f_type != BPF_FS_MAGIC)
+		mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL);
 	if (!strcmp(argv[1], "--stress") && argc == 4)
 		stress(argv[2], atoi(argv[3]));
 	else if (!strcmp(argv[1], "--cost"))
 		cost(argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "--pin") && argc == 3)
+		pin(argv[2]);
 	else
 		for (int i = 1; i < argc; i++)
 			run_object(argv[i]);

@@ -36,6 +36,7 @@ run fuzz_heap "$build/fuzz_heap" -max_total_time="$fuzz_seconds" -print_final_st
 # shellcheck disable=SC2086 # the object lists are word lists
 run kernel_programs "$build/bpf_runner" $bpf_objects
 run kernel_stress "$build/bpf_runner" --stress "$build/bpf/stress.bpf.o" 100
+run kernel_pinned_heap "$build/bpf_runner" --pin "$build/bpf/pinned.bpf.o"
 # shellcheck disable=SC2086
 run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
 # The examples check their own results (answers, static_check, return codes) and exit non-zero when one is wrong.
