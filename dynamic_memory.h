@@ -712,6 +712,19 @@ DM_INLINE dm_u32 dm_top_class(struct dm_heap *heap) { return heap->ctl.heads[0] 
 
 #endif /* policy */
 
+/* Points prev's next link (or the list head, when prev is 0) at `after_prev`, and next's prev link at `before_next`:
+ * linking a block in between, or unlinking it. */
+DM_INLINE void dm_relink(struct dm_heap *heap, dm_u32 *head, dm_u32 prev, dm_u32 next, dm_u32 after_prev,
+			 dm_u32 before_next)
+{
+	if (next)
+		*dm_prev_link(heap, next) = before_next;
+	if (prev)
+		*dm_next_link(heap, prev) = after_prev;
+	else
+		*head = after_prev;
+}
+
 /* List insertion, removal and the search are entry points of their own (checked once each in BPF). */
 DM_ENTRY int dm_list_insert_block(dm_u64 block, dm_u64 size)
 {
@@ -726,12 +739,7 @@ DM_ENTRY int dm_list_insert_block(dm_u64 block, dm_u64 size)
 	next = prev ? *dm_next_link(heap, prev) : dm_first_block(heap, cls);
 	*dm_next_link(heap, (dm_u32)block) = next;
 	*dm_prev_link(heap, (dm_u32)block) = prev;
-	if (next)
-		*dm_prev_link(heap, next) = (dm_u32)block;
-	if (prev)
-		*dm_next_link(heap, prev) = (dm_u32)block;
-	else
-		*head = (dm_u32)block;
+	dm_relink(heap, head, prev, next, (dm_u32)block, (dm_u32)block);
 	dm_mark_class(heap, cls, 1);
 	return 0;
 }
@@ -751,12 +759,7 @@ DM_ENTRY int dm_list_remove_block(dm_u64 block, dm_u64 size)
 	head = dm_head(heap, cls);
 	next = *dm_next_link(heap, (dm_u32)block);
 	prev = *dm_prev_link(heap, (dm_u32)block);
-	if (next)
-		*dm_prev_link(heap, next) = prev;
-	if (prev)
-		*dm_next_link(heap, prev) = next;
-	else
-		*head = next;
+	dm_relink(heap, head, prev, next, next, prev);
 	if (!prev && !next)
 		dm_mark_class(heap, cls, 0);
 	return 0;

@@ -34,22 +34,38 @@ static __always_inline struct entry **buckets(void)
 	return t;
 }
 
+/* The key's entry in bucket b (NULL when absent) and the entry before it in the chain (NULL when first). */
+struct found {
+	struct entry *entry, *before;
+};
+
+static __always_inline struct found find(struct entry **t, __u32 b, __u64 key)
+{
+	struct found f = { DM_PTR(t[b]), NULL };
+
+	for (int i = 0; i < MAX_CHAIN && f.entry; i++) {
+		if (f.entry->key == key)
+			return f;
+		f.before = f.entry;
+		f.entry = DM_PTR(f.entry->next);
+	}
+	return (struct found){ NULL, NULL };
+}
+
 /* Returns 1 when the key was added, 0 when its value was replaced, negative on failure. */
 SEC("syscall")
 int put(struct table_op *req)
 {
 	struct entry **t = buckets(), *e;
 	__u32 b = bucket_of(req->key);
+	struct found f;
 
 	if (!t)
 		return -1;
-	e = DM_PTR(t[b]);
-	for (int i = 0; i < MAX_CHAIN && e; i++) {
-		if (e->key == req->key) {
-			e->value = req->value;
-			return 0;
-		}
-		e = DM_PTR(e->next);
+	f = find(t, b, req->key);
+	if (f.entry) {
+		f.entry->value = req->value;
+		return 0;
 	}
 	e = static_malloc(sizeof(*e));
 	if (!e)
@@ -66,43 +82,35 @@ int put(struct table_op *req)
 SEC("syscall")
 long get(struct table_op *req)
 {
-	struct entry **t = buckets(), *e;
+	struct entry **t = buckets();
+	struct found f;
 
 	if (!t)
 		return -1;
-	e = DM_PTR(t[bucket_of(req->key)]);
-	for (int i = 0; i < MAX_CHAIN && e; i++) {
-		if (e->key == req->key)
-			return (long)e->value;
-		e = DM_PTR(e->next);
-	}
-	return -1;
+	f = find(t, bucket_of(req->key), req->key);
+	return f.entry ? (long)f.entry->value : -1;
 }
 
 /* Unlinks and frees the key's entry: 1 when it was there, 0 when not. */
 SEC("syscall")
 int delete(struct table_op *req)
 {
-	struct entry **t = buckets(), *e, *prev = NULL;
+	struct entry **t = buckets();
 	__u32 b = bucket_of(req->key);
+	struct found f;
 
 	if (!t)
 		return -1;
-	e = DM_PTR(t[b]);
-	for (int i = 0; i < MAX_CHAIN && e; i++) {
-		if (e->key == req->key) {
-			if (prev)
-				prev->next = e->next;
-			else
-				t[b] = e->next;
-			static_free(e);
-			entries--;
-			return 1;
-		}
-		prev = e;
-		e = DM_PTR(e->next);
-	}
-	return 0;
+	f = find(t, b, req->key);
+	if (!f.entry)
+		return 0;
+	if (f.before)
+		f.before->next = f.entry->next;
+	else
+		t[b] = f.entry->next;
+	static_free(f.entry);
+	entries--;
+	return 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";
