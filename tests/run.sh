@@ -15,7 +15,7 @@ run() { # NAME COMMAND...
 	"$@" > "$log" 2>&1
 	status=$?
 	# Show the test's own closing lines (cmocka summary or "N passed, N failed").
-	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^Done [0-9]+ runs|^violation|FAILED|ERROR|^(ok  |FAIL) |^\| ' "$log" | tail -n 40
+	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^Done [0-9]+ runs|^violation|FAILED|ERROR|^(ok  |FAIL) |^\| |^(not )?ok [0-9]+ ' "$log" | tail -n 40
 	if [ $status -eq 0 ]; then
 		passed=$((passed + 1))
 	else
@@ -39,6 +39,8 @@ run kernel_stress "$build/bpf_runner" --stress "$build/bpf/stress.bpf.o" 100
 run kernel_pinned_heap "$build/bpf_runner" --pin "$build/bpf/pinned.bpf.o"
 # shellcheck disable=SC2086
 run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
+# The rewriter: bats, from the repository root, against the corpus under tests/modify/.
+BUILD=$build run modify_rewriter bats tests/modify.bats
 # The examples check their own results (answers, static_check, return codes) and exit non-zero when one is wrong.
 for example in linked_list packet_sizes percpu_scratch hash_table; do run "example_$example" "$build/$example"; done
 

@@ -1,0 +1,4 @@
+void *grow(void *p, unsigned long n)
+{
+	return realloc(p, n);
+}
