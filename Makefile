@@ -32,7 +32,8 @@ BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.
 	heap_percpu.bpf.o linked.bpf.o include_uapi.bpf.o)
 COST_POOLS := 4096 65536 16777216 268435456
 COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o))
-KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(BUILD)/bpf/stress.bpf.o $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS)
+KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(BUILD)/bpf/stress.bpf.o $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS) \
+	$(BUILD)/bpf/stat_fixture.bpf.o $(BUILD)/bpf/stat_fixture_percpu.bpf.o
 
 # Examples, libbpf-bootstrap style: bpf/X.bpf.c + user/X.c, the loader built against X's skeleton.
 EXAMPLES := linked_list packet_sizes percpu_scratch hash_table
@@ -47,11 +48,11 @@ help:
 	@echo "make demo       build and run the demo: the allocator natively, then inside a BPF program"
 	@echo "make test       run every test (native unit, differential, sanitizers, fuzz, stress)"
 	@echo "make bench      run the benchmarks"
-	@echo "make install    install the header and pkg-config file under PREFIX ($(PREFIX))"
+	@echo "make install    install the header, the dm tool and a pkg-config file under PREFIX ($(PREFIX))"
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: DIFF_OPS=$(DIFF_OPS) (differential operations per configuration), FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
-all: $(BUILD)/native_demo $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS)
+all: $(BUILD)/native_demo $(BUILD)/dm $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS)
 
 deps:
 	@scripts/deps.sh
@@ -82,6 +83,10 @@ $(BUILD)/bpf/linked.bpf.o: $(BUILD)/bpf/linked_build.bpf.o $(BUILD)/bpf/linked_c
 $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(word 1,$(subst -, ,$*))) \
 		-DDM_POOL_SIZE=$(word 2,$(subst -, ,$*)) -c $< -o $@
+
+# The dm tool: reads pinned heaps (dm stat).
+$(BUILD)/dm: user/dm.c $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf
 
 $(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
@@ -130,9 +135,10 @@ bench: deps $(BUILD)/bench-native-seg $(BUILD)/bench-native-ff
 	@$(BUILD)/bench-native-seg
 	@$(BUILD)/bench-native-ff | tail -n +1 | head -1
 
-install: $(HEADER)
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig
+install: $(HEADER) $(BUILD)/dm
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(BUILD)/dm $(DESTDIR)$(PREFIX)/bin/
 	sed 's|@PREFIX@|$(PREFIX)|' dynamic_memory.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/dynamic_memory.pc
 
 clean:

@@ -230,6 +230,8 @@ struct dm_control {
 	dm_u32 policy;        /* DM_POLICY */
 	dm_u32 align;         /* DM_ALIGN */
 	dm_u32 guard;         /* DM_GUARD */
+	dm_u32 first;         /* offset of the first block header: readers walk the blocks from here... */
+	dm_u32 sentinel;      /* ...to the sentinel, whatever the configuration that built the heap */
 	dm_u32 scan_limit;    /* DM_SCAN: read from here, the verifier can merge the states of a bounded walk */
 	struct dm_walk walk;  /* static_check's scratch, used under the lock */
 	struct dm_counters c;
@@ -857,6 +859,8 @@ DM_ENTRY int dm_format_heap(void)
 	heap->ctl.policy = DM_POLICY;
 	heap->ctl.align = DM_ALIGN;
 	heap->ctl.guard = DM_GUARD;
+	heap->ctl.first = DM_FIRST;
+	heap->ctl.sentinel = DM_SENTINEL;
 	heap->ctl.scan_limit = DM_SCAN;
 	dm_write_header(heap, DM_SENTINEL, DM_PREV_FREE);
 	dm_write_header(heap, DM_FIRST, size | DM_FREE);

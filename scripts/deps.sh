@@ -12,6 +12,7 @@ packages=(
 	libelf-dev zlib1g-dev                        # libbpf's own dependencies
 	libcmocka-dev bats                           # test frameworks
 	coccinelle                                   # modify/ rewriter (spatch)
+	prometheus curl                              # dm stat --prometheus, scraped by a real Prometheus in the tests
 )
 backports=(libbpf-dev bpftool)
 # Version floors for the backported packages: libbpf >= 1.4 (arena maps), bpftool >= 7.5 (vmlinux.h with kfuncs).

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A known heap for tests/dm_stat.bats: allocate_known_set, run once, allocates 100, 200, 300 and 400 bytes and
+ * frees the 200; overflow_a_block damages a header. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "dynamic_memory.h"
+
+SEC("xdp")
+int allocate_known_set(struct xdp_md *ctx)
+{
+	void *keep1 = static_malloc(100), *hole = static_malloc(200), *keep2 = static_malloc(300);
+	void *keep3 = static_malloc(400);
+
+	if (!keep1 || !hole || !keep2 || !keep3)
+		return XDP_ABORTED;
+	static_free(hole);
+	return XDP_PASS;
+}
+
+/* Writes one byte past a block: the next header is damaged, and dm stat must say where. */
+SEC("xdp")
+int overflow_a_block(struct xdp_md *ctx)
+{
+	__u8 *p = static_malloc(40);
+
+	if (!p)
+		return XDP_ABORTED;
+	p[static_usable_size(p) & 0x7f] ^= 0x5a;
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

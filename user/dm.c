@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dm: the dynamic_memory command-line tool.
+ *
+ *   dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]
+ *
+ * Reads a pinned heap map (dm_heap: shared or per-CPU) read-only, validating every offset it follows, and shows its
+ * state. Exit status: 0 ok, 1 bad usage, 2 cannot open (missing, not a pinned map), 3 not a dm heap, 4 permission
+ * denied, 5 the heap is corrupt (what and where is printed).
+ */
+#include "dynamic_memory.h" /* the control block layout and the header check; its native heap goes unused */
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/magic.h>
+#include <sys/socket.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+enum { EXIT_OK, EXIT_USAGE, EXIT_OPEN, EXIT_NOT_HEAP, EXIT_PERMISSION, EXIT_CORRUPT };
+
+struct heap_map {
+	const char *path;
+	char name[BPF_OBJ_NAME_LEN];
+	int fd, percpu, copies;
+	__u32 value_size;
+	size_t stride;
+	unsigned char *values; /* copies x stride bytes: one heap per CPU for a per-CPU map */
+};
+
+/* What a walk of one heap found. */
+struct heap_state {
+	const struct dm_control *ctl;
+	unsigned long long free, largest_free, free_blocks, used_blocks;
+	char error[128]; /* "block at offset N: bad header", or empty */
+	unsigned largest_at[5], largest_size[5];
+};
+
+static int fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+/* Whether fd is a BPF map: /proc/self/fdinfo says map_type for maps, prog_type for programs. */
+static int is_map(int fd)
+{
+	char path[64], line[128];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "map_type:", 9);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Opens and checks the pinned map: a one-entry (PERCPU_)ARRAY named dm_heap whose value type is struct dm_heap. */
+static int open_heap(const char *path, struct heap_map *m)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct statfs fs;
+	struct btf *btf;
+
+	m->path = path;
+	if (access(path, F_OK))
+		return fail(EXIT_OPEN, "%s: no such pinned object", path);
+	/* bpf_obj_get answers EPERM for a path outside bpffs: tell that apart from a real permission problem */
+	if (statfs(path, &fs) || fs.f_type != BPF_FS_MAGIC)
+		return fail(EXIT_OPEN, "%s: not a pinned BPF object (not on a BPF filesystem such as /sys/fs/bpf)", path);
+	m->fd = bpf_obj_get(path);
+	if (m->fd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			return fail(EXIT_PERMISSION, "%s: permission denied (reading BPF maps needs root or CAP_BPF)", path);
+		return fail(EXIT_OPEN, "%s: not a pinned BPF object: %s", path, strerror(errno));
+	}
+	/* the info call fills map info from any BPF object: ask the kernel what the object is */
+	if (!is_map(m->fd) || bpf_map_get_info_by_fd(m->fd, &info, &len))
+		return fail(EXIT_OPEN, "%s: not a pinned map (a program or a link?)", path);
+	if (info.type != BPF_MAP_TYPE_ARRAY && info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
+		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: map type %u, expected ARRAY or PERCPU_ARRAY", path, info.type);
+	if (strcmp(info.name, "dm_heap") || info.max_entries != 1 || info.key_size != 4)
+		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: map '%s' with %u entries of %u-byte keys, expected 'dm_heap' "
+				"with 1", path, info.name, info.max_entries, info.key_size);
+	btf = info.btf_id ? btf__load_from_kernel_by_id(info.btf_id) : NULL;
+	if (!btf || strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, info.btf_value_type_id)->name_off), "dm_heap")) {
+		btf__free(btf);
+		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: its BTF does not describe struct dm_heap", path);
+	}
+	btf__free(btf);
+	if (info.value_size < sizeof(struct dm_control))
+		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: value of %u bytes", path, info.value_size);
+	snprintf(m->name, sizeof(m->name), "%s", info.name);
+	m->percpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	m->copies = m->percpu ? libbpf_num_possible_cpus() : 1;
+	m->value_size = info.value_size;
+	m->stride = (info.value_size + 7) & ~(size_t)7;
+	m->values = calloc((size_t)m->copies, m->stride);
+	if (!m->values)
+		return fail(EXIT_OPEN, "out of memory reading %s (%u bytes)", path, info.value_size);
+	return EXIT_OK;
+}
+
+static int read_heap(struct heap_map *m)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->fd, &zero, m->values))
+		return fail(errno == EACCES || errno == EPERM ? EXIT_PERMISSION : EXIT_OPEN, "%s: cannot read: %s",
+			    m->path, strerror(errno));
+	return EXIT_OK;
+}
+
+static void note_free_block(struct heap_state *s, unsigned at, unsigned size)
+{
+	int i = 4;
+
+	if (size <= s->largest_size[4])
+		return;
+	for (; i > 0 && size > s->largest_size[i - 1]; i--) {
+		s->largest_size[i] = s->largest_size[i - 1];
+		s->largest_at[i] = s->largest_at[i - 1];
+	}
+	s->largest_size[i] = size;
+	s->largest_at[i] = at;
+}
+
+/* Walks the blocks of one heap value, validating each header before following it. `used` (optional) receives a
+ * byte map of the pool: 1 where a used block (header included) lies. */
+static int walk_heap(const struct heap_map *m, const unsigned char *value, struct heap_state *s, unsigned char *used)
+{
+	const struct dm_control *ctl = (const void *)value;
+	unsigned align = ctl->align, min_block, off;
+
+	memset(s, 0, sizeof(*s));
+	s->ctl = ctl;
+	if (ctl->magic == 0)
+		return EXIT_OK; /* never used: all zero */
+	if (ctl->magic != DM_MAGIC || (align != 8 && align != 16) || ctl->pool_size < 4096 ||
+	    (ctl->pool_size & (ctl->pool_size - 1)) || ctl->pool_size + ctl->guard != m->value_size ||
+	    ctl->first < sizeof(struct dm_control) - sizeof(ctl->heads) || ctl->sentinel >= ctl->pool_size ||
+	    ctl->first >= ctl->sentinel) {
+		snprintf(s->error, sizeof(s->error), "control block: bad header (pool %u + guard %u vs value %u bytes)",
+			 ctl->pool_size, ctl->guard, m->value_size);
+		return EXIT_CORRUPT;
+	}
+	min_block = (DM_HDR + 12 + align - 1) & ~(align - 1);
+	for (off = ctl->first; off < ctl->sentinel;) {
+		dm_u32 word0, check, size;
+
+		memcpy(&word0, value + off, 4);
+		memcpy(&check, value + off + 4, 4);
+		size = word0 & ~DM_FLAGS;
+		if (check != dm_check_word(off, word0) || size < min_block || size % align || size > ctl->sentinel - off) {
+			snprintf(s->error, sizeof(s->error), "block at offset %u: bad header", off);
+			return EXIT_CORRUPT;
+		}
+		if (word0 & DM_FREE) {
+			s->free_blocks++;
+			s->free += size - DM_HDR;
+			s->largest_free = size - DM_HDR > s->largest_free ? size - DM_HDR : s->largest_free;
+			note_free_block(s, off, size - DM_HDR);
+		} else {
+			s->used_blocks++;
+			if (used)
+				memset(used + off, 1, size);
+		}
+		off += size;
+	}
+	return EXIT_OK;
+}
+
+static double fragmentation(const struct heap_state *s)
+{
+	return s->free ? 1.0 - (double)s->largest_free / (double)s->free : 0.0;
+}
+
+static const char *policy_name(const struct dm_control *ctl)
+{
+	return ctl->policy == DM_POLICY_FIRST_FIT ? "first-fit" : "segregated";
+}
+
+/* One heap's numbers, shared by every output format. */
+#define HEAP_FIELDS(X)                                                                                           \
+	X(capacity, "bytes", "gauge", "Largest allocation the empty heap can satisfy", s->ctl->sentinel - s->ctl->first - DM_HDR) \
+	X(allocated, "bytes", "gauge", "Sum of usable sizes of live blocks", s->ctl->c.allocated)                          \
+	X(free, "bytes", "gauge", "Sum of usable sizes of free blocks", s->free)                                           \
+	X(peak_allocated, "bytes", "gauge", "Highest allocated ever", s->ctl->c.peak_allocated)                           \
+	X(largest_free, "bytes", "gauge", "Largest free block (usable bytes)", s->largest_free)                          \
+	X(used_blocks, "", "gauge", "Live blocks", s->used_blocks)                                                         \
+	X(free_blocks, "", "gauge", "Free blocks", s->free_blocks)                                                         \
+	X(allocations, "total", "counter", "Successful allocations", s->ctl->c.allocations)                               \
+	X(frees, "total", "counter", "Successful frees", s->ctl->c.frees)                                                  \
+	X(failed_allocations, "total", "counter", "Allocations that returned NULL", s->ctl->c.failed_allocations)         \
+	X(invalid_frees, "total", "counter", "Frees of pointers that were not live blocks", s->ctl->c.invalid_frees)      \
+	X(corruptions, "total", "counter", "Damaged headers found", s->ctl->c.corruptions)                                \
+	X(lock_failures, "total", "counter", "Lock give-ups (shared) or nested programs refused (per-CPU)", s->ctl->lock_failures)
+
+static void print_table_row(const char *label, const struct heap_state *s)
+{
+	if (!s->ctl->magic) {
+		printf("%-6s (not used yet)\n", label);
+		return;
+	}
+	printf("%-6s %9u %9llu %9llu %9llu %9llu %6.3f %6llu/%-6llu %9llu %9llu %7llu %7llu %7llu %9llu\n", label,
+	       s->ctl->sentinel - s->ctl->first - DM_HDR, (unsigned long long)s->ctl->c.allocated, s->free,
+	       (unsigned long long)s->ctl->c.peak_allocated, s->largest_free, fragmentation(s), s->used_blocks,
+	       s->free_blocks, (unsigned long long)s->ctl->c.allocations, (unsigned long long)s->ctl->c.frees,
+	       (unsigned long long)s->ctl->c.failed_allocations, (unsigned long long)s->ctl->c.invalid_frees,
+	       (unsigned long long)s->ctl->c.corruptions, (unsigned long long)s->ctl->lock_failures);
+}
+
+static int show_table(const struct heap_map *m, const struct heap_state *s)
+{
+	struct heap_state total = { 0 };
+	struct dm_control sum = { 0 };
+	const struct dm_control *used = s[0].ctl;
+
+	for (int i = 0; i < m->copies && !used->magic; i++)
+		used = s[i].ctl; /* describe the heap by a CPU that has used it */
+	if (used->magic)
+		printf("%s (%s): %s heap, pool %u B, %s, align %u\n", m->name, m->path,
+		       m->percpu ? "per-CPU" : "shared", used->pool_size, policy_name(used), used->align);
+	else
+		printf("%s (%s): %s heap, not used yet\n", m->name, m->path, m->percpu ? "per-CPU" : "shared");
+	printf("%-6s %9s %9s %9s %9s %9s %6s %13s %9s %9s %7s %7s %7s %9s\n", "heap", "capacity", "allocated", "free",
+	       "peak", "largest", "frag", "used/free", "allocs", "frees", "failed", "invalid", "corrupt", "lockfail");
+	for (int i = 0; i < m->copies; i++) {
+		char label[16];
+
+		snprintf(label, sizeof(label), m->percpu ? "cpu%d" : "all", i);
+		print_table_row(label, &s[i]);
+		if (!m->percpu || !s[i].ctl->magic)
+			continue;
+		sum.magic = DM_MAGIC, sum.first = s[i].ctl->first, sum.sentinel = s[i].ctl->sentinel;
+		sum.c.allocated += s[i].ctl->c.allocated, sum.c.peak_allocated += s[i].ctl->c.peak_allocated;
+		sum.c.allocations += s[i].ctl->c.allocations, sum.c.frees += s[i].ctl->c.frees;
+		sum.c.failed_allocations += s[i].ctl->c.failed_allocations;
+		sum.c.invalid_frees += s[i].ctl->c.invalid_frees, sum.c.corruptions += s[i].ctl->c.corruptions;
+		sum.lock_failures += s[i].ctl->lock_failures;
+		total.free += s[i].free, total.used_blocks += s[i].used_blocks, total.free_blocks += s[i].free_blocks;
+		total.largest_free = s[i].largest_free > total.largest_free ? s[i].largest_free : total.largest_free;
+	}
+	if (m->percpu && sum.magic) {
+		total.ctl = &sum;
+		print_table_row("total", &total); /* capacity: one CPU's; largest: the largest of any CPU */
+	}
+	return EXIT_OK;
+}
+
+/* "all" for a shared heap, the CPU's number for a per-CPU one. */
+static const char *cpu_label(const struct heap_map *m, int i, char buf[16])
+{
+	snprintf(buf, 16, "%d", i);
+	return m->percpu ? buf : "all";
+}
+
+static int show_json(const struct heap_map *m, const struct heap_state *states)
+{
+	printf("{\"map\": \"%s\", \"path\": \"%s\", \"kind\": \"%s\", \"heaps\": [", m->name, m->path,
+	       m->percpu ? "percpu" : "shared");
+	for (int i = 0; i < m->copies; i++) {
+		const struct heap_state *s = &states[i];
+		char cpu[16];
+
+		printf("%s\n  {\"cpu\": \"%s\", \"used\": %s", i ? "," : "", cpu_label(m, i, cpu),
+		       s->ctl->magic ? "true" : "false");
+		if (s->ctl->magic) {
+			printf(", \"pool_size\": %u, \"policy\": \"%s\", \"align\": %u", s->ctl->pool_size,
+			       policy_name(s->ctl), s->ctl->align);
+#define JSON_FIELD(field, unit, type, help, value) printf(", \"" #field "\": %llu", (unsigned long long)(value));
+			HEAP_FIELDS(JSON_FIELD)
+#undef JSON_FIELD
+			printf(", \"fragmentation\": %.4f", fragmentation(s));
+		}
+		printf("}");
+	}
+	printf("\n]}\n");
+	return EXIT_OK;
+}
+
+static int terminal_width(void)
+{
+	struct winsize ws;
+	const char *columns = getenv("COLUMNS");
+
+	if (columns && atoi(columns) > 20)
+		return atoi(columns);
+	return ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
+}
+
+/* The pool as a bar: '#' where most of a cell's bytes are in used blocks, '+' where some are, '.' where none. */
+static int show_layout(const struct heap_map *m, const unsigned char *value, const struct heap_state *s,
+		       const char *label)
+{
+	int width = terminal_width() - 4;
+	unsigned char *used;
+	unsigned pool, first, end;
+
+	if (!s->ctl->magic) {
+		printf("%s: not used yet\n", label);
+		return EXIT_OK;
+	}
+	pool = s->ctl->pool_size, first = s->ctl->first, end = s->ctl->sentinel;
+	used = calloc(1, pool);
+	if (!used)
+		return fail(EXIT_OPEN, "out of memory");
+	walk_heap(m, value, &(struct heap_state){ 0 }, used);
+	printf("%s: %u bytes from offset %u to %u, %.1f bytes a cell ('#' used, '+' partly, '.' free)\n  [", label,
+	       end - first, first, end, (double)(end - first) / width);
+	for (int c = 0; c < width; c++) {
+		unsigned from = first + (unsigned)((unsigned long long)(end - first) * c / width);
+		unsigned to = first + (unsigned)((unsigned long long)(end - first) * (c + 1) / width), n = 0;
+
+		for (unsigned b = from; b < to; b++)
+			n += used[b];
+		putchar(to == from ? ' ' : n * 2 > to - from ? '#' : n ? '+' : '.');
+	}
+	printf("]\n  largest free blocks:");
+	for (int i = 0; i < 5 && s->largest_size[i]; i++)
+		printf(" %u B at %u%s", s->largest_size[i], s->largest_at[i], i < 4 && s->largest_size[i + 1] ? "," : "");
+	printf("%s\n", s->largest_size[0] ? "" : " none");
+	free(used);
+	return EXIT_OK;
+}
+
+static int serve_metrics(int client, const struct heap_map *m, const struct heap_state *states)
+{
+	char request[1024] = { 0 }, *body;
+	size_t size;
+	FILE *out = open_memstream(&body, &size);
+	ssize_t n = read(client, request, sizeof(request) - 1);
+
+	if (!out)
+		return -1;
+	if (n <= 0 || strncmp(request, "GET /metrics", 12)) {
+		dprintf(client, "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n\r\nonly /metrics is served\n");
+		fclose(out);
+		free(body);
+		return 0;
+	}
+#define PROMETHEUS_FIELD(field, unit, type, help, value)                                                           \
+	fprintf(out, "# HELP dm_" #field "%s%s " help "\n# TYPE dm_" #field "%s%s " type "\n", *unit ? "_" : "", unit,  \
+		*unit ? "_" : "", unit);                                                                           \
+	for (int i = 0; i < m->copies; i++) {                                                                      \
+		const struct heap_state *s = &states[i];                                                           \
+		char cpu[16];                                                                                      \
+		if (s->ctl->magic)                                                                                 \
+			fprintf(out, "dm_" #field "%s%s{heap=\"%s\",path=\"%s\",cpu=\"%s\"} %llu\n", *unit ? "_" : "", \
+				unit, m->name, m->path, cpu_label(m, i, cpu), (unsigned long long)(value));        \
+	}
+	HEAP_FIELDS(PROMETHEUS_FIELD)
+#undef PROMETHEUS_FIELD
+	fclose(out);
+	dprintf(client, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %zu\r\n\r\n", size);
+	if (write(client, body, size) != (ssize_t)size)
+		n = -1;
+	free(body);
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig, stop = 1; }
+
+static int stat_command(int argc, char **argv)
+{
+	const char *path = NULL, *listen_on = NULL;
+	int json = 0, layout = 0, watch = 0, status, server = -1;
+	struct heap_map m = { 0 };
+	struct heap_state *states;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--layout"))
+			layout = 1;
+		else if (!strcmp(argv[i], "--watch") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+			watch = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--prometheus") && i + 1 < argc)
+			listen_on = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]\n\n"
+			       "Shows a pinned dynamic_memory heap (map dm_heap, shared or per-CPU), read-only:\n"
+			       "  (default)        a table: capacity, allocated, free, peak, largest free block, fragmentation\n"
+			       "                   (1 - largest/free), used/free blocks, allocations, frees, failed, invalid\n"
+			       "                   frees, corruptions, lock failures; a row per CPU and a total for per-CPU heaps\n"
+			       "  --json           the same as one JSON object (fields as in the table, named as in struct dm_stats)\n"
+			       "  --layout         the pool as a bar of used and free blocks, and the largest free blocks\n"
+			       "  --watch SECONDS  refresh in place until interrupted\n"
+			       "  --prometheus [ADDR:]PORT  serve /metrics (Prometheus text format) on ADDR (default 127.0.0.1)\n\n"
+			       "exit status: 0 ok, 1 bad usage, 2 cannot open, 3 not a dm heap, 4 permission denied, 5 corrupt heap\n");
+			return EXIT_OK;
+		} else if (argv[i][0] != '-' && !path)
+			path = argv[i];
+		else
+			return fail(EXIT_USAGE, "stat: unexpected '%s' (see dm stat --help)", argv[i]);
+	}
+	if (!path)
+		return fail(EXIT_USAGE, "stat: which heap? give the path of a pinned dm_heap map (see dm stat --help)");
+	status = open_heap(path, &m);
+	if (status)
+		return status;
+	states = calloc((size_t)m.copies, sizeof(*states));
+	if (listen_on) {
+		const char *colon = strrchr(listen_on, ':');
+		struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		char host[64] = "127.0.0.1";
+		int one = 1, port = atoi(colon ? colon + 1 : listen_on);
+
+		if (colon)
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_on), listen_on);
+		if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1)
+			return fail(EXIT_USAGE, "stat: --prometheus %s: expected [ADDR:]PORT, e.g. 9464 or 127.0.0.1:9464",
+				    listen_on);
+		addr.sin_port = htons((unsigned short)port);
+		server = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (server < 0 || bind(server, (struct sockaddr *)&addr, sizeof(addr)) || listen(server, 8))
+			return fail(EXIT_USAGE, "stat: cannot listen on %s:%d: %s", host, port, strerror(errno));
+		fprintf(stderr, "dm: serving http://%s:%d/metrics for %s\n", host, port, path);
+	}
+	/* No SA_RESTART: a signal must end a blocking accept() or sleep(), not resume it. */
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	do {
+		int worst = EXIT_OK;
+
+		status = read_heap(&m);
+		if (status)
+			return status;
+		for (int i = 0; i < m.copies; i++) {
+			int walked = walk_heap(&m, m.values + (size_t)i * m.stride, &states[i], NULL);
+
+			if (walked) {
+				fprintf(stderr, "dm: %s%s%.0d: %s\n", path, m.percpu ? ", cpu " : "", m.percpu ? i : 0,
+					states[i].error);
+				worst = walked;
+			}
+		}
+		if (server >= 0) {
+			int client = accept(server, NULL, NULL);
+
+			if (client >= 0) {
+				serve_metrics(client, &m, states);
+				close(client);
+			}
+			continue;
+		}
+		if (watch)
+			printf("\033[H\033[2J");
+		if (worst) {
+			status = worst;
+		} else if (json) {
+			status = show_json(&m, states);
+		} else if (layout) {
+			for (int i = 0; i < m.copies; i++) {
+				char label[32];
+
+				if (m.percpu)
+					snprintf(label, sizeof(label), "cpu %d", i);
+				else
+					snprintf(label, sizeof(label), "%s", m.name);
+				show_layout(&m, m.values + (size_t)i * m.stride, &states[i], label);
+			}
+		} else {
+			status = show_table(&m, states);
+		}
+		fflush(stdout);
+		if (watch)
+			sleep((unsigned)watch);
+	} while ((watch || server >= 0) && !stop);
+	free(states);
+	free(m.values);
+	close(m.fd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "stat"))
+		return stat_command(argc - 2, argv + 2);
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+		printf("usage: dm COMMAND ...\n\ncommands:\n  stat PIN_PATH   show a pinned heap (dm stat --help)\n");
+		return EXIT_OK;
+	}
+	return fail(EXIT_USAGE, argc < 2 ? "which command? (dm --help lists them)" : "unknown command '%s' (dm --help)",
+		    argv[1]);
+}
