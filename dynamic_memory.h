@@ -479,20 +479,12 @@ enum dm_check_result {
 
 DM_INLINE dm_u32 *dm_word(struct dm_heap *heap, dm_u32 off) { return (dm_u32 *)dm_env_ptr(heap, off); }
 
-/* A bijective 32-bit mixer (lowbias32): any change of the input changes the output. */
-DM_INLINE dm_u32 dm_mix(dm_u32 x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
-}
-DM_INLINE dm_u32 dm_offset_tag(dm_u32 block) { return dm_mix(block ^ DM_CHECK_SEED) & 0xffff0000u; }
+/* One multiply each: the high half of a product by an odd constant depends on every bit of the input, so a tag
+ * changes (but for 1 in 2^16) when its offset or its word 0 does. */
+DM_INLINE dm_u32 dm_offset_tag(dm_u32 block) { return ((block ^ DM_CHECK_SEED) * 0x9e3779b1u) & 0xffff0000u; }
 DM_INLINE dm_u32 dm_check_word(dm_u32 block, dm_u32 word0)
 {
-	return dm_offset_tag(block) | (dm_mix(word0 ^ dm_mix(block + DM_CHECK_SEED)) & 0xffffu);
+	return dm_offset_tag(block) | (((word0 ^ (block * 0x85ebca77u)) * 0xc2b2ae3du) >> 16);
 }
 
 /* Header reads and writes are entry points of their own: in BPF each is then checked once, not at every use. */
