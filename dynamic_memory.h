@@ -783,7 +783,7 @@ DM_ENTRY dm_u64 dm_find_free_block(dm_u64 size)
 	return cls < DM_CLASSES ? *dm_head(heap, cls) : 0;
 }
 
-/* Largest request that dm_find_free would satisfy now (see dm_find_free: exact, not an estimate). */
+/* Largest request that dm_find_free_block would satisfy now (it follows the same steps: exact, not an estimate). */
 DM_INLINE dm_u32 dm_largest_request(struct dm_heap *heap)
 {
 	dm_u32 cls = dm_top_class(heap), best = 0, cur;
