@@ -310,22 +310,17 @@ static int terminal_width(void)
 }
 
 /* The pool as a bar: '#' where most of a cell's bytes are in used blocks, '+' where some are, '.' where none. */
-static int show_layout(const struct heap_map *m, const unsigned char *value, const struct heap_state *s,
-		       const char *label)
+/* `used` is the byte map walk_heap made of this heap. */
+static int show_layout(const struct heap_state *s, const unsigned char *used, const char *label)
 {
 	int width = terminal_width() - 4;
-	unsigned char *used;
-	unsigned pool, first, end;
+	unsigned first, end;
 
 	if (!s->ctl->magic) {
 		printf("%s: not used yet\n", label);
 		return EXIT_OK;
 	}
-	pool = s->ctl->pool_size, first = s->ctl->first, end = s->ctl->sentinel;
-	used = calloc(1, pool);
-	if (!used)
-		return fail(EXIT_OPEN, "out of memory");
-	walk_heap(m, value, &(struct heap_state){ 0 }, used);
+	first = s->ctl->first, end = s->ctl->sentinel;
 	printf("%s: %u bytes from offset %u to %u, %.1f bytes a cell ('#' used, '+' partly, '.' free)\n  [", label,
 	       end - first, first, end, (double)(end - first) / width);
 	for (int c = 0; c < width; c++) {
@@ -340,7 +335,6 @@ static int show_layout(const struct heap_map *m, const unsigned char *value, con
 	for (int i = 0; i < 5 && s->largest_size[i]; i++)
 		printf(" %u B at %u%s", s->largest_size[i], s->largest_at[i], i < 4 && s->largest_size[i + 1] ? "," : "");
 	printf("%s\n", s->largest_size[0] ? "" : " none");
-	free(used);
 	return EXIT_OK;
 }
 
@@ -388,6 +382,7 @@ static int stat_command(int argc, char **argv)
 	int json = 0, layout = 0, watch = 0, status, server = -1;
 	struct heap_map m = { 0 };
 	struct heap_state *states;
+	unsigned char *used = NULL; /* --layout: one byte map per heap, filled by the walk */
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
@@ -421,6 +416,10 @@ static int stat_command(int argc, char **argv)
 	if (status)
 		return status;
 	states = calloc((size_t)m.copies, sizeof(*states));
+	if (layout)
+		used = malloc((size_t)m.copies * m.stride);
+	if (!states || (layout && !used))
+		return fail(EXIT_OPEN, "out of memory reading %s", path);
 	if (listen_on) {
 		const char *colon = strrchr(listen_on, ':');
 		struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -449,7 +448,12 @@ static int stat_command(int argc, char **argv)
 		if (status)
 			return status;
 		for (int i = 0; i < m.copies; i++) {
-			int walked = walk_heap(&m, m.values + (size_t)i * m.stride, &states[i], NULL);
+			unsigned char *map = used ? used + (size_t)i * m.stride : NULL;
+			int walked;
+
+			if (map)
+				memset(map, 0, m.stride);
+			walked = walk_heap(&m, m.values + (size_t)i * m.stride, &states[i], map);
 
 			if (walked) {
 				fprintf(stderr, "dm: %s%s%.0d: %s\n", path, m.percpu ? ", cpu " : "", m.percpu ? i : 0,
@@ -480,7 +484,7 @@ static int stat_command(int argc, char **argv)
 					snprintf(label, sizeof(label), "cpu %d", i);
 				else
 					snprintf(label, sizeof(label), "%s", m.name);
-				show_layout(&m, m.values + (size_t)i * m.stride, &states[i], label);
+				show_layout(&states[i], used + (size_t)i * m.stride, label);
 			}
 		} else {
 			status = show_table(&m, states);
@@ -489,6 +493,7 @@ static int stat_command(int argc, char **argv)
 		if (watch)
 			sleep((unsigned)watch);
 	} while ((watch || server >= 0) && !stop);
+	free(used);
 	free(states);
 	free(m.values);
 	close(m.fd);
