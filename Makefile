@@ -30,9 +30,12 @@ NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -I. -I$(BUILD) -Itests/bpf -idirafter /usr/include/$(shell $(CC) -print-multiarch)
 BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.o heap_features.bpf.o \
 	heap_percpu.bpf.o linked.bpf.o include_uapi.bpf.o)
+# The same tests against the arena heap, and the tests only an arena heap can pass.
+ARENA_TESTS := $(addprefix $(BUILD)/bpf-arena/,program_types.bpf.o heap_features.bpf.o linked.bpf.o)
 COST_POOLS := 4096 65536 16777216 268435456
 COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o))
-KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(BUILD)/bpf/stress.bpf.o $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS) \
+KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(ARENA_TESTS) $(BUILD)/bpf-arena/stress.bpf.o $(BUILD)/bpf/stress.bpf.o \
+	$(BUILD)/arena $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS) \
 	$(BUILD)/bpf/stat_fixture.bpf.o $(BUILD)/bpf/stat_fixture_percpu.bpf.o
 
 # Examples, libbpf-bootstrap style: bpf/X.bpf.c + user/X.c, the loader built against X's skeleton.
@@ -57,7 +60,7 @@ all: $(BUILD)/native_demo $(BUILD)/dm $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_
 deps:
 	@scripts/deps.sh
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/examples:
+$(BUILD) $(BUILD)/bpf $(BUILD)/bpf-arena $(BUILD)/examples:
 	@mkdir -p $@
 
 $(BUILD)/examples/%.bpf.o: bpf/%.bpf.c $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/examples
@@ -75,8 +78,11 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 $(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-# Two files, one heap: the weak dm_heap map of both becomes one when linked.
-$(BUILD)/bpf/linked.bpf.o: $(BUILD)/bpf/linked_build.bpf.o $(BUILD)/bpf/linked_check.bpf.o
+$(BUILD)/bpf-arena/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf-arena
+	$(CLANG) $(BPF_CFLAGS) -DDM_HEAP_ARENA -c $< -o $@
+
+# Two files, one heap: the weak heap map of both becomes one when linked.
+$(BUILD)/%/linked.bpf.o: $(BUILD)/%/linked_build.bpf.o $(BUILD)/%/linked_check.bpf.o
 	bpftool gen object $@ $^
 
 # cost-POLICY-POOLSIZE: the same one-malloc program per pool size and policy.
@@ -90,6 +96,14 @@ $(BUILD)/dm: user/dm.c $(HEADER) | $(BUILD)
 
 $(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
+
+$(BUILD)/arena: tests/arena.c tests/bpf/arena_structures.h $(BUILD)/bpf-arena/arena_structures.skel.h user/heap_view.h \
+		$(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< -o $@ -lbpf -lcmocka
+
+$(BUILD)/bpf-arena/arena_structures.bpf.o: tests/bpf/arena_structures.h
+$(BUILD)/bpf-arena/%.skel.h: $(BUILD)/bpf-arena/%.bpf.o
+	bpftool gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/native_demo: user/native_demo.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@
@@ -118,7 +132,7 @@ $(BUILD)/bench-native-%: bench/native.c $(HEADER) | $(BUILD)
 # Every test runs even when an earlier one fails; tests/run.sh prints the summary and sets the exit status.
 test: deps
 	@$(MAKE) --no-print-directory all
-	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS) "$(BPF_TESTS)" "$(COST_OBJS)"
+	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS) "$(BPF_TESTS)" "$(ARENA_TESTS)" "$(COST_OBJS)"
 
 # The same allocator natively, then in the kernel: a BPF program that mallocs a list item per run.
 demo: deps

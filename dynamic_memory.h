@@ -11,10 +11,13 @@
  *   void   static_stats(struct dm_stats *out);
  *   void   static_reset(void);
  *
+ * (With DM_HEAP_ARENA the pointers are `void __arena *`.)
+ *
  * The same allocator code runs in two environments:
  *   - BPF (clang -target bpf -mcpu=v3): the pool is the value of a BPF map named `dm_heap` (ARRAY, or PERCPU_ARRAY with
- *     DM_HEAP_PERCPU); the entry points are weak global subprograms, so the verifier checks each of them once per
- *     program whatever the pool size and however many call sites there are.
+ *     DM_HEAP_PERCPU), or lives in a BPF arena `dm_arena` (DM_HEAP_ARENA); the entry points are weak global
+ *     subprograms, so the verifier checks each of them once per program whatever the pool size and however many
+ *     call sites there are.
  *   - native (-Dnative_executable): the pool is a weak global, shared by every translation unit of the program.
  * Only the "environment" section differs between them; everything below it is one implementation.
  *
@@ -36,12 +39,28 @@
 
 /* ================================================ Configuration ================================================ */
 
-/* Pool bytes, control block included: a power of two from 4096 to 268435456 (256 MiB). */
+/* Where the heap lives in BPF (natively it is always a global):
+ *   default         the value of an ARRAY map `dm_heap`, shared by every CPU, guarded by an atomic lock
+ *   DM_HEAP_PERCPU  the value of a PERCPU_ARRAY map `dm_heap`: one heap per CPU, no lock between CPUs
+ *   DM_HEAP_ARENA   a BPF arena `dm_arena` (kernel >= 6.9, clang >= 19, libbpf >= 1.4): pointers stored in the heap
+ *                   are plain pointers for every program and for userspace; the pool is allocated by the syscall
+ *                   program dm_arena_init, which a loader runs once. */
+#if defined(DM_HEAP_PERCPU) && defined(DM_HEAP_ARENA)
+#error "dynamic_memory.h: choose one of DM_HEAP_PERCPU and DM_HEAP_ARENA"
+#endif
+
+/* Pool bytes, control block included: a power of two from 4096 to 256 MiB (ARRAY heaps: the verifier proves
+ * offsets below 512 MiB only) or 2 GiB (arena heap: 32-bit offsets inside the arena's 4 GiB). */
 #ifndef DM_POOL_SIZE
 #define DM_POOL_SIZE 65536
 #endif
-#if (DM_POOL_SIZE) < 4096 || (DM_POOL_SIZE) > 268435456 || ((DM_POOL_SIZE) & ((DM_POOL_SIZE) - 1)) != 0
-#error "DM_POOL_SIZE must be a power of two from 4096 to 268435456 (256 MiB)"
+#if defined(DM_HEAP_ARENA)
+#define DM_POOL_SIZE_MAX 2147483648
+#else
+#define DM_POOL_SIZE_MAX 268435456
+#endif
+#if (DM_POOL_SIZE) < 4096 || (DM_POOL_SIZE) > DM_POOL_SIZE_MAX || ((DM_POOL_SIZE) & ((DM_POOL_SIZE) - 1)) != 0
+#error "DM_POOL_SIZE must be a power of two from 4096 to 268435456 (256 MiB), or to 2147483648 with DM_HEAP_ARENA"
 #endif
 
 #define DM_POLICY_SEGREGATED 1 /* O(1) two-level segregated fit (default) */
@@ -106,6 +125,8 @@
 /*
  * Everything that differs between BPF and native lives here and nowhere else:
  *   dm_env_heap()            the heap (control block + pool + guard), or NULL when it cannot be reached
+ *   dm_env_ready()           whether the heap's memory exists (an arena heap before dm_arena_init: not yet)
+ *   dm_env_refused()         allocations refused because the heap was not ready (counted outside the heap)
  *   dm_env_cas/unlock/add    atomics on heap words
  *   dm_env_single_threaded() whether the lock can be skipped (native process with one thread)
  *   dm_env_relax()           what a waiter does between lock attempts
@@ -115,6 +136,7 @@
  *   dm_env_copy/zero()       copying and zeroing variable lengths inside the pool
  *   dm_env_ptr/off()         converting between pool offsets and pointers the program can dereference
  *   dm_env_payload()         the pointer handed to the program for a payload offset (NULL for 0)
+ *   DM_AS                    the address space of those pointers (`__arena` for the arena heap, else none)
  *   DM_PTR()                 re-deriving a pointer that was stored in heap memory
  *   DM_ENTRY                 how the offset-level entry points are compiled
  */
@@ -132,6 +154,17 @@ typedef __SIZE_TYPE__ size_t; /* the same type vmlinux.h gives it; <linux/bpf.h>
 #endif
 
 #define DM_INLINE static __attribute__((always_inline)) inline
+#if defined(DM_HEAP_ARENA)
+#ifndef __BPF_FEATURE_ADDR_SPACE_CAST
+#error "dynamic_memory.h: DM_HEAP_ARENA needs a compiler with BPF address-space casts (clang >= 19)"
+#endif
+#define DM_AS __attribute__((address_space(1)))
+#ifndef __arena
+#define __arena DM_AS
+#endif
+#else
+#define DM_AS
+#endif
 /* Global (verified once), weak (several objects linked by `bpftool gen object` share one copy). */
 #define DM_ENTRY __attribute__((noinline)) __attribute__((weak))
 
@@ -150,8 +183,21 @@ typedef uint32_t dm_u32;
 typedef uint64_t dm_u64;
 
 #define DM_INLINE static inline __attribute__((always_inline))
+#define DM_AS
 #define DM_ENTRY static inline
 
+#endif
+
+/* Programs written for the arena heap annotate their heap pointers `__arena`; elsewhere it means nothing, so that
+ * one source compiles for every heap. */
+#ifndef __arena
+#define __arena
+#endif
+
+/* `can_loop` (as in the kernel's bpf_experimental.h): a loop condition that lets the verifier accept a walk whose
+ * length it cannot know, such as following `next` pointers through the heap. Always true natively. */
+#ifndef can_loop
+#define can_loop dm_env_may_loop()
 #endif
 
 /* ============================================= Heap layout and stats ============================================ */
@@ -259,7 +305,45 @@ _Static_assert(sizeof(struct dm_control) + 2 * DM_MIN_BLOCK < (DM_POOL_SIZE) / 2
 
 /* ======================================= Environment: where the heap lives ====================================== */
 
-#if defined(__bpf__)
+#if defined(__bpf__) && defined(DM_HEAP_ARENA)
+/* The arena is mapped at a fixed user address (map_extra) so that the heap's address is a constant for programs
+ * and userspace alike. Its low 32 bits are the heap's place in the kernel's 4 GiB arena window: the arena ends at
+ * a 4 GiB boundary, so no heap address has low 32 bits 0 (which the kernel's pointer casts take for NULL). */
+#define DM_ARENA_PAGE 4096ull
+#define DM_ARENA_BYTES ((sizeof(struct dm_heap) + DM_ARENA_PAGE - 1) & ~(DM_ARENA_PAGE - 1))
+#ifndef DM_ARENA_ADDR
+#define DM_ARENA_ADDR ((1ull << 44) + (1ull << 32) - DM_ARENA_BYTES)
+#endif
+/* SEGV_ON_FAULT: userspace reading a page dm_arena_init has not allocated gets SIGSEGV instead of silently
+ * allocating it (which would make dm_arena_init fail). Numbers, not names: <linux/bpf.h> may predate arenas. */
+struct {
+	__uint(type, 33 /* BPF_MAP_TYPE_ARENA */);
+	__uint(map_flags, 1024 /* BPF_F_MMAPABLE */ | 131072 /* BPF_F_SEGV_ON_FAULT */);
+	__uint(max_entries, DM_ARENA_BYTES / DM_ARENA_PAGE);
+	__ulong(map_extra, DM_ARENA_ADDR);
+#if defined(DM_PIN)
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+#endif
+} dm_arena SEC(".maps") __attribute__((weak));
+
+/* Allocations refused before dm_arena_init: the heap's own counters do not exist yet. */
+__attribute__((weak)) __u64 dm_arena_refused;
+
+/* The cast makes the verifier treat the address as arena memory; naming the map ties the program to the arena,
+ * which the verifier requires of every program that casts. */
+DM_INLINE struct dm_heap *dm_env_heap(void)
+{
+	dm_u64 addr = DM_ARENA_ADDR;
+
+	asm volatile("%0 = addr_space_cast(%0, 0, 1)" : "+r"(addr) : "r"(&dm_arena));
+	return (struct dm_heap *)addr;
+}
+/* Before dm_arena_init the pages do not exist: reads give 0, writes vanish, atomics are not to be trusted. */
+DM_INLINE int dm_env_ready(struct dm_heap *heap) { return heap->ctl.magic == DM_MAGIC; }
+DM_INLINE void dm_env_refuse(void) { __sync_fetch_and_add(&dm_arena_refused, 1); }
+DM_INLINE dm_u64 dm_env_refused(void) { return dm_arena_refused; }
+
+#elif defined(__bpf__)
 #if defined(DM_HEAP_PERCPU)
 _Static_assert((DM_POOL_SIZE) + (DM_GUARD) <= 32768,
 	       "per-CPU heap: DM_POOL_SIZE + DM_GUARD must be <= 32768, the kernel's limit on a PERCPU_ARRAY value "
@@ -284,6 +368,13 @@ DM_INLINE struct dm_heap *dm_env_heap(void)
 
 	return bpf_map_lookup_elem(&dm_heap, &zero);
 }
+/* A map value exists from the start: a zeroed one is formatted on first use. */
+DM_INLINE int dm_env_ready(struct dm_heap *heap) { return heap != NULL; }
+DM_INLINE void dm_env_refuse(void) {}
+DM_INLINE dm_u64 dm_env_refused(void) { return 0; }
+#endif /* heap location, BPF */
+
+#if defined(__bpf__)
 DM_INLINE dm_u32 dm_env_cas(dm_u32 *word, dm_u32 old, dm_u32 new_value)
 {
 	return __sync_val_compare_and_swap(word, old, new_value);
@@ -376,6 +467,54 @@ DM_INLINE void dm_env_zero(struct dm_heap *heap, dm_u32 off, dm_u32 len)
 	(void)heap;
 	dm_env_move(off, 0, len);
 }
+#if defined(DM_HEAP_ARENA)
+/* Arena memory needs no proofs: a payload pointer is the heap's user address plus the offset, an `__arena`
+ * pointer every program and userspace can follow as it is. Only the low 32 bits of an arena pointer count. */
+DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
+DM_INLINE void DM_AS *dm_env_payload(struct dm_heap *heap, dm_u64 off)
+{
+	(void)heap;
+	return off ? (void DM_AS *)(DM_ARENA_ADDR + off) : NULL;
+}
+DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void DM_AS *ptr)
+{
+	(void)heap;
+	return (dm_u32)((dm_u32)(dm_u64)ptr - (dm_u32)DM_ARENA_ADDR);
+}
+/* Stored pointers are plain pointers: the value is unchanged. Naming the map associates a program that only reads
+ * the heap with the arena, as the verifier requires. */
+#define DM_PTR(p)                                                                                                  \
+	({                                                                                                         \
+		asm volatile("" ::"r"(&dm_arena));                                                                 \
+		(p);                                                                                               \
+	})
+
+/*
+ * dm_arena_init: allocates the arena's pages and formats the heap. A loader runs it once after loading the object
+ * (BPF_PROG_TEST_RUN; user/heap_view.h has dm_arena_setup()); until then every allocation returns NULL and is
+ * counted. Returns 0, also when the heap was ready already, or -ENOMEM (-12) when the pages cannot be had.
+ * Sleepable (arena pages can only be allocated there); ~11 us per 4 KiB page.
+ * Objects linked together (bpftool gen object) share it; with libbpf 1.4, whose linker cannot merge a kfunc
+ * declared by two objects, define DM_ARENA_INIT_ELSEWHERE in all of them but one.
+ */
+#if !defined(DM_ARENA_INIT_ELSEWHERE)
+extern void *bpf_arena_alloc_pages(void *p__map, void *addr__ign, __u32 page_cnt, int node_id, __u64 flags)
+	__ksym __weak;
+DM_ENTRY int dm_format_heap(void);
+SEC("syscall") __attribute__((weak)) int dm_arena_init(void *ctx)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	(void)ctx;
+	if (dm_env_ready(heap))
+		return 0;
+	if (!bpf_arena_alloc_pages(&dm_arena, (void *)DM_ARENA_ADDR, DM_ARENA_BYTES / DM_ARENA_PAGE, -1, 0))
+		return dm_env_ready(heap) ? 0 : -12;
+	dm_format_heap();
+	return 0;
+}
+#endif /* DM_ARENA_INIT_ELSEWHERE */
+#else
 /* The masked offset gives the verifier the range [0, DM_POOL_SIZE): heap-internal accesses of a few bytes. */
 DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
 /* A pointer handed to the program, or NULL for offset 0. Its proven range is [DM_ALIGN, DM_POOL_SIZE] in steps of
@@ -409,12 +548,17 @@ DM_INLINE void *dm_rederive(dm_u64 raw)
 }
 #define DM_PTR(p) ((__typeof__(p))dm_rederive((dm_u64)(p)))
 
+#endif /* heap pointers, BPF */
+
 #else /* native */
 
 /* Weak: every translation unit that includes this header shares one heap. */
 __attribute__((weak, aligned(64))) struct dm_heap dm_heap_storage;
 
 DM_INLINE struct dm_heap *dm_env_heap(void) { return &dm_heap_storage; }
+DM_INLINE int dm_env_ready(struct dm_heap *heap) { return heap != NULL; }
+DM_INLINE void dm_env_refuse(void) {}
+DM_INLINE dm_u64 dm_env_refused(void) { return 0; }
 DM_INLINE dm_u32 dm_env_cas(dm_u32 *word, dm_u32 old, dm_u32 new_value)
 {
 	return __sync_val_compare_and_swap(word, old, new_value);
@@ -869,10 +1013,11 @@ DM_ENTRY int dm_format_heap(void)
 	return 0;
 }
 
-/* Takes the lock, formatting a fresh (zeroed) heap on first use. */
+/* Takes the lock, formatting a fresh (zeroed) heap on first use. Fails when the heap's memory does not exist yet
+ * (an arena heap before dm_arena_init): nothing there may be touched, not even the lock. */
 DM_INLINE int dm_acquire(struct dm_heap *heap)
 {
-	if (!dm_lock(heap))
+	if (!dm_env_ready(heap) || !dm_lock(heap))
 		return 0;
 	if (heap->ctl.magic != DM_MAGIC)
 		dm_format_heap();
@@ -1174,7 +1319,11 @@ DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
 	dm_u32 block_size = dm_block_size(size);
 	dm_u32 off;
 
-	if (!heap || !dm_acquire(heap))
+	if (!dm_env_ready(heap)) {
+		dm_env_refuse();
+		return 0;
+	}
+	if (!dm_acquire(heap))
 		return 0;
 	off = dm_allocate(heap, block_size);
 	dm_unlock(heap);
@@ -1241,8 +1390,12 @@ DM_ENTRY int dm_stats_into(struct dm_stats *out)
 	const struct dm_counters *c;
 	int locked;
 
-	if (!out || !heap)
+	if (!out)
 		return -1;
+	if (!dm_env_ready(heap)) {
+		*out = (struct dm_stats){ .capacity = DM_CAPACITY, .failed_allocations = dm_env_refused() };
+		return -1;
+	}
 	locked = dm_acquire(heap);
 	c = &heap->ctl.c;
 	out->capacity = DM_CAPACITY;
@@ -1255,7 +1408,7 @@ DM_ENTRY int dm_stats_into(struct dm_stats *out)
 	out->largest_free = heap->ctl.magic == DM_MAGIC ? dm_largest_request(heap) : DM_CAPACITY;
 	out->allocations = c->allocations;
 	out->frees = c->frees;
-	out->failed_allocations = c->failed_allocations;
+	out->failed_allocations = c->failed_allocations + dm_env_refused();
 	out->invalid_frees = c->invalid_frees;
 	out->corruptions = c->corruptions;
 	out->lock_failures = heap->ctl.lock_failures;
@@ -1268,7 +1421,7 @@ DM_ENTRY int dm_reset_heap(void)
 {
 	struct dm_heap *heap = dm_env_heap();
 
-	if (!heap || !dm_lock(heap))
+	if (!dm_env_ready(heap) || !dm_lock(heap))
 		return -1;
 	dm_format_heap();
 	dm_unlock(heap);
@@ -1285,7 +1438,7 @@ DM_ENTRY int dm_reset_heap(void)
  * DM_FIRST_FIT_SCAN, first fit). In BPF the result must be compared with NULL before use; the verifier then accepts
  * accesses below DM_GUARD bytes from it.
  */
-DM_INLINE void *static_malloc(size_t size)
+DM_INLINE void DM_AS *static_malloc(size_t size)
 {
 	struct dm_heap *heap = dm_env_heap();
 	dm_u64 off;
@@ -1303,7 +1456,7 @@ DM_INLINE void *static_malloc(size_t size)
  * damaged (e.g. by writing past its end) is left as it is and corruptions is counted. Time: constant.
  * In BPF, `ptr` must be a pointer the verifier knows (use DM_PTR() on one loaded from memory).
  */
-DM_INLINE void static_free(void *ptr)
+DM_INLINE void static_free(void DM_AS *ptr)
 {
 	struct dm_heap *heap = dm_env_heap();
 
@@ -1315,7 +1468,7 @@ DM_INLINE void static_free(void *ptr)
  * static_calloc: allocates nmemb * size bytes, zeroed. Returns NULL (counted as a failed allocation) when the
  * product overflows or no block is large enough. Time: constant plus the zeroing, linear in the size.
  */
-DM_INLINE void *static_calloc(size_t nmemb, size_t size)
+DM_INLINE void DM_AS *static_calloc(size_t nmemb, size_t size)
 {
 	struct dm_heap *heap = dm_env_heap();
 	dm_u64 off, bytes;
@@ -1340,7 +1493,7 @@ DM_INLINE void *static_calloc(size_t nmemb, size_t size)
  * (allocate, copy, free). On failure returns NULL and leaves the old block as it was. A pointer that is not a live
  * block is refused as by static_free and NULL is returned. Time: constant plus the copy when the block moves.
  */
-DM_INLINE void *static_realloc(void *ptr, size_t size)
+DM_INLINE void DM_AS *static_realloc(void DM_AS *ptr, size_t size)
 {
 	struct dm_heap *heap;
 	dm_u64 off, result, moved;
@@ -1374,7 +1527,7 @@ DM_INLINE void *static_realloc(void *ptr, size_t size)
  * static_usable_size: bytes usable at `ptr` (>= the size requested), or 0 when ptr is NULL or not a live block.
  * Nothing is counted. Time: constant.
  */
-DM_INLINE size_t static_usable_size(const void *ptr)
+DM_INLINE size_t static_usable_size(const void DM_AS *ptr)
 {
 	struct dm_heap *heap = dm_env_heap();
 

@@ -9,7 +9,7 @@
  *   bpf_runner --cost OBJECT...     verified_insns per object; within 5% across the objects of each policy
  *   bpf_runner --pin OBJECT         two loads of a DM_PIN object share one heap; bpftool shows its named fields
  */
-#include "dynamic_memory.h" /* for struct dm_heap: the runner reads heaps built with the default configuration */
+#include "user/heap_view.h" /* struct dm_heap (the runner reads heaps of the default configuration), arena setup */
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -235,6 +235,10 @@ static void run_object(const char *path)
 		bpf_object__close(obj);
 		return;
 	}
+	if (bpf_object__find_program_by_name(obj, "dm_arena_init")) {
+		err = dm_arena_setup(obj);
+		verdict(!err, "%s: dm_arena_init made the arena heap ready (%d)", path, err);
+	}
 	bpf_object__for_each_program(prog, obj) {
 		struct expectation e = expectation_of(obj, prog);
 		long long value = 0;
@@ -284,18 +288,35 @@ static int run_program_on(struct bpf_object *obj, const char *name, int cpu)
 	return (int)opts.retval;
 }
 
+/* A copy of the heap's control block, from the dm_heap map or the mmapped arena; free() it. */
+static struct dm_control *control_block(struct bpf_object *obj)
+{
+	struct bpf_map *arena = bpf_object__find_map_by_name(obj, "dm_arena");
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "dm_heap");
+	struct dm_heap *heap = calloc(1, sizeof(*heap));
+	__u32 zero = 0;
+
+	if (heap && arena && heap_view_arena(arena)) {
+		heap->ctl = *heap_view_arena(arena);
+		return &heap->ctl;
+	}
+	if (heap && map && !bpf_map_lookup_elem(bpf_map__fd(map), &zero, heap))
+		return &heap->ctl;
+	free(heap);
+	return NULL;
+}
+
 static void stress(const char *path, int runs)
 {
 	struct bpf_object *obj = open_object(path);
 	struct stress_cpu cpu[2];
 	pthread_t thread[2];
-	struct dm_heap *heap;
+	struct dm_control *heap;
 	int ncpu = libbpf_num_possible_cpus(), errors = 0;
-	__u32 zero = 0;
 
 	if (!obj)
 		return;
-	if (bpf_object__load(obj)) {
+	if (bpf_object__load(obj) || dm_arena_setup(obj)) {
 		verdict(0, "%s: load failed", path);
 		return;
 	}
@@ -313,13 +334,12 @@ static void stress(const char *path, int runs)
 	}
 	verdict(!errors, "stress: %d x 5000 operations on each of CPUs 0 and 1 at once, %d test_run errors", runs,
 		errors);
-	heap = calloc(1, sizeof(*heap));
-	if (heap && !bpf_map_lookup_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "dm_heap")), &zero, heap))
+	heap = control_block(obj);
+	if (heap)
 		printf("     allocations %llu, frees %llu, failed %llu, lock failures %llu\n",
-		       (unsigned long long)heap->ctl.c.allocations, (unsigned long long)heap->ctl.c.frees,
-		       (unsigned long long)heap->ctl.c.failed_allocations,
-		       (unsigned long long)heap->ctl.lock_failures);
-	verdict(heap && heap->ctl.c.allocations + heap->ctl.c.failed_allocations >= (unsigned long long)runs * 5000,
+		       (unsigned long long)heap->c.allocations, (unsigned long long)heap->c.frees,
+		       (unsigned long long)heap->c.failed_allocations, (unsigned long long)heap->lock_failures);
+	verdict(heap && heap->c.allocations + heap->c.failed_allocations >= (unsigned long long)runs * 5000,
 		"stress: at least half of the %d operations were allocations", 2 * runs * 5000);
 	verdict(run_program_on(obj, "stress_verdict", -1) == 1,
 		"stress: afterwards, in-kernel static_check() == 0, counters balance (blocks left <= lock failures), "

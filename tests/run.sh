@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs every test program, each to the end even when an earlier one fails, and closes with "N passed, N failed"
-# (one count per test program). Usage: tests/run.sh BUILD_DIR DIFF_OPS FUZZ_SECONDS "BPF_OBJECTS" "COST_OBJECTS"
+# (one count per test program).
+# Usage: tests/run.sh BUILD_DIR DIFF_OPS FUZZ_SECONDS "BPF_OBJECTS" "ARENA_OBJECTS" "COST_OBJECTS"
 # In-kernel tests need root and bpf(); they never skip: a program that cannot load or run fails its test.
 set -u
-build=$1 diff_ops=$2 fuzz_seconds=$3 bpf_objects=$4 cost_objects=$5
+build=$1 diff_ops=$2 fuzz_seconds=$3 bpf_objects=$4 arena_objects=$5 cost_objects=$6
 passed=0 failed=0 failures=()
 
 run() { # NAME COMMAND...
@@ -35,7 +36,11 @@ mkdir -p "$build/fuzz-corpus"
 run fuzz_heap "$build/fuzz_heap" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$build/fuzz-corpus"
 # shellcheck disable=SC2086 # the object lists are word lists
 run kernel_programs "$build/bpf_runner" $bpf_objects
+# shellcheck disable=SC2086
+run kernel_programs_arena "$build/bpf_runner" $arena_objects
+run kernel_arena_structures "$build/arena"
 run kernel_stress "$build/bpf_runner" --stress "$build/bpf/stress.bpf.o" 100
+run kernel_stress_arena "$build/bpf_runner" --stress "$build/bpf-arena/stress.bpf.o" 100
 run kernel_pinned_heap "$build/bpf_runner" --pin "$build/bpf/pinned.bpf.o"
 # shellcheck disable=SC2086
 run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects

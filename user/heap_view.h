@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Reads a dm_heap map (shared or per-CPU) from userspace and prints its counters. The counters sit at the start of
+/* Loader helpers: sets up an arena heap after loading; reads a heap's map (shared, per-CPU or arena) from userspace
+ * and prints its counters. The counters sit at the start of
  * the control block, at the same place whatever the pool size and policy, so one reader serves every heap. */
 #ifndef HEAP_VIEW_H
 #define HEAP_VIEW_H
@@ -8,25 +9,53 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Prints one line per heap (one per CPU for a per-CPU heap). Returns 0, or -1 when the map cannot be read. */
-static int heap_view_print(const struct bpf_map *map)
+/*
+ * dm_arena_setup: for an object built with DM_HEAP_ARENA, runs its dm_arena_init program once after loading, which
+ * allocates the arena's pages and formats the heap. Returns 0 when the heap is ready (or the object has no arena
+ * heap), else a negative errno (-ENOMEM: the kernel would not give the pages). Call it before running programs.
+ */
+static inline int dm_arena_setup(struct bpf_object *obj)
 {
-	int percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY;
+	struct bpf_program *init = bpf_object__find_program_by_name(obj, "dm_arena_init");
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (!init)
+		return 0;
+	if (bpf_prog_test_run_opts(bpf_program__fd(init), &opts))
+		return -errno;
+	return (int)opts.retval;
+}
+
+/* The control block of an arena heap, read in place through the mmapped arena (libbpf maps it at load). */
+static inline const struct dm_control *heap_view_arena(const struct bpf_map *map)
+{
+	size_t size = 0;
+
+	return bpf_map__type(map) == BPF_MAP_TYPE_ARENA ? bpf_map__initial_value((struct bpf_map *)map, &size) : NULL;
+}
+
+/* Prints one line per heap (one per CPU for a per-CPU heap). Returns 0, or -1 when the map cannot be read.
+ * `map` is the object's dm_heap map, or its dm_arena map for an arena heap. */
+static inline int heap_view_print(const struct bpf_map *map)
+{
+	int percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY, arena = bpf_map__type(map) == BPF_MAP_TYPE_ARENA;
 	int copies = percpu ? libbpf_num_possible_cpus() : 1;
 	size_t stride = (bpf_map__value_size(map) + 7) & ~(size_t)7;
-	unsigned char *value = calloc((size_t)copies, stride);
+	unsigned char *value = arena ? NULL : calloc((size_t)copies, stride);
 	__u32 zero = 0;
 
-	if (!value || bpf_map_lookup_elem(bpf_map__fd(map), &zero, value)) {
-		perror("reading the dm_heap map");
+	if (arena ? !heap_view_arena(map) : !value || bpf_map_lookup_elem(bpf_map__fd(map), &zero, value)) {
+		perror("reading the heap's map");
 		free(value);
 		return -1;
 	}
 	for (int i = 0; i < copies; i++) {
-		const struct dm_control *ctl = (const struct dm_control *)(value + (size_t)i * stride);
+		const struct dm_control *ctl =
+			arena ? heap_view_arena(map) : (const struct dm_control *)(value + (size_t)i * stride);
 
 		if (percpu)
 			printf("  cpu %d:", i);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The shared heap in-kernel: persistence across runs, DM_PTR walks, calloc, realloc, stats, check, misuse. */
+/* The shared heap in-kernel: persistence across runs, DM_PTR walks, calloc, realloc, stats, check, misuse. Built
+ * twice: for the ARRAY heap and (-DDM_HEAP_ARENA) for the arena heap; `__arena` means nothing in the first. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "dynamic_memory.h"
@@ -7,14 +8,14 @@
 
 struct item {
 	__u64 value;
-	struct item *next;
+	struct item __arena *next;
 };
 
 /* The list head survives between runs in a global: one more item per run. */
-struct item *list_head;
+struct item __arena *list_head;
 
 struct walk {
-	struct item *cur;
+	struct item __arena *cur;
 	long items;
 };
 
@@ -33,7 +34,7 @@ static long count_item(__u64 index, void *ctx)
 SEC("syscall") __success __runs(3) __retval(3)
 int list_grows_across_runs(void *ctx)
 {
-	struct item *it = static_malloc(sizeof(*it));
+	struct item __arena *it = static_malloc(sizeof(*it));
 	struct walk w = { 0 };
 
 	if (!it)
@@ -49,12 +50,13 @@ int list_grows_across_runs(void *ctx)
 SEC("syscall") __success __retval(1)
 int calloc_zeroes_reused_memory(void *ctx)
 {
-	__u8 *dirty = static_malloc(200), *z;
+	__u8 __arena *dirty = static_malloc(200), *z;
 
 	if (!dirty)
 		return -1;
+	/* volatile: clang 19 turns the loop into a memset, which it does not cast for arena pointers */
 	for (int i = 0; i < 200; i++)
-		dirty[i] = 0xff;
+		((volatile __u8 __arena *)dirty)[i] = 0xff;
 	static_free(dirty);
 	z = static_calloc(50, 4);
 	if (!z)
@@ -69,7 +71,7 @@ int calloc_zeroes_reused_memory(void *ctx)
 SEC("syscall") __success __retval(1)
 int realloc_moves_and_keeps_contents(void *ctx)
 {
-	__u64 *p = static_malloc(64), *blocker, *q;
+	__u64 __arena *p = static_malloc(64), *blocker, *q;
 
 	if (!p)
 		return -1;
@@ -96,7 +98,7 @@ SEC("syscall") __success __retval(1)
 int misuse_is_refused_and_counted(void *ctx)
 {
 	struct dm_stats before, after;
-	__u8 *p = static_malloc(64);
+	__u8 __arena *p = static_malloc(64);
 
 	if (!p)
 		return -1;
@@ -114,7 +116,7 @@ SEC("syscall") __success __retval(1)
 int overflow_is_detected(void *ctx)
 {
 	struct dm_stats s;
-	__u8 *a = static_malloc(40), *b = static_malloc(40);
+	__u8 __arena *a = static_malloc(40), *b = static_malloc(40);
 	__u64 usable;
 
 	if (!a || !b)

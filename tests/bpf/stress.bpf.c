@@ -23,12 +23,12 @@ static long one_op(__u64 index, void *ctx)
 {
 	__u32 r = bpf_get_prandom_u32(), key = r % SLOTS;
 	__u64 *slot = bpf_map_lookup_elem(&slots, &key);
-	__u64 *block;
+	__u64 __arena *block;
 
 	if (!slot)
 		return 1;
 	if (*slot) {
-		block = DM_PTR((__u64 *)*slot);
+		block = DM_PTR((__u64 __arena *)*slot);
 		if (block && *block != *slot) /* each block holds its own address: another CPU wrote here */
 			__sync_fetch_and_add(&overwritten, 1);
 		static_free(block);
@@ -56,7 +56,7 @@ static long drain_slot(__u64 index, void *ctx)
 	__u64 *slot = bpf_map_lookup_elem(&slots, &key);
 
 	if (slot && *slot) {
-		static_free(DM_PTR((__u64 *)*slot));
+		static_free(DM_PTR((__u64 __arena *)*slot));
 		*slot = 0;
 	}
 	return 0;

@@ -48,7 +48,7 @@ static __always_inline void dm_test_report(__u64 value)
 static __always_inline int dm_test_roundtrip(void)
 {
 	struct dm_stats before, after;
-	__u64 *p;
+	__u64 __arena *p;
 
 	static_stats(&before);
 	p = static_malloc(4 * sizeof(*p));
