@@ -19,9 +19,10 @@ teardown() {
 	rm -rf "$pins" "$tmp"
 }
 
-# load FIXTURE: loads build/bpf/FIXTURE.bpf.o, pins its programs and maps under $pins/FIXTURE.
+# load FIXTURE [DIR]: loads $build/DIR/FIXTURE.bpf.o (DIR: bpf, or bpf-arena for the arena heap build), pins its
+# programs and maps under $pins/FIXTURE.
 load_fixture() {
-	bpftool prog loadall "$build/bpf/$1.bpf.o" "$pins/$1" pinmaps "$pins/$1_maps"
+	bpftool prog loadall "$build/${2:-bpf}/$1.bpf.o" "$pins/$1" pinmaps "$pins/$1_maps"
 }
 
 run_program() { # FIXTURE PROGRAM [CPU]
@@ -78,6 +79,29 @@ known_heap() {
 	[[ "$output" == *"total"*" 808 "* ]]
 	run "$dm" stat "$pins/stat_fixture_percpu_maps/dm_heap" --json
 	[[ "$output" == *'"kind": "percpu"'* ]] && [[ "$output" == *'"cpu": "1", "used": true'* ]]
+}
+
+@test "an arena heap is read through the arena: the same numbers, and 'not used' before dm_arena_init" {
+	load_fixture stat_fixture bpf-arena
+	heap=$pins/stat_fixture_maps/dm_arena
+	run "$dm" stat "$heap"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"arena heap, not used yet (dm_arena_init has not run)"* ]]
+	run "$dm" arena-init "$pins/stat_fixture/allocate_known_set"
+	[ "$status" -eq 3 ] && [[ "$output" == *"not a pinned dm_arena_init program"* ]]
+	"$dm" arena-init "$pins/stat_fixture/dm_arena_init"
+	run_program stat_fixture allocate_known_set
+	run "$dm" stat "$heap" --json
+	[ "$status" -eq 0 ]
+	for field in '"kind": "arena"' '"allocated": 808' '"used_blocks": 3' '"free_blocks": 2' '"allocations": 4' \
+		'"largest_free": 63600' '"capacity": 64640'; do
+		[[ "$output" == *"$field"* ]] || { echo "missing $field in $output"; return 1; }
+	done
+	COLUMNS=84 run "$dm" stat "$heap" --layout
+	[ "$status" -eq 0 ] && [[ "$output" == *"largest free blocks: 63600 B at "*", 200 B at "* ]]
+	run_program stat_fixture overflow_a_block
+	run "$dm" stat "$heap"
+	[ "$status" -eq 5 ] && [[ "$output" =~ block\ at\ offset\ [0-9]+:\ bad\ header ]]
 }
 
 @test "--watch refreshes in place until interrupted" {

@@ -3,9 +3,10 @@
  * dm: the dynamic_memory command-line tool.
  *
  *   dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]
+ *   dm arena-init PIN_PATH
  *
- * Reads a pinned heap map (dm_heap: shared or per-CPU) read-only, validating every offset it follows, and shows its
- * state. Exit status: 0 ok, 1 bad usage, 2 cannot open (missing, not a pinned map), 3 not a dm heap, 4 permission
+ * Reads a pinned heap map (dm_heap: shared or per-CPU; dm_arena: arena heap, through a read-only mapping) without
+ * changing it, validating every offset it follows, and shows its state. Exit status: 0 ok, 1 bad usage, 2 cannot open (missing, not a pinned map), 3 not a dm heap, 4 permission
  * denied, 5 the heap is corrupt (what and where is printed).
  */
 #include "dynamic_memory.h" /* the control block layout and the header check; its native heap goes unused */
@@ -16,12 +17,14 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/magic.h>
 #include <sys/socket.h>
 #include <sys/vfs.h>
@@ -36,6 +39,8 @@ struct heap_map {
 	__u32 value_size;
 	size_t stride;
 	unsigned char *values; /* copies x stride bytes: one heap per CPU for a per-CPU map */
+	const unsigned char *arena; /* arena heap: the arena, mapped read-only at its own address */
+	size_t arena_size;
 };
 
 /* What a walk of one heap found. */
@@ -74,7 +79,31 @@ static int is_map(int fd)
 	return found;
 }
 
-/* Opens and checks the pinned map: a one-entry (PERCPU_)ARRAY named dm_heap whose value type is struct dm_heap. */
+/* An arena heap (DM_HEAP_ARENA): the map dm_arena, mapped where its programs see it (its map_extra address). */
+static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
+{
+	void *at;
+
+	if (strcmp(info->name, "dm_arena") || !info->map_extra)
+		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: arena '%s'%s, expected 'dm_arena' at a fixed address",
+			    m->path, info->name, info->map_extra ? "" : " without a fixed address");
+	snprintf(m->name, sizeof(m->name), "%s", info->name);
+	m->copies = 1;
+	m->arena_size = (size_t)info->max_entries * (size_t)sysconf(_SC_PAGESIZE);
+	at = mmap((void *)(unsigned long)info->map_extra, m->arena_size, PROT_READ, MAP_SHARED, m->fd, 0);
+	if (at == MAP_FAILED || at != (void *)(unsigned long)info->map_extra)
+		return fail(EXIT_OPEN, "%s: cannot map the arena (%zu bytes at 0x%llx): %s", m->path, m->arena_size,
+			    (unsigned long long)info->map_extra, at == MAP_FAILED ? strerror(errno) : "moved");
+	m->arena = at;
+	m->stride = m->arena_size;
+	m->values = calloc(1, m->stride);
+	if (!m->values)
+		return fail(EXIT_OPEN, "out of memory reading %s (%zu bytes)", m->path, m->arena_size);
+	return EXIT_OK;
+}
+
+/* Opens and checks the pinned map: a one-entry (PERCPU_)ARRAY named dm_heap whose value type is struct dm_heap, or
+ * an arena heap. */
 static int open_heap(const char *path, struct heap_map *m)
 {
 	struct bpf_map_info info = { 0 };
@@ -97,8 +126,11 @@ static int open_heap(const char *path, struct heap_map *m)
 	/* the info call fills map info from any BPF object: ask the kernel what the object is */
 	if (!is_map(m->fd) || bpf_map_get_info_by_fd(m->fd, &info, &len))
 		return fail(EXIT_OPEN, "%s: not a pinned map (a program or a link?)", path);
+	if (info.type == BPF_MAP_TYPE_ARENA)
+		return open_arena(&info, m);
 	if (info.type != BPF_MAP_TYPE_ARRAY && info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
-		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: map type %u, expected ARRAY or PERCPU_ARRAY", path, info.type);
+		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: map type %u, expected ARRAY, PERCPU_ARRAY or ARENA", path,
+			    info.type);
 	if (strcmp(info.name, "dm_heap") || info.max_entries != 1 || info.key_size != 4)
 		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: map '%s' with %u entries of %u-byte keys, expected 'dm_heap' "
 				"with 1", path, info.name, info.max_entries, info.key_size);
@@ -121,10 +153,38 @@ static int open_heap(const char *path, struct heap_map *m)
 	return EXIT_OK;
 }
 
+/* Pages of an arena that dm_arena_init has not allocated fault (the heap asks for SIGSEGV rather than silent new
+ * pages): a read that faults means the heap has no memory yet. */
+static sigjmp_buf arena_fault;
+static void on_arena_fault(int sig) { siglongjmp(arena_fault, sig); }
+
+static int read_arena(struct heap_map *m)
+{
+	struct sigaction fault = { .sa_handler = on_arena_fault }, old;
+	const struct dm_control *ctl = (const void *)m->arena;
+	int faulted;
+
+	sigaction(SIGSEGV, &fault, &old);
+	faulted = sigsetjmp(arena_fault, 1);
+	if (!faulted) {
+		/* its own size first: copy the heap, not the whole arena */
+		m->value_size = ctl->magic == DM_MAGIC && (size_t)ctl->pool_size + ctl->guard <= m->arena_size
+					? ctl->pool_size + ctl->guard
+					: (__u32)sizeof(struct dm_control);
+		memcpy(m->values, m->arena, m->value_size);
+	}
+	sigaction(SIGSEGV, &old, NULL);
+	if (faulted)
+		memset(m->values, 0, m->stride); /* no pages yet: shown as not used, like a zeroed map */
+	return EXIT_OK;
+}
+
 static int read_heap(struct heap_map *m)
 {
 	__u32 zero = 0;
 
+	if (m->arena)
+		return read_arena(m);
 	if (bpf_map_lookup_elem(m->fd, &zero, m->values))
 		return fail(errno == EACCES || errno == EPERM ? EXIT_PERMISSION : EXIT_OPEN, "%s: cannot read: %s",
 			    m->path, strerror(errno));
@@ -230,6 +290,8 @@ static void print_table_row(const char *label, const struct heap_state *s)
 	       (unsigned long long)s->ctl->c.corruptions, (unsigned long long)s->ctl->lock_failures);
 }
 
+static const char *kind_name(const struct heap_map *m) { return m->percpu ? "per-CPU" : m->arena ? "arena" : "shared"; }
+
 static int show_table(const struct heap_map *m, const struct heap_state *s)
 {
 	struct heap_state total = { 0 };
@@ -239,10 +301,11 @@ static int show_table(const struct heap_map *m, const struct heap_state *s)
 	for (int i = 0; i < m->copies && !used->magic; i++)
 		used = s[i].ctl; /* describe the heap by a CPU that has used it */
 	if (used->magic)
-		printf("%s (%s): %s heap, pool %u B, %s, align %u\n", m->name, m->path,
-		       m->percpu ? "per-CPU" : "shared", used->pool_size, policy_name(used), used->align);
+		printf("%s (%s): %s heap, pool %u B, %s, align %u\n", m->name, m->path, kind_name(m), used->pool_size,
+		       policy_name(used), used->align);
 	else
-		printf("%s (%s): %s heap, not used yet\n", m->name, m->path, m->percpu ? "per-CPU" : "shared");
+		printf("%s (%s): %s heap, not used yet%s\n", m->name, m->path, kind_name(m),
+		       m->arena ? " (dm_arena_init has not run)" : "");
 	printf("%-6s %9s %9s %9s %9s %9s %6s %13s %9s %9s %7s %7s %7s %9s\n", "heap", "capacity", "allocated", "free",
 	       "peak", "largest", "frag", "used/free", "allocs", "frees", "failed", "invalid", "corrupt", "lockfail");
 	for (int i = 0; i < m->copies; i++) {
@@ -278,7 +341,7 @@ static const char *cpu_label(const struct heap_map *m, int i, char buf[16])
 static int show_json(const struct heap_map *m, const struct heap_state *states)
 {
 	printf("{\"map\": \"%s\", \"path\": \"%s\", \"kind\": \"%s\", \"heaps\": [", m->name, m->path,
-	       m->percpu ? "percpu" : "shared");
+	       m->percpu ? "percpu" : m->arena ? "arena" : "shared");
 	for (int i = 0; i < m->copies; i++) {
 		const struct heap_state *s = &states[i];
 		char cpu[16];
@@ -395,7 +458,7 @@ static int stat_command(int argc, char **argv)
 			listen_on = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]\n\n"
-			       "Shows a pinned dynamic_memory heap (map dm_heap, shared or per-CPU), read-only:\n"
+			       "Shows a pinned dynamic_memory heap (map dm_heap, shared or per-CPU, or map dm_arena), read-only:\n"
 			       "  (default)        a table: capacity, allocated, free, peak, largest free block, fragmentation\n"
 			       "                   (1 - largest/free), used/free blocks, allocations, frees, failed, invalid\n"
 			       "                   frees, corruptions, lock failures; a row per CPU and a total for per-CPU heaps\n"
@@ -496,16 +559,55 @@ static int stat_command(int argc, char **argv)
 	free(used);
 	free(states);
 	free(m.values);
+	if (m.arena)
+		munmap((void *)m.arena, m.arena_size);
 	close(m.fd);
 	return status;
+}
+
+/* Runs a pinned dm_arena_init: what a loader does after loading an arena heap, for objects loaded with bpftool
+ * (whose `prog run` cannot run syscall programs). */
+static int arena_init_command(int argc, char **argv)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int fd;
+
+	if (argc != 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+		printf("usage: dm arena-init PIN_PATH\n\n"
+		       "Runs the pinned program dm_arena_init of an arena heap (DM_HEAP_ARENA) once: it allocates the\n"
+		       "arena's pages and formats the heap. Until then every allocation fails. Running it again is harmless.\n"
+		       "exit status: 0 ready, 1 bad usage, 2 cannot open, 3 not dm_arena_init, 4 permission denied,\n"
+		       "5 the kernel would not give the pages\n");
+		return argc == 1 ? EXIT_OK : EXIT_USAGE;
+	}
+	fd = bpf_obj_get(argv[0]);
+	if (fd < 0)
+		return fail(errno == EACCES || errno == EPERM ? EXIT_PERMISSION : EXIT_OPEN, "%s: cannot open: %s",
+			    argv[0], strerror(errno));
+	if (bpf_prog_get_info_by_fd(fd, &info, &len) || info.type != BPF_PROG_TYPE_SYSCALL ||
+	    strcmp(info.name, "dm_arena_init"))
+		return fail(EXIT_NOT_HEAP, "%s: not a pinned dm_arena_init program", argv[0]);
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return fail(EXIT_OPEN, "%s: cannot run: %s", argv[0], strerror(errno));
+	if (opts.retval)
+		return fail(EXIT_CORRUPT, "%s: dm_arena_init failed: %d (%s)", argv[0], (int)opts.retval,
+			    strerror(-(int)opts.retval));
+	printf("arena heap ready\n");
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "stat"))
 		return stat_command(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "arena-init"))
+		return arena_init_command(argc - 2, argv + 2);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
-		printf("usage: dm COMMAND ...\n\ncommands:\n  stat PIN_PATH   show a pinned heap (dm stat --help)\n");
+		printf("usage: dm COMMAND ...\n\ncommands:\n"
+		       "  stat PIN_PATH         show a pinned heap (dm stat --help)\n"
+		       "  arena-init PIN_PATH   make a pinned arena heap ready (dm arena-init --help)\n");
 		return EXIT_OK;
 	}
 	return fail(EXIT_USAGE, argc < 2 ? "which command? (dm --help lists them)" : "unknown command '%s' (dm --help)",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* A known heap for tests/dm_stat.bats: allocate_known_set, run once, allocates 100, 200, 300 and 400 bytes and
- * frees the 200; overflow_a_block damages a header. */
+ * frees the 200; overflow_a_block damages a header. Built for the ARRAY heap and for the arena heap. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "dynamic_memory.h"
@@ -8,8 +8,8 @@
 SEC("xdp")
 int allocate_known_set(struct xdp_md *ctx)
 {
-	void *keep1 = static_malloc(100), *hole = static_malloc(200), *keep2 = static_malloc(300);
-	void *keep3 = static_malloc(400);
+	void __arena *keep1 = static_malloc(100), *hole = static_malloc(200), *keep2 = static_malloc(300);
+	void __arena *keep3 = static_malloc(400);
 
 	if (!keep1 || !hole || !keep2 || !keep3)
 		return XDP_ABORTED;
@@ -21,7 +21,7 @@ int allocate_known_set(struct xdp_md *ctx)
 SEC("xdp")
 int overflow_a_block(struct xdp_md *ctx)
 {
-	__u8 *p = static_malloc(40);
+	__u8 __arena *p = static_malloc(40);
 
 	if (!p)
 		return XDP_ABORTED;
