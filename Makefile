@@ -33,7 +33,8 @@ BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.
 # The same tests against the arena heap, and the tests only an arena heap can pass.
 ARENA_TESTS := $(addprefix $(BUILD)/bpf-arena/,program_types.bpf.o heap_features.bpf.o linked.bpf.o)
 COST_POOLS := 4096 65536 16777216 268435456
-COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o))
+COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o)) \
+	$(foreach p,seg ff,$(foreach s,$(COST_POOLS) 2147483648,$(BUILD)/bpf/cost-arena-$(p)-$(s).bpf.o))
 KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(ARENA_TESTS) $(BUILD)/bpf-arena/stress.bpf.o $(BUILD)/bpf/stress.bpf.o \
 	$(BUILD)/arena $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS) \
 	$(BUILD)/bpf/stat_fixture.bpf.o $(BUILD)/bpf/stat_fixture_percpu.bpf.o $(BUILD)/bpf-arena/stat_fixture.bpf.o
@@ -85,10 +86,10 @@ $(BUILD)/bpf-arena/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/test_progs.h $(HEADER) $
 $(BUILD)/%/linked.bpf.o: $(BUILD)/%/linked_build.bpf.o $(BUILD)/%/linked_check.bpf.o
 	bpftool gen object $@ $^
 
-# cost-POLICY-POOLSIZE: the same one-malloc program per pool size and policy.
+# cost-[arena-]POLICY-POOLSIZE: the same one-malloc program per heap, policy and pool size.
 $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
-	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(word 1,$(subst -, ,$*))) \
-		-DDM_POOL_SIZE=$(word 2,$(subst -, ,$*)) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(filter seg ff,$(subst -, ,$*))) \
+		$(if $(findstring arena-,$*),-DDM_HEAP_ARENA) -DDM_POOL_SIZE=$(lastword $(subst -, ,$*)) -c $< -o $@
 
 # The dm tool: reads pinned heaps (dm stat).
 $(BUILD)/dm: user/dm.c $(HEADER) | $(BUILD)

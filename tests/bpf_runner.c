@@ -385,19 +385,30 @@ out:
 	rmdir(root);
 }
 
-/* Objects named ...-POLICY-POOLSIZE.bpf.o: within a policy, verified_insns may differ by at most 5%. */
+/* Objects named GROUP-POOLSIZE.bpf.o (cost-seg-4096.bpf.o, cost-arena-ff-65536.bpf.o): within a group (a heap and
+ * policy), verified_insns may differ by at most 5% across pool sizes. */
+#define COST_GROUPS 8
 static void cost(int n, char **paths)
 {
-	unsigned lo[2] = { ~0u, ~0u }, hi[2] = { 0, 0 };
+	char group[COST_GROUPS][64] = { { 0 } };
+	unsigned lo[COST_GROUPS], hi[COST_GROUPS] = { 0 };
+	int groups = 0;
 
 	printf("| object | verified_insns | load ms |\n|---|---|---|\n");
 	for (int i = 0; i < n; i++) {
+		const char *name = strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i];
 		struct bpf_object *obj = open_object(paths[i]);
-		int ff = strstr(paths[i], "-ff-") != NULL;
+		int g = 0, len = (int)(strrchr(name, '-') ? strrchr(name, '-') - name : 0);
 		unsigned insns;
 
-		if (!obj)
+		while (g < groups && (strlen(group[g]) != (size_t)len || strncmp(group[g], name, (size_t)len)))
+			g++;
+		if (!obj || g == COST_GROUPS)
 			continue;
+		if (g == groups) {
+			snprintf(group[groups++], sizeof(group[g]), "%.*s", len, name);
+			lo[g] = ~0u;
+		}
 		double t0 = now_ms(), t1;
 
 		if (bpf_object__load(obj)) {
@@ -406,16 +417,14 @@ static void cost(int n, char **paths)
 		}
 		t1 = now_ms();
 		insns = verified_insns(bpf_object__find_program_by_name(obj, "one_malloc"));
-		printf("| %s | %u | %.1f |\n", strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i], insns,
-		       t1 - t0);
-		lo[ff] = insns < lo[ff] ? insns : lo[ff];
-		hi[ff] = insns > hi[ff] ? insns : hi[ff];
+		printf("| %s | %u | %.1f |\n", name, insns, t1 - t0);
+		lo[g] = insns < lo[g] ? insns : lo[g];
+		hi[g] = insns > hi[g] ? insns : hi[g];
 		bpf_object__close(obj);
 	}
-	for (int ff = 0; ff < 2; ff++)
-		verdict(hi[ff] && hi[ff] * 100 <= lo[ff] * 105,
-			"cost: %s policy, verified_insns %u..%u across pool sizes (within 5%%)",
-			ff ? "first-fit" : "segregated", lo[ff], hi[ff]);
+	for (int g = 0; g < groups; g++)
+		verdict(hi[g] && hi[g] * 100 <= lo[g] * 105, "cost: %s, verified_insns %u..%u across pool sizes (within 5%%)",
+			group[g], lo[g], hi[g]);
 }
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)

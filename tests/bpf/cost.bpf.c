@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The verifier's cost of one malloc + write + free, built per pool size and policy (see the Makefile): the runner
- * checks that verified_insns stays within 5% across pool sizes. */
+ * checks that verified_insns stays within 5% across pool sizes. Built for the ARRAY and the arena heap. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "dynamic_memory.h"
@@ -9,7 +9,7 @@
 SEC("xdp") __success __retval(1)
 int one_malloc(struct xdp_md *ctx)
 {
-	__u64 *p = static_malloc(64);
+	__u64 __arena *p = static_malloc(64);
 
 	if (!p)
 		return 0;
