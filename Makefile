@@ -39,6 +39,13 @@ KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(ARENA_TESTS) $(BUILD)/bpf-are
 	$(BUILD)/arena $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS) \
 	$(BUILD)/bpf/stat_fixture.bpf.o $(BUILD)/bpf/stat_fixture_percpu.bpf.o $(BUILD)/bpf-arena/stat_fixture.bpf.o
 
+# Benchmarks (make bench): bench/heap_ops.bpf.c per heap and policy, the baselines, the drivers.
+BENCH_BINS := $(foreach h,shared percpu arena,$(foreach p,seg ff,$(BUILD)/bench/heap-$(h)-$(p).bpf.o)) \
+	$(BUILD)/bench/baselines.bpf.o $(BUILD)/bench_kernel $(BUILD)/bench_native $(BUILD)/bench_fragmentation_seg \
+	$(BUILD)/bench_fragmentation_ff
+heap_flags = $(if $(filter percpu,$(1)),-DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384,$(if $(filter arena,$(1)),-DDM_HEAP_ARENA) \
+	-DDM_POOL_SIZE=1048576)
+
 # Examples, libbpf-bootstrap style: bpf/X.bpf.c + user/X.c, the loader built against X's skeleton.
 EXAMPLES := linked_list packet_sizes percpu_scratch hash_table
 EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
@@ -51,17 +58,17 @@ help:
 	@echo "make deps       install the Debian packages the project needs (no-op when present)"
 	@echo "make demo       build and run the demo: the allocator natively, then inside a BPF program"
 	@echo "make test       run every test (native unit, differential, sanitizers, fuzz, stress)"
-	@echo "make bench      run the benchmarks"
+	@echo "make bench      run the benchmarks, write bench/RESULTS.md and plots (BENCH_QUICK=1: about a minute)"
 	@echo "make install    install the header, the dm tool and a pkg-config file under PREFIX ($(PREFIX))"
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: DIFF_OPS=$(DIFF_OPS) (differential operations per configuration), FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
-all: $(BUILD)/native_demo $(BUILD)/dm $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS)
+all: $(BUILD)/native_demo $(BUILD)/dm $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS) $(BENCH_BINS)
 
 deps:
 	@scripts/deps.sh
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/bpf-arena $(BUILD)/examples:
+$(BUILD) $(BUILD)/bpf $(BUILD)/bpf-arena $(BUILD)/examples $(BUILD)/bench:
 	@mkdir -p $@
 
 $(BUILD)/examples/%.bpf.o: bpf/%.bpf.c $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/examples
@@ -127,8 +134,18 @@ $(BUILD)/stress: tests/stress.c $(HEADER) | $(BUILD)
 $(BUILD)/fuzz_heap: tests/fuzz_heap.c $(MODEL) $(HEADER) | $(BUILD)
 	$(CLANG) -g -O1 $(NATIVE) -fsanitize=fuzzer,address,undefined $< -o $@
 
-$(BUILD)/bench-native-%: bench/native.c $(HEADER) | $(BUILD)
-	$(CC) -O2 $(WARN) $(NATIVE) $(call config_flags,$*) $< -o $@
+$(BUILD)/bench/heap-%.bpf.o: bench/heap_ops.bpf.c $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(filter seg ff,$(subst -, ,$*))) \
+		$(call heap_flags,$(word 1,$(subst -, ,$*))) -c $< -o $@
+$(BUILD)/bench/baselines.bpf.o: bench/baselines.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+# The thread-safe build at plain -O2, as a user would build it.
+$(BUILD)/bench_kernel: bench/kernel.c user/heap_view.h $(HEADER) | $(BUILD)
+	$(CC) -O2 $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
+$(BUILD)/bench_native: bench/native.c $(HEADER) | $(BUILD)
+	$(CC) -O2 $(WARN) $(NATIVE) -DDM_POOL_SIZE=1048576 $< -o $@ -pthread -ljemalloc -lmimalloc
+$(BUILD)/bench_fragmentation_%: bench/fragmentation.c bench/first_fit_reference.h $(HEADER) | $(BUILD)
+	$(CC) -O2 $(WARN) $(NATIVE) -Ibench $(call config_flags,$*) $< -o $@
 
 # Every test runs even when an earlier one fails; tests/run.sh prints the summary and sets the exit status.
 test: deps
@@ -144,11 +161,10 @@ demo: deps
 	@echo "== in the kernel (bpf/linked_list.bpf.c, loaded by user/linked_list.c):"
 	@$(BUILD)/linked_list 6
 
-bench: deps $(BUILD)/bench-native-seg $(BUILD)/bench-native-ff
-	@echo "| allocator | ns per malloc(64)+free | vs glibc | ns per random op | vs glibc |"
-	@echo "|---|---|---|---|---|"
-	@$(BUILD)/bench-native-seg
-	@$(BUILD)/bench-native-ff | tail -n +1 | head -1
+# Writes bench/RESULTS.md and bench/*.png (BENCH_QUICK=1: a short run). Needs root, like the in-kernel tests.
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_BINS) $(COST_OBJS)
+	@bench/run.sh $(BUILD) "$(COST_OBJS)"
 
 install: $(HEADER) $(BUILD)/dm
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -13,6 +13,7 @@ packages=(
 	libcmocka-dev bats                           # test frameworks
 	coccinelle                                   # modify/ rewriter (spatch)
 	prometheus curl                              # dm stat --prometheus, scraped by a real Prometheus in the tests
+	libjemalloc-dev libmimalloc-dev gnuplot-nox  # make bench: the allocators compared against, and the plots
 )
 backports=(libbpf-dev bpftool)
 # Version floors for the backported packages: libbpf >= 1.4 (arena maps), bpftool >= 7.5 (vmlinux.h with kfuncs).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Loader helpers: sets up an arena heap after loading; reads a heap's map (shared, per-CPU or arena) from userspace
- * and prints its counters. The counters sit at the start of
- * the control block, at the same place whatever the pool size and policy, so one reader serves every heap. */
+ * and prints its counters. The counters sit at the start of the control block, at the same place whatever the pool
+ * size and policy, so one reader serves every heap. */
 #ifndef HEAP_VIEW_H
 #define HEAP_VIEW_H
 
