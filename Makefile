@@ -34,13 +34,15 @@ BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.
 ARENA_TESTS := $(addprefix $(BUILD)/bpf-arena/,program_types.bpf.o heap_features.bpf.o linked.bpf.o)
 COST_POOLS := 4096 65536 16777216 268435456
 COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o)) \
-	$(foreach p,seg ff,$(foreach s,$(COST_POOLS) 2147483648,$(BUILD)/bpf/cost-arena-$(p)-$(s).bpf.o))
+	$(foreach p,seg ff,$(foreach s,$(COST_POOLS) 2147483648,$(BUILD)/bpf/cost-arena-$(p)-$(s).bpf.o)) \
+	$(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-inline-$(p)-$(s).bpf.o))
 KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(ARENA_TESTS) $(BUILD)/bpf-arena/stress.bpf.o $(BUILD)/bpf/stress.bpf.o \
 	$(BUILD)/arena $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS) \
 	$(BUILD)/bpf/stat_fixture.bpf.o $(BUILD)/bpf/stat_fixture_percpu.bpf.o $(BUILD)/bpf-arena/stat_fixture.bpf.o
 
 # Benchmarks (make bench): bench/heap_ops.bpf.c per heap and policy, the baselines, the drivers.
 BENCH_BINS := $(foreach h,shared percpu arena,$(foreach p,seg ff,$(BUILD)/bench/heap-$(h)-$(p).bpf.o)) \
+	$(BUILD)/bench/heap-shared-seg-inline.bpf.o $(BUILD)/bench/heap-shared-ff-inline.bpf.o \
 	$(BUILD)/bench/baselines.bpf.o $(BUILD)/bench_kernel $(BUILD)/bench_native $(BUILD)/bench_fragmentation_seg \
 	$(BUILD)/bench_fragmentation_ff
 heap_flags = $(if $(filter percpu,$(1)),-DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384,$(if $(filter arena,$(1)),-DDM_HEAP_ARENA) \
@@ -93,10 +95,12 @@ $(BUILD)/bpf-arena/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/test_progs.h $(HEADER) $
 $(BUILD)/%/linked.bpf.o: $(BUILD)/%/linked_build.bpf.o $(BUILD)/%/linked_check.bpf.o
 	bpftool gen object $@ $^
 
-# cost-[arena-]POLICY-POOLSIZE: the same one-malloc program per heap, policy and pool size.
+# cost-[arena-|inline-]POLICY-POOLSIZE: the same one-malloc program per heap, policy and pool size (inline:
+# DM_INLINE_HEADERS).
 $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(filter seg ff,$(subst -, ,$*))) \
-		$(if $(findstring arena-,$*),-DDM_HEAP_ARENA) -DDM_POOL_SIZE=$(lastword $(subst -, ,$*)) -c $< -o $@
+		$(if $(findstring arena-,$*),-DDM_HEAP_ARENA) $(if $(findstring inline-,$*),-DDM_INLINE_HEADERS=1) \
+		-DDM_POOL_SIZE=$(lastword $(subst -, ,$*)) -c $< -o $@
 
 # The dm tool: reads pinned heaps (dm stat).
 $(BUILD)/dm: user/dm.c $(HEADER) | $(BUILD)
@@ -136,7 +140,7 @@ $(BUILD)/fuzz_heap: tests/fuzz_heap.c $(MODEL) $(HEADER) | $(BUILD)
 
 $(BUILD)/bench/heap-%.bpf.o: bench/heap_ops.bpf.c $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(filter seg ff,$(subst -, ,$*))) \
-		$(call heap_flags,$(word 1,$(subst -, ,$*))) -c $< -o $@
+		$(call heap_flags,$(word 1,$(subst -, ,$*))) $(if $(findstring inline,$*),-DDM_INLINE_HEADERS=1) -c $< -o $@
 $(BUILD)/bench/baselines.bpf.o: bench/baselines.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 # The thread-safe build at plain -O2, as a user would build it.

@@ -7,7 +7,8 @@
  *
  *   bench_kernel OUT_DIR RUNS REPEAT OBJECT_DIR [COST_OBJECT...]
  *
- * OBJECT_DIR holds baselines.bpf.o and heap-{shared,percpu,arena}-{seg,ff}.bpf.o (bench/heap_ops.bpf.c).
+ * OBJECT_DIR holds baselines.bpf.o and heap-{shared,percpu,arena}-{seg,ff}.bpf.o, heap-shared-{seg,ff}-inline.bpf.o
+ * (DM_INLINE_HEADERS), all from bench/heap_ops.bpf.c.
  */
 #define _GNU_SOURCE
 #include "user/heap_view.h"
@@ -108,14 +109,16 @@ static struct params *params(struct bpf_object *obj)
 	return bpf_map__initial_value(bpf_object__find_map_by_name(obj, ".data.params"), &size);
 }
 
-#define HEAPS 6
-static const char *heap_names[HEAPS] = { "shared-seg", "shared-ff", "percpu-seg", "percpu-ff", "arena-seg", "arena-ff" };
+#define HEAPS 8
+static const char *heap_names[HEAPS] = { "shared-seg", "shared-ff",   "percpu-seg",        "percpu-ff",
+					 "arena-seg",  "arena-ff",    "shared-seg-inline", "shared-ff-inline" };
 static const char *heap_labels[HEAPS] = {
-	"shared heap, segregated", "shared heap, first fit", "per-CPU heap, segregated",
-	"per-CPU heap, first fit", "arena heap, segregated", "arena heap, first fit",
+	"shared heap, segregated",		   "shared heap, first fit", "per-CPU heap, segregated",
+	"per-CPU heap, first fit",		   "arena heap, segregated", "arena heap, first fit",
+	"shared heap, segregated, DM_INLINE_HEADERS", "shared heap, first fit, DM_INLINE_HEADERS",
 };
 static struct bpf_object *heap[HEAPS], *baselines;
-static const __u64 heap_capacity[HEAPS] = { 1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20 }; /* pool bytes */
+static const __u64 heap_capacity[HEAPS] = { 1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20, 1 << 20, 1 << 20 };
 
 static FILE *data_file(const char *name)
 {
