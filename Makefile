@@ -103,8 +103,8 @@ $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER)
 		-DDM_POOL_SIZE=$(lastword $(subst -, ,$*)) -c $< -o $@
 
 # The dm tool: reads pinned heaps (dm stat).
-$(BUILD)/dm: user/dm.c $(HEADER) | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf
+$(BUILD)/dm: user/dm.c user/heap_view.h modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' $< -o $@ -lbpf
 
 $(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread

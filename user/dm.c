@@ -4,12 +4,15 @@
  *
  *   dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]
  *   dm arena-init PIN_PATH
+ *   dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]
+ *   dm run PROGRAM.bpf.o [--stats]
  *
  * Reads a pinned heap map (dm_heap: shared or per-CPU; dm_arena: arena heap, through a read-only mapping) without
  * changing it, validating every offset it follows, and shows its state. Exit status: 0 ok, 1 bad usage, 2 cannot open (missing, not a pinned map), 3 not a dm heap, 4 permission
  * denied, 5 the heap is corrupt (what and where is printed).
  */
-#include "dynamic_memory.h" /* the control block layout and the header check; its native heap goes unused */
+#include "user/heap_view.h" /* the control block layout, the header check, arena setup; the native heap goes unused */
+#include "modify/port_include/dm_port_records.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <linux/magic.h>
 #include <sys/socket.h>
@@ -598,8 +602,251 @@ static int arena_init_command(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ------------------------------------------------------------------ dm port, dm run */
+
+#ifndef DM_PORT_SCRIPT
+#define DM_PORT_SCRIPT "modify/port.py"
+#endif
+
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+/* The verifier's reason, the source line it points to (BTF line info: "; code @ file.c:LINE"), and that line. */
+static void explain_rejection(const char *log, const char *program)
+{
+	const char *name = strrchr(program, '/') ? strrchr(program, '/') + 1 : program, *at = NULL, *p;
+	char marker[300], line_text[512] = "";
+	int line = 0, shown = 0;
+
+	snprintf(marker, sizeof(marker), " @ %s:", name); /* the program's own lines, not the runtime's */
+	for (p = log; (p = strstr(p, marker)); p += strlen(marker))
+		at = p;
+	if (at)
+		line = atoi(at + strlen(marker));
+	printf("dm port: %s: the verifier rejects the ported program", program);
+	if (line) {
+		FILE *f = fopen(program, "r");
+
+		for (int n = 1; f && fgets(line_text, sizeof(line_text), f) && n < line; n++)
+			;
+		if (f)
+			fclose(f);
+		printf(" at %s:%d:\n  %s", program, line, line_text);
+		if (!strchr(line_text, '\n'))
+			putchar('\n');
+	} else {
+		printf(":\n");
+	}
+	/* the last lines of the log, where the reason is */
+	for (p = log + strlen(log); p > log && shown < 8; p--)
+		if (p[-1] == '\n' && p[0])
+			shown++;
+	printf("verifier log (last lines):\n%s", p);
+}
+
+/* Loads an object as `dm run` will, to report a verifier rejection at port time. */
+static int check_loads(const char *object, const char *program)
+{
+	static char log[1 << 22];
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
+		    .kernel_log_level = 1);
+	struct bpf_object *obj = bpf_object__open_file(object, &opts);
+	int err;
+
+	if (!obj)
+		return fail(EXIT_OPEN, "port: cannot open %s: %s", object, strerror(errno));
+	libbpf_set_print(quiet_libbpf);
+	err = bpf_object__load(obj);
+	bpf_object__close(obj);
+	if (err == -EPERM)
+		return fail(EXIT_PERMISSION, "port: loading %s to check it needs root (or CAP_BPF)", object);
+	if (err) {
+		explain_rejection(log, program);
+		return EXIT_NOT_HEAP;
+	}
+	return EXIT_OK;
+}
+
+static int port_command(int argc, char **argv)
+{
+	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT") : DM_PORT_SCRIPT;
+	const char *program = NULL, *object = NULL;
+	char **args = calloc((size_t)argc + 3, sizeof(*args));
+	int status, n = 0;
+	pid_t child;
+
+	if (!args)
+		return fail(EXIT_OPEN, "out of memory");
+	args[n++] = "python3";
+	args[n++] = (char *)script;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]\n\n"
+			       "Ports a plain C program (int main(void); malloc, calloc, realloc, free; printf, puts, putchar;\n"
+			       "the <string.h> subset in README) to a BPF object that `dm run` runs in the kernel, on the arena\n"
+			       "heap. Constructs BPF cannot run stop it with FILE:LINE: construct not supported in BPF: ...;\n"
+			       "a verifier rejection is shown with the source line it points to.\n"
+			       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
+			       "  --keep DIR    keep the ported C source in DIR\n\n"
+			       "exit status: 0 ported, 1 not supported or does not compile, 2 bad usage, 3 rejected by the\n"
+			       "verifier, 4 permission denied (checking the object loads needs root)\n");
+			free(args);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			object = argv[i + 1];
+		else if (argv[i][0] != '-' && (i == 0 || strcmp(argv[i - 1], "-o")) && !program)
+			program = argv[i];
+		args[n++] = argv[i];
+	}
+	if (!program || !object) {
+		free(args);
+		return fail(EXIT_USAGE, "port: give a C file and -o OBJECT (see dm port --help)");
+	}
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		execvp("python3", args);
+		fprintf(stderr, "dm: port: cannot run python3 %s: %s (make deps installs python3)\n", script,
+			strerror(errno));
+		_exit(2);
+	}
+	free(args);
+	if (child < 0 || waitpid(child, &status, 0) < 0)
+		return fail(EXIT_OPEN, "port: cannot run %s: %s", script, strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_USAGE;
+	return check_loads(object, program);
+}
+
+static const char *failure_text(const struct dm_port_failure *f, char *buf, size_t size)
+{
+	static const char *allocator[] = { "an allocation", "malloc", "calloc", "realloc" };
+
+	switch (f->kind) {
+	case DM_PORT_NO_MEMORY:
+		snprintf(buf, size, "out of heap memory: %s returned NULL and the program uses the result without a "
+			 "check (a larger heap: dm port --pool)", allocator[f->value < 4 ? f->value : 0]);
+		break;
+	case DM_PORT_LOOP_LIMIT:
+		snprintf(buf, size, "a loop ran past the verifier's budget (can_loop: about 8 million iterations)");
+		break;
+	case DM_PORT_BAD_INDEX:
+		snprintf(buf, size, "index %lld is outside the array's %u elements", (long long)f->value, f->bound);
+		break;
+	default:
+		snprintf(buf, size, "failure %u", f->kind);
+	}
+	return buf;
+}
+
+struct run_output {
+	const char *source;
+	int failed;
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct run_output *out = ctx;
+	const unsigned char *record = data;
+	char text[256];
+
+	if (!size || out->failed)
+		return 0;
+	if (record[0] == DM_PORT_TEXT) {
+		fwrite(record + 1, 1, size - 1, stdout);
+	} else if (record[0] == DM_PORT_FAILURE && size >= sizeof(struct dm_port_failure)) {
+		const struct dm_port_failure *f = data;
+
+		fflush(stdout);
+		fprintf(stderr, "dm run: %s:%u: %s\n", out->source, f->line, failure_text(f, text, sizeof(text)));
+		out->failed = 1;
+	}
+	return 0;
+}
+
+static int run_command(int argc, char **argv)
+{
+	const char *object = NULL;
+	struct run_output out = { "the program", 0 };
+	struct bpf_object *obj;
+	struct bpf_map *source;
+	struct ring_buffer *ring;
+	int stats = 0, err;
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--stats"))
+			stats = 1;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: dm run PROGRAM.bpf.o [--stats]\n\n"
+			       "Loads a program ported by dm port, runs its main once in the kernel, prints its output as the\n"
+			       "native program would, and exits with main's return value.\n"
+			       "  --stats  afterwards, print the heap's counters (on standard error)\n\n"
+			       "exit status: main's return value; 70 when the program failed in the kernel (the message\n"
+			       "says where: heap exhausted at an unchecked allocation, a loop past the verifier's budget, an\n"
+			       "index out of bounds); 1 bad usage, 2 cannot load, 4 permission denied\n");
+			return EXIT_OK;
+		} else if (argv[i][0] != '-' && !object)
+			object = argv[i];
+		else
+			return fail(EXIT_USAGE, "run: unexpected '%s' (see dm run --help)", argv[i]);
+	}
+	if (!object)
+		return fail(EXIT_USAGE, "run: which program? give an object made by dm port (see dm run --help)");
+	libbpf_set_print(quiet_libbpf);
+	obj = bpf_object__open_file(object, NULL);
+	if (!obj || !bpf_object__find_program_by_name(obj, "dm_port_run")) {
+		bpf_object__close(obj);
+		return fail(EXIT_OPEN, "run: %s: %s", object, obj ? "not a program made by dm port (no dm_port_run)"
+								 : strerror(errno));
+	}
+	err = bpf_object__load(obj);
+	if (err) {
+		bpf_object__close(obj);
+		return fail(err == -EPERM ? EXIT_PERMISSION : EXIT_OPEN, "run: cannot load %s: %s%s", object,
+			    strerror(-err), err == -EPERM ? " (needs root or CAP_BPF)" : " (dm port shows why)");
+	}
+	source = bpf_object__find_map_by_name(obj, ".rodata.dm_port");
+	if (source && bpf_map__initial_value(source, &(size_t){ 0 }))
+		out.source = bpf_map__initial_value(source, &(size_t){ 0 });
+	err = dm_arena_setup(obj);
+	ring = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "dm_port_output")), on_record, &out,
+				NULL);
+	if (err || !ring) {
+		bpf_object__close(obj);
+		return fail(EXIT_OPEN, "run: %s: %s", object, err ? "the heap could not be set up (dm_arena_init)"
+								  : "no output ring buffer");
+	}
+	err = bpf_prog_test_run_opts(bpf_program__fd(bpf_object__find_program_by_name(obj, "dm_port_run")), &opts);
+	ring_buffer__consume(ring);
+	fflush(stdout);
+	if (err) {
+		ring_buffer__free(ring);
+		bpf_object__close(obj);
+		return fail(EXIT_OPEN, "run: running %s: %s", object, strerror(errno));
+	}
+	if (opts.retval & DM_PORT_OUTPUT_LOST)
+		fprintf(stderr, "dm run: %s: some output was lost: the ring buffer was full\n", object);
+	if (stats) {
+		fflush(stdout);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		heap_view_print(bpf_object__find_map_by_name(obj, "dm_arena"));
+	}
+	ring_buffer__free(ring);
+	bpf_object__close(obj);
+	return out.failed || (opts.retval & DM_PORT_OUTPUT_LOST) ? 70 : (int)(opts.retval & 0xff);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "port"))
+		return port_command(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return run_command(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "stat"))
 		return stat_command(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "arena-init"))
@@ -607,7 +854,9 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
 		printf("usage: dm COMMAND ...\n\ncommands:\n"
 		       "  stat PIN_PATH         show a pinned heap (dm stat --help)\n"
-		       "  arena-init PIN_PATH   make a pinned arena heap ready (dm arena-init --help)\n");
+		       "  arena-init PIN_PATH   make a pinned arena heap ready (dm arena-init --help)\n"
+		       "  port PROGRAM.c -o PROGRAM.bpf.o   port a C program that mallocs to BPF (dm port --help)\n"
+		       "  run PROGRAM.bpf.o     run a ported program in the kernel (dm run --help)\n");
 		return EXIT_OK;
 	}
 	return fail(EXIT_USAGE, argc < 2 ? "which command? (dm --help lists them)" : "unknown command '%s' (dm --help)",

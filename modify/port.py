@@ -1,0 +1,556 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""dm port's front end: turns a plain C program that mallocs into BPF C on the arena heap, and compiles it.
+
+    port.py PROGRAM.c -o OUT.bpf.o [--pool BYTES] [--keep DIR] [--clang CLANG] [--include-dir DIR]
+
+Clang's own AST (-ast-dump=json, with modify/port_include/ as the only libc) finds what BPF cannot run, which stops
+the port with `FILE:LINE: construct not supported in BPF: ...`, and where to edit. The edits only insert text, and
+never a line break, so that line numbers stay the program's:
+  - every pointer declarator gets `__arena` (all the program's pointers are heap pointers), written as a comment
+    until modify.sh has run, since Coccinelle keeps comments and would not parse the qualifier;
+  - every string literal becomes dm_port_literal("..."), a copy on the heap;
+  - every loop condition gets `&& dm_port_more(LINE)` (can_loop, failing loudly when the budget runs out);
+  - an index into a fixed-size array of the program's own gets dm_port_index(i, N, LINE);
+  - a constant stored in a local number gets dm_port_opaque(...), which hides it from the verifier;
+  - functions other than main become static;
+  - local arrays too large for the 512-byte BPF stack become static;
+then modify/modify.sh rewrites malloc & co to the heap, and an allocation it reports as used without a NULL check
+gets dm_port_checked(...). The result is compiled against modify/port_include/dm_port_runtime.h.
+Exit status: 0 ported, 1 not supported (or does not compile), 2 bad usage.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+INCLUDE = os.path.join(HERE, "port_include")
+STACK_LIMIT = 256  # bytes of local arrays a function may keep on the BPF stack (512 in all, the rest for the code)
+HEADERS = "stdio.h, stdlib.h, string.h, stdint.h, stddef.h, stdbool.h"
+FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fprintf", "fputs", "fgets", "fgetc", "fputc", "fscanf", "fflush",
+           "open", "read", "write", "close", "remove", "rename", "perror", "getline"}
+INPUT = {"scanf", "getchar", "gets", "sscanf"}
+ALLOCATORS = {"static_malloc": 1, "static_calloc": 2, "static_realloc": 3}
+# `__arena` goes in as a comment first: Coccinelle (modify.sh) keeps comments and would not parse the qualifier.
+ARENA_MARK = "/*@arena*/"
+
+
+class Unsupported(Exception):
+    def __init__(self, line, what):
+        super().__init__(what)
+        self.line, self.what = line, what
+
+
+def clang_ast(clang, path):
+    """The program's AST, and the compiler's complaints turned into our messages."""
+    command = [clang, "-fsyntax-only", "-ffreestanding", "-nostdlibinc", "-isystem", INCLUDE,
+               "-Werror=implicit-function-declaration", "-Werror=int-conversion", "-Wno-unused-value",
+               "-Xclang", "-ast-dump=json", path]
+    run = subprocess.run(command, capture_output=True, text=True)
+    if run.returncode:
+        for line in run.stderr.splitlines():
+            m = re.match(r"(.*?):(\d+):\d+: (?:fatal )?error: (.*)", line)
+            if not m:
+                continue
+            where, message = int(m.group(2)), m.group(3)
+            header = re.match(r"'(.*)' file not found", message)
+            call = re.match(r"call to undeclared (?:library )?function '(\w+)'", message)
+            if header:
+                raise Unsupported(where, "#include <%s>: the libc of ported programs is %s" % (header.group(1), HEADERS))
+            if call:
+                name = call.group(1)
+                kind = "file I/O" if name in FILE_IO else "input" if name in INPUT else "a libc function outside the supported subset"
+                raise Unsupported(where, "%s() is %s (see README: dm port)" % (name, kind))
+            raise Unsupported(where, "does not compile: " + message)
+        raise Unsupported(0, "does not compile:\n" + run.stderr)
+    return json.loads(run.stdout)
+
+
+def walk(node, parent=None):
+    """Every node with its parent, in document order."""
+    yield node, parent
+    for child in node.get("inner", []):
+        yield from walk(child, node)
+
+
+class Source:
+    def __init__(self, path):
+        with open(path, encoding="utf-8") as f:
+            self.text = f.read()
+        self.line_starts = [0] + [i + 1 for i, c in enumerate(self.text) if c == "\n"]
+        self.inserts = []  # (offset, text): applied from the end
+
+    def line_of(self, offset):
+        lo, hi = 0, len(self.line_starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.line_starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1
+
+    def insert(self, offset, text):
+        self.inserts.append((offset, text))
+
+    def result(self):
+        text = self.text
+        for offset, piece in sorted(self.inserts, key=lambda x: x[0], reverse=True):
+            text = text[:offset] + piece + text[offset:]
+        return text
+
+
+def offset(loc):
+    """The file offset of a location written in the program itself (not in a macro, not in a header)."""
+    if not loc or "offset" not in loc or "includedFrom" in loc or "spellingLoc" in loc:
+        return None
+    return loc["offset"]
+
+
+def start_offset(loc):
+    """Where a range starts in the program's text, also when it starts with a macro (its expansion)."""
+    loc = loc.get("expansionLoc", loc)
+    return None if "includedFrom" in loc else loc.get("offset")
+
+
+def end_offset(loc):
+    """Just past the last token of a range, also when it ends with a macro (its expansion)."""
+    loc = loc.get("expansionLoc", loc)
+    return loc["offset"] + loc.get("tokLen", 0)
+
+
+class Porter:
+    def __init__(self, path, ast, source):
+        self.path, self.ast, self.src = path, ast, source
+        self.nodes = {}
+        self.main_decls = []  # top-level declarations of the program (not of the headers)
+        current_file = None
+        for decl in ast.get("inner", []):
+            loc = decl.get("loc", {})
+            if "file" in loc:
+                current_file = loc["file"]
+            if "includedFrom" in loc or (current_file and os.path.basename(current_file) != os.path.basename(path)
+                                         and current_file != path):
+                continue
+            if decl.get("isImplicit"):
+                continue
+            self.main_decls.append(decl)
+        for decl in self.main_decls:
+            for node, parent in walk(decl):
+                node["_parent"] = parent
+                if "id" in node:
+                    self.nodes[node["id"]] = node
+
+    def line(self, node):
+        loc = node.get("loc") or node.get("range", {}).get("begin", {})
+        off = loc.get("offset")
+        if off is None and "expansionLoc" in loc:
+            off = loc["expansionLoc"].get("offset")
+        return self.src.line_of(off) if off is not None else 0
+
+    # ---------------------------------------------------------------- what BPF cannot run
+
+    def check(self):
+        functions = {d["id"]: d for d in self.main_decls if d["kind"] == "FunctionDecl"}
+        calls = {}
+        for decl in self.main_decls:
+            for node, parent in walk(decl):
+                qual = node.get("type", {}).get("qualType", "")
+                if re.search(r"\b(float|double)\b", qual):
+                    raise Unsupported(self.line(node), "floating point (%s)" % qual)
+                if "(*)" in qual and node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl",
+                                                          "CStyleCastExpr"):
+                    raise Unsupported(self.line(node), "function pointers (%s)" % qual)
+                if node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl") and re.search(r"\[[^\]]*[A-Za-z_(][^\]]*\]", qual):
+                    raise Unsupported(self.line(node), "variable-length array '%s' (%s)" % (node.get("name"), qual))
+                if node.get("kind") == "UnaryOperator" and node.get("opcode") == "&":
+                    target = self.referenced_variable(node["inner"][0])
+                    if target is not None:
+                        raise Unsupported(self.line(node), "taking the address of '%s', a variable: only heap memory "
+                                          "can be pointed to (allocate it)" % target["name"])
+                if node.get("kind") == "ImplicitCastExpr" and node.get("castKind") == "ArrayToPointerDecay" \
+                        and parent.get("kind") != "ArraySubscriptExpr":
+                    target = self.referenced_variable(node["inner"][0])
+                    if target is not None:
+                        raise Unsupported(self.line(node), "using the array '%s' as a pointer: only heap memory can be "
+                                          "pointed to (allocate it)" % target["name"])
+                if node.get("kind") == "CallExpr":
+                    callee = self.callee(node)
+                    if callee in ("printf",):
+                        self.check_format(node)
+                if node.get("kind") == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") == "FunctionDecl":
+                    caller = self.enclosing_function(node)
+                    if caller is not None:
+                        calls.setdefault(caller["id"], set()).add(node["referencedDecl"]["id"])
+        by_name = {}
+        for f in functions.values():
+            by_name.setdefault(f["name"], []).append(f["id"])
+        edges = {}
+        for caller, callees in calls.items():
+            name = functions[caller]["name"]
+            for callee in callees:
+                target = self.nodes.get(callee) or functions.get(callee)
+                if target is not None:
+                    edges.setdefault(name, set()).add(target["name"])
+        self.check_recursion(edges, functions)
+
+    def check_recursion(self, edges, functions):
+        state = {}
+
+        def visit(name, path):
+            state[name] = 1
+            for callee in sorted(edges.get(name, ())):
+                if state.get(callee) == 1:
+                    cycle = path[path.index(callee):] + [callee] if callee in path else [name, callee]
+                    where = next((f for f in functions.values() if f["name"] == callee and "inner" in f), None)
+                    raise Unsupported(self.line(where) if where else 0,
+                                      "recursion (%s): BPF has no recursion; use a loop and an explicit stack"
+                                      % " -> ".join(cycle))
+                if callee not in state:
+                    visit(callee, path + [callee])
+            state[name] = 2
+
+        for name in sorted(edges):
+            if name not in state:
+                visit(name, [name])
+
+    def check_format(self, call):
+        args = call.get("inner", [])[1:]
+        if len(args) - 1 > 12:
+            raise Unsupported(self.line(call), "printf with more than 12 arguments")
+        literal = next((n for n, _ in walk(args[0]) if n.get("kind") == "StringLiteral"), None) if args else None
+        if literal is None:
+            raise Unsupported(self.line(call), "printf with a format that is not a string literal")
+        for spec in re.finditer(r"%[-0 +#]*(\*|\d*)(\.\d*)?(hh|h|ll|l|z|j|t|L)?(.)", literal["value"]):
+            conversion = spec.group(4)
+            if spec.group(1) == "*" or spec.group(2):
+                raise Unsupported(self.line(call), "printf precision or '*' width (%s)" % spec.group(0))
+            if conversion in "feEgGaA":
+                raise Unsupported(self.line(call), "floating point (printf %s)" % spec.group(0))
+            if conversion == "p":
+                raise Unsupported(self.line(call), "printf %p: addresses differ from the native program's")
+            if conversion not in "diuxXcs%":
+                raise Unsupported(self.line(call), "printf conversion %s" % spec.group(0))
+
+    def referenced_variable(self, expr):
+        """The variable (not heap memory) an expression names: x, (x), or an array x's element x[i].field..."""
+        kind = expr.get("kind")
+        if kind in ("ParenExpr", "ImplicitCastExpr"):
+            return self.referenced_variable(expr["inner"][0])
+        if kind == "DeclRefExpr":
+            decl = expr.get("referencedDecl", {})
+            if decl.get("kind") in ("VarDecl", "ParmVarDecl"):
+                return decl
+        if kind == "MemberExpr" and not expr.get("isArrow"):
+            return self.referenced_variable(expr["inner"][0])
+        if kind == "ArraySubscriptExpr":
+            base = expr["inner"][0]
+            if base.get("kind") == "ImplicitCastExpr" and base.get("castKind") == "ArrayToPointerDecay":
+                return self.referenced_variable(base["inner"][0])
+        return None
+
+    def callee(self, call):
+        for node, _ in walk(call["inner"][0]):
+            if node.get("kind") == "DeclRefExpr":
+                return node.get("referencedDecl", {}).get("name")
+        return None
+
+    def enclosing_function(self, node):
+        while node is not None and node.get("kind") != "FunctionDecl":
+            node = node.get("_parent")
+        return node
+
+    # ---------------------------------------------------------------- edits
+
+    def star_run_before(self, end):
+        """Offsets of the '*' of a declarator that ends just before `end` (a name, a '[' or a ')')."""
+        text, stars, i = self.src.text, [], end - 1
+        while i >= 0:
+            c = text[i]
+            if c == "*":
+                stars.append(i)
+            elif c.isspace():
+                pass
+            elif text[:i + 1].endswith(("const", "volatile", "restrict")) and stars:
+                i -= len(re.search(r"(const|volatile|restrict)$", text[:i + 1]).group(0)) - 1
+            else:
+                break
+            i -= 1
+        return stars
+
+    def annotate_pointers(self):
+        """`__arena` before every '*' of a declarator: `T **p` becomes `T __arena *__arena *p`. Declarators after
+        the first of a declaration share its base type, so they get it only between their own stars."""
+        first_of = {}
+        for decl in self.main_decls:
+            for node, _ in walk(decl):
+                if node.get("kind") in ("VarDecl", "FieldDecl") and offset(node.get("loc")) is not None:
+                    begin = node["range"]["begin"].get("offset")
+                    first_of.setdefault(begin, node)
+        for decl in self.main_decls:
+            for node, _ in walk(decl):
+                kind = node.get("kind")
+                qual = node.get("type", {}).get("qualType", "")
+                if kind in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and "*" in qual:
+                    name_at = offset(node.get("loc"))
+                    if name_at is None:
+                        continue
+                    if not node.get("name"):  # an unnamed parameter: its declarator ends with the range
+                        name_at = end_offset(node["range"]["end"])
+                    stars = self.star_run_before(name_at)
+                    first = first_of.get(node["range"]["begin"].get("offset"), node)
+                    if first is not node:
+                        if "*" not in first.get("type", {}).get("qualType", ""):
+                            raise Unsupported(self.line(node), "pointer '%s' declared after a non-pointer in one "
+                                              "declaration: declare it on its own" % node.get("name"))
+                        stars = stars[:-1]  # stars run right to left: the last is the one next to the base
+                    for star in stars:
+                        self.src.insert(star, ARENA_MARK)
+                elif kind == "FunctionDecl" and "*" in qual.split("(")[0]:
+                    name_at = offset(node.get("loc"))
+                    if name_at is not None:
+                        for star in self.star_run_before(name_at):
+                            self.src.insert(star, ARENA_MARK)
+                elif kind == "CStyleCastExpr" and "*" in qual and offset(node["range"]["begin"]) is not None:
+                    close = self.src.text.find(")", node["range"]["begin"]["offset"])
+                    for star in self.star_run_before(close):
+                        self.src.insert(star, ARENA_MARK)
+
+    def intern_literals(self):
+        for decl in self.main_decls:
+            for node, parent in walk(decl):
+                if node.get("kind") != "StringLiteral":
+                    continue
+                if parent.get("kind") in ("VarDecl", "InitListExpr") and "[" in parent.get("type", {}).get("qualType", ""):
+                    continue  # a char array's initialiser stays an array
+                begin, end = offset(node["range"]["begin"]), node["range"]["end"]
+                if begin is None or offset(end) is None:
+                    continue
+                self.src.insert(begin, "dm_port_literal(")
+                self.src.insert(end_offset(end), ")")
+
+    def bound_loops(self):
+        for decl in self.main_decls:
+            for node, _ in walk(decl):
+                kind = node.get("kind")
+                if kind not in ("ForStmt", "WhileStmt", "DoStmt"):
+                    continue
+                line = self.line(node)
+                guard = "dm_port_more(%d)" % line
+                inner = node.get("inner", [])
+                cond = {"ForStmt": 2, "WhileStmt": 0, "DoStmt": 1}[kind]
+                cond = inner[cond] if len(inner) > cond else {}
+                if cond.get("range") and start_offset(cond["range"]["begin"]) is not None:
+                    self.src.insert(start_offset(cond["range"]["begin"]), "(")
+                    self.src.insert(end_offset(cond["range"]["end"]), ") && " + guard)
+                elif kind == "ForStmt":  # for (init; ; inc): the guard goes between the semicolons
+                    first = self.first_semicolon(node["range"]["begin"]["offset"])
+                    self.src.insert(first + 1, " " + guard)
+
+    def first_semicolon(self, start):
+        text, depth, i = self.src.text, 0, self.src.text.find("(", start)
+        while i < len(text):
+            c = text[i]
+            depth += c == "("
+            depth -= c == ")"
+            if c == ";" and depth == 1:
+                return i
+            i += 1
+        raise Unsupported(self.src.line_of(start), "a for loop this port cannot read")
+
+    def bound_indexes(self):
+        for decl in self.main_decls:
+            for node, _ in walk(decl):
+                if node.get("kind") != "ArraySubscriptExpr":
+                    continue
+                base, index = node["inner"]
+                if base.get("kind") != "ImplicitCastExpr" or base.get("castKind") != "ArrayToPointerDecay":
+                    continue
+                if self.referenced_variable(base["inner"][0]) is None:
+                    continue  # an array inside heap memory: the arena needs no proof
+                length = re.search(r"\[(\d+)\]", base["inner"][0].get("type", {}).get("qualType", ""))
+                begin = start_offset(index["range"]["begin"])
+                if not length or begin is None:
+                    continue
+                self.src.insert(begin, "dm_port_index(")
+                self.src.insert(end_offset(index["range"]["end"]), ", %s, %d)" % (length.group(1), self.line(node)))
+
+    def opaque_constants(self):
+        """A constant stored in a local number, `int depth = 0`, becomes dm_port_opaque(0): the same number, which the
+        verifier cannot see. A loop that counts from a constant it can see is followed count by count and never
+        found to repeat (may_goto compares ranges); from an unknown start, one pass shows the loop."""
+        def constants(expr):
+            kind = expr.get("kind")
+            if kind in ("IntegerLiteral", "CharacterLiteral"):
+                yield expr
+            elif kind in ("ParenExpr", "ImplicitCastExpr", "CStyleCastExpr", "UnaryOperator"):
+                if kind != "UnaryOperator" or expr.get("opcode") == "-":
+                    for child in expr.get("inner", [])[:1]:
+                        yield from constants(child)
+            elif kind == "ConditionalOperator":
+                for child in expr.get("inner", [])[1:]:
+                    yield from constants(child)
+
+        def is_local_number(decl):
+            qual = decl.get("type", {}).get("qualType", "")
+            return decl.get("kind") == "VarDecl" and "*" not in qual and "[" not in qual and \
+                not qual.startswith(("struct", "union")) and decl.get("storageClass") != "static"
+
+        for decl in self.main_decls:
+            if decl.get("kind") != "FunctionDecl":
+                continue
+            for node, parent in walk(decl):
+                value = None
+                if node.get("kind") == "VarDecl" and node.get("init") and is_local_number(node):
+                    value = node.get("inner", [None])[0]
+                elif node.get("kind") == "BinaryOperator" and node.get("opcode") == "=":
+                    target = node["inner"][0]
+                    while target.get("kind") in ("ParenExpr", "ImplicitCastExpr"):
+                        target = target["inner"][0]
+                    referenced = self.nodes.get(target.get("referencedDecl", {}).get("id"), {})
+                    if target.get("kind") == "DeclRefExpr" and is_local_number(referenced):
+                        value = node["inner"][1]
+                for literal in constants(value) if value else ():
+                    begin = offset(literal["range"]["begin"])
+                    if begin is not None:
+                        self.src.insert(begin, "dm_port_opaque(")
+                        self.src.insert(end_offset(literal["range"]["end"]), ")")
+
+    def make_static(self):
+        for decl in self.main_decls:
+            if decl.get("kind") == "FunctionDecl" and decl.get("name") != "main" and decl.get("storageClass") != "static":
+                at = offset(decl["range"]["begin"])
+                if at is not None:
+                    self.src.insert(at, "static ")
+            for node, parent in walk(decl):
+                if node.get("kind") != "VarDecl" or parent is None or parent.get("kind") != "DeclStmt":
+                    continue
+                size = self.array_bytes(node.get("type", {}).get("qualType", ""))
+                if size <= STACK_LIMIT or node.get("storageClass") == "static":
+                    continue
+                if node.get("init"):
+                    raise Unsupported(self.line(node), "local array '%s' of %d bytes with an initialiser: the BPF "
+                                      "stack holds 512 bytes; make it a global or allocate it" % (node["name"], size))
+                self.src.insert(node["range"]["begin"]["offset"], "static ")
+
+    @staticmethod
+    def array_bytes(qual):
+        m = re.match(r"(.*?)\s*((?:\[\d+\])+)$", qual)
+        if not m:
+            return 0
+        element = 8 if "*" in m.group(1) or re.search(r"\b(long|size_t|int64_t|uint64_t)\b", m.group(1)) else \
+            1 if re.search(r"\bchar\b|int8_t|bool", m.group(1)) else 2 if "short" in m.group(1) else 4
+        if m.group(1).startswith("struct"):
+            element = 16  # an estimate: a struct of two words
+        count = 1
+        for n in re.findall(r"\d+", m.group(2)):
+            count *= int(n)
+        return count * element
+
+
+def check_allocations(path):
+    """modify.sh's report of allocations used without a NULL check: {line}."""
+    run = subprocess.run([os.path.join(HERE, "modify.sh"), "--dry-run", path], capture_output=True, text=True)
+    return {int(m.group(1)) for m in re.finditer(r":(\d+): warning: the result of \w+ is used without a NULL check",
+                                                  run.stderr)}
+
+
+def wrap_unchecked(text, lines):
+    """dm_port_checked(static_malloc(...), 1, LINE) around each allocation on the given lines."""
+    out = text.split("\n")
+    for line in lines:
+        row = out[line - 1]
+        for m in reversed(list(re.finditer(r"\b(static_malloc|static_calloc|static_realloc)\s*\(", row))):
+            depth, end = 0, None
+            for i in range(m.end() - 1, len(row)):
+                depth += row[i] == "("
+                depth -= row[i] == ")"
+                if depth == 0:
+                    end = i
+                    break
+            if end is None:
+                continue
+            row = row[:m.start()] + "dm_port_checked(" + row[m.start():end + 1] + ", %d, %d)" % (
+                ALLOCATORS[m.group(1)], line) + row[end + 1:]
+        out[line - 1] = row
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="dm port", description="Port a plain C program that mallocs to a BPF "
+                                     "object that `dm run` runs in the kernel (arena heap).")
+    parser.add_argument("program", help="the C file: int main(void), malloc & co, printf/puts/putchar")
+    parser.add_argument("-o", dest="output", required=True, help="the BPF object to write")
+    parser.add_argument("--pool", type=int, default=1 << 20, help="heap bytes, a power of two (default 1 MiB)")
+    parser.add_argument("--keep", help="keep the ported C source in this directory")
+    parser.add_argument("--clang", default="clang-19")
+    parser.add_argument("--include-dir", default=os.path.dirname(HERE), help="where dynamic_memory.h is")
+    args = parser.parse_args()
+    name = os.path.basename(args.program)
+    if not os.path.isfile(args.program):
+        print("dm port: %s: no such file" % args.program, file=sys.stderr)
+        return 2
+    if args.pool < 4096 or args.pool > (1 << 31) or args.pool & (args.pool - 1):
+        print("dm port: --pool %d: a power of two from 4096 to 2147483648 bytes" % args.pool, file=sys.stderr)
+        return 2
+    if not shutil.which(args.clang):
+        print("dm port: %s not found (make deps installs clang-19)" % args.clang, file=sys.stderr)
+        return 2
+    work = tempfile.mkdtemp(prefix="dm-port-")
+    try:
+        try:
+            source = Source(args.program)
+            porter = Porter(args.program, clang_ast(args.clang, args.program), source)
+            porter.check()
+            porter.annotate_pointers()
+            porter.intern_literals()
+            porter.bound_loops()
+            porter.bound_indexes()
+            porter.opaque_constants()
+            porter.make_static()
+        except Unsupported as e:
+            where = "%s:%d: " % (args.program, e.line) if e.line else "%s: " % args.program
+            print("%sconstruct not supported in BPF: %s" % (where, e.what), file=sys.stderr)
+            return 1
+        ported = os.path.join(work, name)
+        with open(ported, "w", encoding="utf-8") as f:
+            f.write(source.result())
+        unchecked = check_allocations(ported)  # lines of the file modify.sh is about to rewrite
+        subprocess.run([os.path.join(HERE, "modify.sh"), ported], check=True, capture_output=True)
+        with open(ported, encoding="utf-8") as f:
+            text = f.read().replace(ARENA_MARK, "__arena ")
+        # modify.sh added one include line: the lines after it are one further down than in the program
+        added = text.split("\n").index('#include "dynamic_memory.h"') + 1
+        text = wrap_unchecked(text, {n + (n >= added) for n in unchecked})
+        lines = text.split("\n")
+        lines.insert(added, '#line %d "%s"' % (added, name))
+        # dm run names the program in its messages
+        lines.append('const char dm_port_source[] SEC(".rodata.dm_port") = "%s";' % name.replace('"', ''))
+        with open(ported, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        multiarch = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
+        command = [args.clang, "-O2", "-g", "-target", "bpf", "-mcpu=v4", "-ffreestanding", "-nostdlibinc",
+                   "-isystem", INCLUDE, "-I", args.include_dir, "-idirafter", "/usr/include",
+                   "-idirafter", "/usr/include/" + multiarch, "-DDM_POOL_SIZE=%d" % args.pool,
+                   "-Wno-unused-value", "-c", ported, "-o", args.output]
+        run = subprocess.run(command, capture_output=True, text=True, cwd=work)
+        if args.keep:
+            os.makedirs(args.keep, exist_ok=True)
+            shutil.copy(ported, os.path.join(args.keep, name))
+        if run.returncode:
+            sys.stderr.write(run.stderr)
+            print("dm port: %s: the ported program does not compile for BPF (the ported source: --keep DIR)"
+                  % args.program, file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

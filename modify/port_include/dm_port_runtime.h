@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dm_port_runtime.h: what a C program ported by `dm port` runs on in the kernel. modify/port.py rewrites the program
+ * (see its header) so that it calls only what is defined here; `dm run` loads the object, runs dm_arena_init, then
+ * dm_port_run once, and prints the ring buffer dm_port_output as the program's standard output.
+ *
+ *   - The heap is dynamic_memory's arena heap: every pointer of the program is an `__arena` pointer.
+ *   - main is called by the syscall program dm_port_run, whose return value is main's.
+ *   - printf/puts/putchar format into dm_port_text and send it, one record per call, through the ring buffer.
+ *   - A failure (heap exhausted at an unchecked allocation, a loop past the verifier's budget, an index outside a
+ *     fixed-size array) sends a failure record, which dm run reports as `FILE:LINE: ...` and exits 70 on; from
+ *     then on every loop of the program stops at once (dm_port_more) so that it ends quickly.
+ */
+#ifndef DM_PORT_RUNTIME_H
+#define DM_PORT_RUNTIME_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#define DM_HEAP_ARENA
+#include "dynamic_memory.h"
+#include "dm_port_records.h"
+
+#ifndef DM_PORT_OUTPUT_BYTES
+#define DM_PORT_OUTPUT_BYTES (1 << 22)
+#endif
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, DM_PORT_OUTPUT_BYTES);
+} dm_port_output SEC(".maps");
+
+#define DM_PORT_TEXT_BYTES 1024 /* one record; a longer printf is sent in several */
+char dm_port_text[DM_PORT_TEXT_BYTES];
+__u32 dm_port_length = 1; /* dm_port_text[0] is the record kind */
+__u32 dm_port_failed;     /* a failure was reported: every loop stops */
+__u32 dm_port_lost;       /* records the ring buffer had no room for: dm run says so */
+
+__attribute__((noinline)) int dm_port_flush(void)
+{
+	__u32 length = dm_port_length;
+
+	if (length > 1) {
+		dm_port_text[0] = DM_PORT_TEXT;
+		if (bpf_ringbuf_output(&dm_port_output, dm_port_text, length & (DM_PORT_TEXT_BYTES - 1), 0))
+			dm_port_lost++;
+	}
+	dm_port_length = 1;
+	return 0;
+}
+
+static __attribute__((always_inline)) inline void dm_port_put(char c)
+{
+	if (dm_port_length >= DM_PORT_TEXT_BYTES - 1)
+		dm_port_flush();
+	dm_port_text[dm_port_length & (DM_PORT_TEXT_BYTES - 1)] = c;
+	dm_port_length++;
+}
+
+__attribute__((noinline)) int dm_port_fail(__u32 line, __u32 kind, __u64 value, __u32 bound)
+{
+	struct dm_port_failure failure = { .record = DM_PORT_FAILURE, .line = line, .kind = kind, .bound = bound,
+					   .value = value };
+
+	if (dm_port_failed)
+		return 0;
+	dm_port_flush();
+	dm_port_failed = 1;
+	if (bpf_ringbuf_output(&dm_port_output, &failure, sizeof(failure), 0))
+		dm_port_lost++;
+	return 0;
+}
+
+/* The condition every loop of the program gets: false once a failure was reported, and a failure when the
+ * verifier's loop budget (can_loop) runs out, rather than a silent early exit. */
+#define dm_port_more(line) (!dm_port_failed && (can_loop ? 1 : dm_port_fail(line, DM_PORT_LOOP_LIMIT, 0, 0)))
+
+/* A number the verifier cannot know: loops that start from it are checked in one pass (see modify/port.py). */
+__u64 dm_port_unknown_zero;
+#define dm_port_opaque(x) ((x) + *(volatile __u64 *)&dm_port_unknown_zero) /* 64 unknown bits: any arithmetic stays unknown */
+
+/* An index into a fixed-size array of the program's own (not heap memory): proven below `length`. */
+static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __u32 length, __u32 line)
+{
+	if (index >= length) {
+		dm_port_fail(line, DM_PORT_BAD_INDEX, index, length);
+		return 0;
+	}
+	return dm_env_bounded((__u32)index, length);
+}
+
+/* An allocation whose result the program uses without a NULL check: NULL ends the program. */
+#define dm_port_checked(call, function, line)                                                                     \
+	({                                                                                                         \
+		__typeof__(call) dm_port_result = (call);                                                          \
+		if (!dm_port_result)                                                                               \
+			dm_port_fail(line, DM_PORT_NO_MEMORY, function, 0);                                        \
+		dm_port_result;                                                                                    \
+	})
+
+/* A string literal copied once into the heap, so that every string the program handles is heap memory. The copy
+ * has a constant size, so clang expands it into loads and stores the verifier checks in one pass, no loop; its
+ * destination is cast to the kernel's view first (clang 19 expands copies to `__arena` pointers without the cast). */
+static __attribute__((always_inline)) inline char *dm_port_kernel_view(char __arena *p)
+{
+	__u64 address = (__u64)p;
+
+	asm volatile("%0 = addr_space_cast(%0, 0, 1)" : "+r"(address));
+	return (char *)address;
+}
+#define dm_port_literal(s)                                                                                         \
+	({                                                                                                         \
+		static char __arena *dm_port_copy;                                                                 \
+		if (!dm_port_copy) {                                                                               \
+			dm_port_copy = static_malloc(sizeof(s));                                                   \
+			if (dm_port_copy)                                                                          \
+				__builtin_memcpy(dm_port_kernel_view(dm_port_copy), s, sizeof(s));                 \
+		}                                                                                                  \
+		dm_port_copy;                                                                                      \
+	})
+
+/* printf: the arguments travel as 64-bit numbers; the format says what they are. */
+#define DM_PORT_MAX_ARGS 12
+struct dm_port_args {
+	__u64 value[DM_PORT_MAX_ARGS];
+};
+
+/* The formatter keeps its counters in memory, not in registers: the verifier then sees the same state at every turn
+ * of a loop and checks one pass of it, instead of following each count (which never ends, for a format). */
+struct dm_port_formatting {
+	__u64 value;
+	__u32 at, used, width, left, zero, longs, shorts, digits;
+	__s32 pad;
+	char digit[16];
+};
+struct dm_port_formatting dm_port_f;
+#define DM_PORT_F (*(volatile struct dm_port_formatting *)&dm_port_f)
+
+static __attribute__((always_inline)) inline void dm_port_put_string(__u64 address)
+{
+	const char __arena *s = (const char __arena *)address;
+
+	if (!s)
+		return;
+	for (DM_PORT_F.at = 0; s[DM_PORT_F.at] && dm_port_more(0); DM_PORT_F.at++)
+		dm_port_put(s[DM_PORT_F.at]);
+}
+
+/* %s and %c with a width: spaces before, or after with '-'. */
+static __attribute__((noinline)) int dm_port_put_padded(__u64 address, char c)
+{
+	const char __arena *s = (const char __arena *)address;
+
+	DM_PORT_F.at = 0;
+	if (c == 's')
+		for (; s && s[DM_PORT_F.at] && dm_port_more(0); DM_PORT_F.at++)
+			;
+	DM_PORT_F.pad = (__s32)DM_PORT_F.width - (__s32)(c == 's' ? DM_PORT_F.at : 1);
+	for (; !DM_PORT_F.left && DM_PORT_F.pad > 0 && dm_port_more(0); DM_PORT_F.pad--)
+		dm_port_put(' ');
+	if (c == 's')
+		dm_port_put_string(address);
+	else
+		dm_port_put((char)address);
+	for (; DM_PORT_F.left && DM_PORT_F.pad > 0 && dm_port_more(0); DM_PORT_F.pad--)
+		dm_port_put(' ');
+	return 0;
+}
+
+/* DM_PORT_F.value in `base`, negative when `negative`, padded to DM_PORT_F.width. */
+static __attribute__((noinline)) int dm_port_put_number(int negative, __u32 base, int upper)
+{
+	DM_PORT_F.digits = 0;
+	do {
+		__u32 d = (__u32)(DM_PORT_F.value % base);
+
+		DM_PORT_F.digit[DM_PORT_F.digits & 15] = (char)(d < 10 ? '0' + d : (upper ? 'A' : 'a') + d - 10);
+		DM_PORT_F.value /= base;
+		DM_PORT_F.digits++;
+	} while (DM_PORT_F.value && DM_PORT_F.digits < 16 && dm_port_more(0));
+	DM_PORT_F.pad = (__s32)DM_PORT_F.width - (__s32)DM_PORT_F.digits - negative;
+	if (negative && DM_PORT_F.zero)
+		dm_port_put('-');
+	for (; !DM_PORT_F.left && DM_PORT_F.pad > 0 && dm_port_more(0); DM_PORT_F.pad--)
+		dm_port_put(DM_PORT_F.zero ? '0' : ' ');
+	if (negative && !DM_PORT_F.zero)
+		dm_port_put('-');
+	while (DM_PORT_F.digits > 0 && dm_port_more(0)) {
+		DM_PORT_F.digits--;
+		dm_port_put(DM_PORT_F.digit[DM_PORT_F.digits & 15]);
+	}
+	for (; DM_PORT_F.left && DM_PORT_F.pad > 0 && dm_port_more(0); DM_PORT_F.pad--)
+		dm_port_put(' ');
+	return 0;
+}
+
+/* Formats %d %i %u %x %X %c %s %% with flags '-' and '0', a width, and the length modifiers hh h l ll z (dm port
+ * refuses other conversions at port time). Global, so that the verifier checks it once for every printf. */
+__attribute__((noinline)) int dm_port_format(__u64 format, struct dm_port_args *args, int count)
+{
+	const char __arena *f = (const char __arena *)format;
+	__u32 start = dm_port_length, i;
+
+	if (!args || !f)
+		return 0;
+	DM_PORT_F.used = 0;
+	for (i = 0; f[i] && dm_port_more(0); i++) {
+		char c = f[i];
+
+		if (c != '%') {
+			dm_port_put(c);
+			continue;
+		}
+		DM_PORT_F.left = DM_PORT_F.zero = DM_PORT_F.width = DM_PORT_F.longs = DM_PORT_F.shorts = 0;
+		for (c = f[++i]; (c == '-' || c == '0') && dm_port_more(0); c = f[++i]) {
+			if (c == '-')
+				DM_PORT_F.left = 1;
+			else
+				DM_PORT_F.zero = 1;
+		}
+		for (; c >= '0' && c <= '9' && dm_port_more(0); c = f[++i])
+			DM_PORT_F.width = DM_PORT_F.width * 10 + (__u32)(c - '0');
+		for (; (c == 'l' || c == 'z' || c == 'h') && dm_port_more(0); c = f[++i]) {
+			if (c == 'h')
+				DM_PORT_F.shorts++;
+			else
+				DM_PORT_F.longs++;
+		}
+		if (c == '%') {
+			dm_port_put('%');
+			continue;
+		}
+		DM_PORT_F.value = DM_PORT_F.used < (__u32)count ? args->value[dm_env_bounded(DM_PORT_F.used, DM_PORT_MAX_ARGS)] : 0;
+		DM_PORT_F.used++;
+		if (c == 'd' || c == 'i') { /* an int travelled sign-extended: take the bits the modifiers say */
+			__s64 v = DM_PORT_F.longs ? (__s64)DM_PORT_F.value
+				: DM_PORT_F.shorts == 1 ? (__s16)DM_PORT_F.value
+				: DM_PORT_F.shorts == 2 ? (__s8)DM_PORT_F.value : (__s32)DM_PORT_F.value;
+
+			DM_PORT_F.value = v < 0 ? -(__u64)v : (__u64)v;
+			dm_port_put_number(v < 0, 10, 0);
+			continue;
+		}
+		if (!DM_PORT_F.longs)
+			DM_PORT_F.value = DM_PORT_F.shorts == 1 ? (__u16)DM_PORT_F.value
+					: DM_PORT_F.shorts == 2 ? (__u8)DM_PORT_F.value : (__u32)DM_PORT_F.value;
+		if (c == 'u')
+			dm_port_put_number(0, 10, 0);
+		else if (c == 'x' || c == 'X')
+			dm_port_put_number(0, 16, c == 'X');
+		else if (c == 'c' || c == 's')
+			dm_port_put_padded(DM_PORT_F.value, c);
+	}
+	dm_port_flush();
+	return (int)(dm_port_length - start);
+}
+
+/* Up to DM_PORT_MAX_ARGS arguments, each made a 64-bit number (pointers keep their arena address). */
+#define DM_PORT_U64(x) ((__u64)(x))
+#define DM_PORT_MAP1(m, x) m(x)
+#define DM_PORT_MAP2(m, x, ...) m(x), DM_PORT_MAP1(m, __VA_ARGS__)
+#define DM_PORT_MAP3(m, x, ...) m(x), DM_PORT_MAP2(m, __VA_ARGS__)
+#define DM_PORT_MAP4(m, x, ...) m(x), DM_PORT_MAP3(m, __VA_ARGS__)
+#define DM_PORT_MAP5(m, x, ...) m(x), DM_PORT_MAP4(m, __VA_ARGS__)
+#define DM_PORT_MAP6(m, x, ...) m(x), DM_PORT_MAP5(m, __VA_ARGS__)
+#define DM_PORT_MAP7(m, x, ...) m(x), DM_PORT_MAP6(m, __VA_ARGS__)
+#define DM_PORT_MAP8(m, x, ...) m(x), DM_PORT_MAP7(m, __VA_ARGS__)
+#define DM_PORT_MAP9(m, x, ...) m(x), DM_PORT_MAP8(m, __VA_ARGS__)
+#define DM_PORT_MAP10(m, x, ...) m(x), DM_PORT_MAP9(m, __VA_ARGS__)
+#define DM_PORT_MAP11(m, x, ...) m(x), DM_PORT_MAP10(m, __VA_ARGS__)
+#define DM_PORT_MAP12(m, x, ...) m(x), DM_PORT_MAP11(m, __VA_ARGS__)
+#define DM_PORT_COUNT(...) DM_PORT_COUNT_(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define DM_PORT_COUNT_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, n, ...) n
+#define DM_PORT_CAT(a, b) DM_PORT_CAT_(a, b)
+#define DM_PORT_CAT_(a, b) a##b
+#define DM_PORT_MAP(m, ...) DM_PORT_CAT(DM_PORT_MAP, DM_PORT_COUNT(__VA_ARGS__))(m, __VA_ARGS__)
+
+#define dm_port_printf_args(format, ...)                                                                          \
+	({                                                                                                         \
+		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                   \
+		dm_port_format((__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                           \
+	})
+#define dm_port_printf_plain(format)                                                                              \
+	({                                                                                                         \
+		struct dm_port_args dm_port_a = { { 0 } };                                                         \
+		dm_port_format((__u64)(format), &dm_port_a, 0);                                                    \
+	})
+/* printf(format) and printf(format, args...): the port writes the first as printf(format, ) */
+#define printf(...) DM_PORT_PRINTF_PICK(__VA_ARGS__, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, \
+	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,   \
+	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_plain, )(__VA_ARGS__)
+#define DM_PORT_PRINTF_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, which, ...) which
+
+static __attribute__((always_inline)) inline int puts(const char __arena *s)
+{
+	dm_port_put_string((__u64)s);
+	dm_port_put('\n');
+	dm_port_flush();
+	return 1;
+}
+static __attribute__((always_inline)) inline int putchar(int c)
+{
+	dm_port_put((char)c);
+	if (c == '\n')
+		dm_port_flush();
+	return (unsigned char)c;
+}
+
+static __attribute__((always_inline)) inline int abs(int x) { return x < 0 ? -x : x; }
+static __attribute__((always_inline)) inline long labs(long x) { return x < 0 ? -x : x; }
+
+/* <string.h> on heap memory, a byte at a time (volatile: clang 19 would turn the loops into memcpy/memset and lose
+ * the arena cast), every loop bounded by can_loop. Global functions, so that the verifier checks each once; their
+ * pointers travel as numbers (a global function may not return a pointer). */
+#define DM_PORT_BYTES(p) ((volatile unsigned char __arena *)(p))
+__attribute__((noinline)) __u64 dm_port_memmove(__u64 dst, __u64 src, __u64 n)
+{
+	if (dst < src)
+		for (__u64 i = 0; i < n && dm_port_more(0); i++)
+			DM_PORT_BYTES(dst)[i] = DM_PORT_BYTES(src)[i];
+	else
+		for (__u64 i = n; i > 0 && dm_port_more(0); i--)
+			DM_PORT_BYTES(dst)[i - 1] = DM_PORT_BYTES(src)[i - 1];
+	return dst;
+}
+__attribute__((noinline)) __u64 dm_port_memset(__u64 s, int c, __u64 n)
+{
+	for (__u64 i = 0; i < n && dm_port_more(0); i++)
+		DM_PORT_BYTES(s)[i] = (unsigned char)c;
+	return s;
+}
+__attribute__((noinline)) int dm_port_memcmp(__u64 a, __u64 b, __u64 n)
+{
+	for (__u64 i = 0; i < n && dm_port_more(0); i++)
+		if (DM_PORT_BYTES(a)[i] != DM_PORT_BYTES(b)[i])
+			return DM_PORT_BYTES(a)[i] - DM_PORT_BYTES(b)[i];
+	return 0;
+}
+__attribute__((noinline)) __u64 dm_port_strlen(__u64 s)
+{
+	__u64 n = 0;
+
+	while (DM_PORT_BYTES(s)[n] && dm_port_more(0))
+		n++;
+	return n;
+}
+/* strncmp, and strcmp with n = -1 */
+__attribute__((noinline)) int dm_port_strncmp(__u64 a, __u64 b, __u64 n)
+{
+	for (__u64 i = 0; i < n && dm_port_more(0); i++)
+		if (DM_PORT_BYTES(a)[i] != DM_PORT_BYTES(b)[i] || !DM_PORT_BYTES(a)[i])
+			return DM_PORT_BYTES(a)[i] - DM_PORT_BYTES(b)[i];
+	return 0;
+}
+__attribute__((noinline)) __u64 dm_port_strncpy(__u64 dst, __u64 src, __u64 n)
+{
+	__u64 i = 0;
+
+	for (; i < n && DM_PORT_BYTES(src)[i] && dm_port_more(0); i++)
+		DM_PORT_BYTES(dst)[i] = DM_PORT_BYTES(src)[i];
+	for (; i < n && dm_port_more(0); i++)
+		DM_PORT_BYTES(dst)[i] = 0;
+	return dst;
+}
+__attribute__((noinline)) __u64 dm_port_strchr(__u64 s, int c)
+{
+	for (__u64 i = 0; dm_port_more(0); i++) {
+		if (DM_PORT_BYTES(s)[i] == (unsigned char)c)
+			return s + i;
+		if (!DM_PORT_BYTES(s)[i])
+			return 0;
+	}
+	return 0;
+}
+#define DM_PORT_N(x) ((__u64)(x))
+#define memcpy(dst, src, n) ((void __arena *)dm_port_memmove(DM_PORT_N(dst), DM_PORT_N(src), n))
+#define memmove(dst, src, n) ((void __arena *)dm_port_memmove(DM_PORT_N(dst), DM_PORT_N(src), n))
+#define memset(s, c, n) ((void __arena *)dm_port_memset(DM_PORT_N(s), c, n))
+#define memcmp(a, b, n) dm_port_memcmp(DM_PORT_N(a), DM_PORT_N(b), n)
+#define strlen(s) ((size_t)dm_port_strlen(DM_PORT_N(s)))
+#define strcmp(a, b) dm_port_strncmp(DM_PORT_N(a), DM_PORT_N(b), (__u64)-1)
+#define strncmp(a, b, n) dm_port_strncmp(DM_PORT_N(a), DM_PORT_N(b), n)
+#define strcpy(dst, src)                                                                                           \
+	((char __arena *)dm_port_memmove(DM_PORT_N(dst), DM_PORT_N(src), dm_port_strlen(DM_PORT_N(src)) + 1))
+#define strncpy(dst, src, n) ((char __arena *)dm_port_strncpy(DM_PORT_N(dst), DM_PORT_N(src), n))
+#define strcat(dst, src) (strcpy((dst) + strlen(dst), src), (dst))
+#define strchr(s, c) ((char __arena *)dm_port_strchr(DM_PORT_N(s), c))
+
+/* main, renamed by the port, is called by the program dm run runs. */
+int dm_port_main(void);
+SEC("syscall")
+int dm_port_run(void *ctx)
+{
+	int status = dm_port_main();
+
+	dm_port_flush();
+	return (status & 0xff) | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0);
+}
+#define main dm_port_main
+
+char LICENSE[] SEC("license") = "GPL";
+
+#endif
