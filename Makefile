@@ -58,7 +58,7 @@ EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
 help:
 	@echo "make            build the native demo and test programs into $(BUILD)/"
 	@echo "make deps       install the Debian packages the project needs (no-op when present)"
-	@echo "make demo       build and run the demo: the allocator natively, then inside a BPF program"
+	@echo "make demo       port a C program that mallocs with dm port, run it natively and in the kernel"
 	@echo "make test       run every test (native unit, differential, sanitizers, fuzz, stress)"
 	@echo "make bench      run the benchmarks, write bench/RESULTS.md and plots (BENCH_QUICK=1: about a minute)"
 	@echo "make install    install the header, the dm tool and a pkg-config file under PREFIX ($(PREFIX))"
@@ -156,24 +156,43 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS) "$(BPF_TESTS)" "$(ARENA_TESTS)" "$(COST_OBJS)"
 
-# The same allocator natively, then in the kernel: a BPF program that mallocs a list item per run.
+# A plain C program that mallocs, run natively and in the kernel (dm port + dm run), side by side; then the heap.
+DEMO := examples/linked_list.c
 demo: deps
-	@$(MAKE) --no-print-directory $(BUILD)/native_demo $(BUILD)/linked_list
-	@echo "== natively (-Dnative_executable):"
-	@$(BUILD)/native_demo
-	@echo
-	@echo "== in the kernel (bpf/linked_list.bpf.c, loaded by user/linked_list.c):"
-	@$(BUILD)/linked_list 6
+	@$(MAKE) --no-print-directory $(BUILD)/dm
+	@mkdir -p $(BUILD)/demo
+	@$(CC) -O2 $(DEMO) -o $(BUILD)/demo/native
+	@echo "== dm port $(DEMO) -o $(BUILD)/demo/program.bpf.o"
+	@$(BUILD)/dm port $(DEMO) -o $(BUILD)/demo/program.bpf.o
+	@$(BUILD)/demo/native > $(BUILD)/demo/native.out; echo "exit status $$?" >> $(BUILD)/demo/native.out
+	@$(BUILD)/dm run $(BUILD)/demo/program.bpf.o --stats > $(BUILD)/demo/kernel.out 2> $(BUILD)/demo/stats.out; \
+		echo "exit status $$?" >> $(BUILD)/demo/kernel.out
+	@awk 'NR == FNR { left[FNR] = $$0; n = FNR; next } { right[FNR] = $$0; m = FNR } \
+		END { printf "%-44s| %s\n", "== natively (cc)", "in the kernel (dm run)"; \
+		      for (i = 1; i <= (n > m ? n : m); i++) printf "%-44s| %s\n", left[i], right[i] }' \
+		$(BUILD)/demo/native.out $(BUILD)/demo/kernel.out
+	@cmp -s $(BUILD)/demo/native.out $(BUILD)/demo/kernel.out && echo "== identical output and exit status" || \
+		{ echo "== the outputs DIFFER"; exit 1; }
+	@echo "== the arena heap afterwards (dm run --stats):"
+	@cat $(BUILD)/demo/stats.out
 
 # Writes bench/RESULTS.md and bench/*.png (BENCH_QUICK=1: a short run). Needs root, like the in-kernel tests.
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS) $(COST_OBJS)
 	@bench/run.sh $(BUILD) "$(COST_OBJS)"
 
+# dm port's front end and runtime go to share/dynamic_memory/, which the installed dm is built to use.
+SHARE := $(PREFIX)/share/dynamic_memory
 install: $(HEADER) $(BUILD)/dm
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(SHARE)/modify/port_include
 	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(BUILD)/dm $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(HEADER) $(DESTDIR)$(SHARE)/
+	install -m 755 modify/modify.sh modify/port.py $(DESTDIR)$(SHARE)/modify/
+	install -m 644 modify/*.cocci $(DESTDIR)$(SHARE)/modify/
+	install -m 644 modify/port_include/*.h $(DESTDIR)$(SHARE)/modify/port_include/
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(SHARE)/modify/port.py"' user/dm.c \
+		-o $(DESTDIR)$(PREFIX)/bin/dm -lbpf
 	sed 's|@PREFIX@|$(PREFIX)|' dynamic_memory.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/dynamic_memory.pc
 
 clean:

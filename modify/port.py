@@ -186,31 +186,25 @@ class Porter:
                 if node.get("kind") == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") == "FunctionDecl":
                     caller = self.enclosing_function(node)
                     if caller is not None:
-                        calls.setdefault(caller["id"], set()).add(node["referencedDecl"]["id"])
-        by_name = {}
-        for f in functions.values():
-            by_name.setdefault(f["name"], []).append(f["id"])
-        edges = {}
+                        calls.setdefault(caller["id"], {}).setdefault(node["referencedDecl"]["id"], self.line(node))
+        edges = {}  # caller name -> {callee name: line of the call}
         for caller, callees in calls.items():
-            name = functions[caller]["name"]
-            for callee in callees:
+            for callee, line in callees.items():
                 target = self.nodes.get(callee) or functions.get(callee)
                 if target is not None:
-                    edges.setdefault(name, set()).add(target["name"])
-        self.check_recursion(edges, functions)
+                    edges.setdefault(functions[caller]["name"], {}).setdefault(target["name"], line)
+        self.check_recursion(edges)
 
-    def check_recursion(self, edges, functions):
+    def check_recursion(self, edges):
         state = {}
 
         def visit(name, path):
             state[name] = 1
-            for callee in sorted(edges.get(name, ())):
+            for callee in sorted(edges.get(name, {})):
                 if state.get(callee) == 1:
-                    cycle = path[path.index(callee):] + [callee] if callee in path else [name, callee]
-                    where = next((f for f in functions.values() if f["name"] == callee and "inner" in f), None)
-                    raise Unsupported(self.line(where) if where else 0,
-                                      "recursion (%s): BPF has no recursion; use a loop and an explicit stack"
-                                      % " -> ".join(cycle))
+                    cycle = path[path.index(callee):] + [callee]
+                    raise Unsupported(edges[name][callee], "recursion (%s): BPF has no recursion; use a loop and an "
+                                      "explicit stack" % " -> ".join(cycle))
                 if callee not in state:
                     visit(callee, path + [callee])
             state[name] = 2
@@ -461,9 +455,10 @@ def check_allocations(path):
 
 
 def wrap_unchecked(text, lines):
-    """dm_port_checked(static_malloc(...), 1, LINE) around each allocation on the given lines."""
+    """dm_port_checked(static_malloc(...), 1, LINE) around each allocation on the given lines ({line in the text:
+    line in the program})."""
     out = text.split("\n")
-    for line in lines:
+    for line, program_line in lines.items():
         row = out[line - 1]
         for m in reversed(list(re.finditer(r"\b(static_malloc|static_calloc|static_realloc)\s*\(", row))):
             depth, end = 0, None
@@ -476,9 +471,27 @@ def wrap_unchecked(text, lines):
             if end is None:
                 continue
             row = row[:m.start()] + "dm_port_checked(" + row[m.start():end + 1] + ", %d, %d)" % (
-                ALLOCATORS[m.group(1)], line) + row[end + 1:]
+                ALLOCATORS[m.group(1)], program_line) + row[end + 1:]
         out[line - 1] = row
     return "\n".join(out)
+
+
+def compile_failure(log, program):
+    """The first error of the BPF compile, said once; the stack limit said as what it is."""
+    for line in log.splitlines():
+        m = re.match(r"(.*?):(\d+):\d+: error: (.*)", line)
+        if not m:
+            continue
+        if "stack limit is exceeded" in m.group(3):
+            print("%s:%s: construct not supported in BPF: the local variables of this function and of those "
+                  "compiled into it exceed the BPF stack's 512 bytes; allocate the large ones"
+                  % (program, m.group(2)), file=sys.stderr)
+        else:
+            print("%s:%s: the ported program does not compile for BPF: %s (the ported source: --keep DIR)"
+                  % (program, m.group(2), m.group(3)), file=sys.stderr)
+        return 1
+    sys.stderr.write(log)
+    return 1
 
 
 def main():
@@ -491,6 +504,7 @@ def main():
     parser.add_argument("--clang", default="clang-19")
     parser.add_argument("--include-dir", default=os.path.dirname(HERE), help="where dynamic_memory.h is")
     args = parser.parse_args()
+    args.output = os.path.abspath(args.output)  # the compiler runs in a scratch directory
     name = os.path.basename(args.program)
     if not os.path.isfile(args.program):
         print("dm port: %s: no such file" % args.program, file=sys.stderr)
@@ -520,15 +534,23 @@ def main():
         ported = os.path.join(work, name)
         with open(ported, "w", encoding="utf-8") as f:
             f.write(source.result())
-        unchecked = check_allocations(ported)  # lines of the file modify.sh is about to rewrite
-        subprocess.run([os.path.join(HERE, "modify.sh"), ported], check=True, capture_output=True)
+        unchecked = check_allocations(ported)  # lines of the file as modify.sh is about to write it
+        rewrite = subprocess.run([os.path.join(HERE, "modify.sh"), ported], capture_output=True, text=True)
+        if rewrite.returncode:
+            sys.stderr.write(rewrite.stderr)
+            print("dm port: %s: modify/modify.sh could not rewrite the program (Coccinelle cannot parse it)"
+                  % args.program, file=sys.stderr)
+            return 1
         with open(ported, encoding="utf-8") as f:
             text = f.read().replace(ARENA_MARK, "__arena ")
-        # modify.sh added one include line: the lines after it are one further down than in the program
-        added = text.split("\n").index('#include "dynamic_memory.h"') + 1
-        text = wrap_unchecked(text, {n + (n >= added) for n in unchecked})
+        # modify.sh added one include line (if anything allocates): the lines after it are one further down
         lines = text.split("\n")
-        lines.insert(added, '#line %d "%s"' % (added, name))
+        if '#include "dynamic_memory.h"' in lines:
+            added = lines.index('#include "dynamic_memory.h"') + 1
+            lines = wrap_unchecked(text, {n: n - (n > added) for n in unchecked}).split("\n")
+            lines.insert(added, '#line %d "%s"' % (added, name))
+        # the runtime first, whatever the program includes; then the program's own line numbers
+        lines[:0] = ['#include "dm_port_runtime.h"', '#line 1 "%s"' % name]
         # dm run names the program in its messages
         lines.append('const char dm_port_source[] SEC(".rodata.dm_port") = "%s";' % name.replace('"', ''))
         with open(ported, "w", encoding="utf-8") as f:
@@ -543,10 +565,7 @@ def main():
             os.makedirs(args.keep, exist_ok=True)
             shutil.copy(ported, os.path.join(args.keep, name))
         if run.returncode:
-            sys.stderr.write(run.stderr)
-            print("dm port: %s: the ported program does not compile for BPF (the ported source: --keep DIR)"
-                  % args.program, file=sys.stderr)
-            return 1
+            return compile_failure(run.stderr, args.program)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -12,6 +12,7 @@ packages=(
 	libelf-dev zlib1g-dev                        # libbpf's own dependencies
 	libcmocka-dev bats                           # test frameworks
 	coccinelle                                   # modify/ rewriter (spatch)
+	python3                                      # dm port's front end (modify/port.py)
 	prometheus curl                              # dm stat --prometheus, scraped by a real Prometheus in the tests
 	libjemalloc-dev libmimalloc-dev gnuplot-nox  # make bench: the allocators compared against, and the plots
 )

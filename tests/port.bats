@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# dm port + dm run end to end: every program in examples/ runs in the kernel and prints byte for byte what it prints
+# natively, with the same exit status; every unsupported construct (tests/port/unsupported/) stops dm port with the
+# message its "expect:" comment gives; programs that fail in the kernel (tests/port/failing/) are reported, not
+# silently cut short. Run from the repository root; BUILD (default build) holds dm.
+
+setup() {
+	build=${BUILD:-build}
+	dm=$build/dm
+	tmp=$(mktemp -d)
+}
+
+teardown() {
+	rm -rf "$tmp"
+}
+
+# the "expect: ..." text of a test program
+expected() {
+	sed -n 's|^.*expect: \(.*\)$|\1|p' "$1" | sed 's| \*/$||'
+}
+
+# same_as_native EXAMPLE: native and in-kernel runs agree on output and exit status
+same_as_native() {
+	cc -O2 -o "$tmp/native" "examples/$1.c"
+	set +e
+	"$tmp/native" > "$tmp/native.out"
+	native_status=$?
+	set -e
+	"$dm" port "examples/$1.c" -o "$tmp/$1.bpf.o"
+	set +e
+	"$dm" run "$tmp/$1.bpf.o" > "$tmp/kernel.out"
+	kernel_status=$?
+	set -e
+	cmp "$tmp/native.out" "$tmp/kernel.out" || { diff "$tmp/native.out" "$tmp/kernel.out"; return 1; }
+	[ "$kernel_status" -eq "$native_status" ]
+}
+
+@test "examples/dynamic_array.c: the same output and status in the kernel as natively" { same_as_native dynamic_array; }
+@test "examples/linked_list.c: the same output and status in the kernel as natively" { same_as_native linked_list; }
+@test "examples/binary_tree.c: the same output and status in the kernel as natively" { same_as_native binary_tree; }
+@test "examples/hash_table.c: the same output and status in the kernel as natively" { same_as_native hash_table; }
+@test "examples/string_builder.c: the same output and status in the kernel as natively" { same_as_native string_builder; }
+
+# unsupported CONSTRUCT: dm port refuses tests/port/unsupported/CONSTRUCT.c, exit 1, with the expected message
+unsupported() {
+	run "$dm" port "tests/port/unsupported/$1.c" -o "$tmp/out.bpf.o"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$(expected "tests/port/unsupported/$1.c")"* ]] ||
+		{ echo "expected: $(expected "tests/port/unsupported/$1.c")"; echo "got: $output"; return 1; }
+	[ ! -e "$tmp/out.bpf.o" ]
+}
+
+@test "recursion is refused at the recursive call" { unsupported recursion; }
+@test "floating point is refused" { unsupported floating_point; }
+@test "a printf of a floating-point conversion is refused" { unsupported float_format; }
+@test "file I/O is refused" { unsupported file_io; }
+@test "libc beyond the supported subset is refused" { unsupported libc_outside_subset; }
+@test "a header beyond the supported subset is refused" { unsupported header_outside_subset; }
+@test "a variable-length array is refused" { unsupported variable_length_array; }
+@test "the address of a variable is refused" { unsupported address_of_local; }
+@test "a function pointer is refused" { unsupported function_pointer; }
+@test "locals beyond the BPF stack are refused with the line" { unsupported stack_limit; }
+
+# failing PROGRAM [PORT OPTIONS]: ports, and dm run stops it with exit 70 and the expected message
+failing() {
+	local program=tests/port/failing/$1.c
+	shift
+	"$dm" port "$program" -o "$tmp/out.bpf.o" "$@"
+	run "$dm" run "$tmp/out.bpf.o"
+	[ "$status" -eq 70 ]
+	[[ "$output" == *"dm run: $(expected "$program")"* ]] || { echo "got: $output"; return 1; }
+}
+
+@test "an unchecked allocation that fails ends the program with its line" { failing heap_exhausted --pool 4096; }
+@test "an index past a fixed-size array ends the program with its line" { failing index_out_of_bounds; }
+@test "a loop past the verifier's budget ends the program loudly, not silently" { failing loop_budget; }
+
+@test "dm run --stats prints the heap's counters after the output" {
+	"$dm" port examples/linked_list.c -o "$tmp/list.bpf.o"
+	run "$dm" run "$tmp/list.bpf.o" --stats
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"deleted 4 nodes"* ]]
+	[[ "$output" == *"heap: "*" allocations, "*" frees, 0 failed, 0 invalid frees, 0 corruptions"* ]]
+}
+
+@test "usage: --help, a missing program, an object dm port did not make" {
+	run "$dm" port --help
+	[ "$status" -eq 0 ] && [[ "$output" == *"--pool BYTES"* ]] && [[ "$output" == *"exit status"* ]]
+	run "$dm" run --help
+	[ "$status" -eq 0 ] && [[ "$output" == *"exit status"* ]]
+	run "$dm" port "$tmp/absent.c" -o "$tmp/x.bpf.o"
+	[ "$status" -eq 2 ] && [[ "$output" == *"absent.c: no such file"* ]]
+	run "$dm" port examples/linked_list.c
+	[ "$status" -eq 1 ] && [[ "$output" == *"-o OBJECT"* ]]
+	run "$dm" run "$build/bpf/cost-seg-4096.bpf.o"
+	[ "$status" -eq 2 ] && [[ "$output" == *"not a program made by dm port"* ]]
+}
