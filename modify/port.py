@@ -14,7 +14,8 @@ never a line break, so that line numbers stay the program's:
   - an index into a fixed-size array of the program's own gets dm_port_index(i, N, LINE);
   - a constant stored in a local number gets dm_port_opaque(...), which hides it from the verifier;
   - functions other than main become static;
-  - local arrays too large for the 512-byte BPF stack become static;
+  - local arrays of more than 64 bytes become static (the BPF stack has 512 bytes for a whole call chain), or,
+    initialised and above 256 bytes, stop the port naming them;
 then modify/modify.sh rewrites malloc & co to the heap, and an allocation it reports as used without a NULL check
 gets dm_port_checked(...). The result is compiled against modify/port_include/dm_port_runtime.h.
 Exit status: 0 ported, 1 not supported (or does not compile), 2 bad usage.
@@ -30,7 +31,11 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INCLUDE = os.path.join(HERE, "port_include")
-STACK_LIMIT = 256  # bytes of local arrays a function may keep on the BPF stack (512 in all, the rest for the code)
+# The BPF stack is 512 bytes for a function and all it calls (clang compiles most of them into one): local arrays
+# larger than STATIC_FROM move to static storage (a map) when nothing initialises them; an initialised one larger
+# than INITIALISED_LIMIT is refused, naming it.
+STATIC_FROM = 64
+INITIALISED_LIMIT = 256
 HEADERS = "stdio.h, stdlib.h, string.h, stdint.h, stddef.h, stdbool.h"
 FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fprintf", "fputs", "fgets", "fgetc", "fputc", "fscanf", "fflush",
            "open", "read", "write", "close", "remove", "rename", "perror", "getline"}
@@ -425,7 +430,9 @@ class Porter:
                 if node.get("kind") != "VarDecl" or parent is None or parent.get("kind") != "DeclStmt":
                     continue
                 size = self.array_bytes(node.get("type", {}).get("qualType", ""))
-                if size <= STACK_LIMIT or node.get("storageClass") == "static":
+                if size <= STATIC_FROM or node.get("storageClass") == "static":
+                    continue
+                if node.get("init") and size <= INITIALISED_LIMIT:
                     continue
                 if node.get("init"):
                     raise Unsupported(self.line(node), "local array '%s' of %d bytes with an initialiser: the BPF "
@@ -566,6 +573,8 @@ def main():
             shutil.copy(ported, os.path.join(args.keep, name))
         if run.returncode:
             return compile_failure(run.stderr, args.program)
+        print("dm port: %s -> %s: the arena heap (%d-byte pool), plain pointers" % (args.program, args.output,
+                                                                                   args.pool))
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,33 +1,10 @@
-/* Three functions, each with 200 bytes of locals, compiled into one: more than the BPF stack's 512 bytes.
- * expect: stack_limit.c:29: construct not supported in BPF: the local variables of this function */
+/* An initialised local array too large for the BPF stack (512 bytes for the whole call chain).
+ * expect: stack_limit.c:7: construct not supported in BPF: local array 'primes' of 400 bytes with an initialiser */
 #include <stdio.h>
-
-static int innermost(int x)
-{
-	char scratch[200];
-	for (int i = 0; i < 200; i++)
-		scratch[i] = (char)(x + i);
-	return scratch[x % 200];
-}
-
-static int middle(int x)
-{
-	char scratch[200];
-	for (int i = 0; i < 200; i++)
-		scratch[i] = (char)innermost(x + i);
-	return scratch[x % 200];
-}
-
-static int outer(int x)
-{
-	char scratch[200];
-	for (int i = 0; i < 200; i++)
-		scratch[i] = (char)middle(x + i);
-	return scratch[x % 200];
-}
 
 int main(void)
 {
-	printf("%d\n", outer(3));
+	int primes[100] = { 2, 3, 5, 7, 11, 13 };
+	printf("%d\n", primes[5]);
 	return 0;
 }
