@@ -42,6 +42,9 @@ same_as_native() {
 @test "examples/hash_table.c: the same output and status in the kernel as natively" { same_as_native examples/hash_table.c; }
 @test "examples/string_builder.c: the same output and status in the kernel as natively" { same_as_native examples/string_builder.c; }
 
+@test "printf conversions, widths, flags and length modifiers agree with glibc's" { same_as_native tests/port/formats.c; }
+@test "typedefs, enums, switch, const pointers and a nonzero exit status agree" { same_as_native tests/port/typedefs.c; }
+
 @test "local arrays too large for the BPF stack move to static storage, and the program still agrees" {
 	same_as_native tests/port/large_locals.c
 }

@@ -129,7 +129,7 @@ struct dm_port_formatting {
 	__u64 value;
 	__u32 at, used, width, left, zero, longs, shorts, digits;
 	__s32 pad;
-	char digit[16];
+	char digit[32]; /* 2^64 - 1 has 20 decimal digits */
 };
 struct dm_port_formatting dm_port_f;
 #define DM_PORT_F (*(volatile struct dm_port_formatting *)&dm_port_f)
@@ -172,10 +172,10 @@ static __attribute__((noinline)) int dm_port_put_number(int negative, __u32 base
 	do {
 		__u32 d = (__u32)(DM_PORT_F.value % base);
 
-		DM_PORT_F.digit[DM_PORT_F.digits & 15] = (char)(d < 10 ? '0' + d : (upper ? 'A' : 'a') + d - 10);
+		DM_PORT_F.digit[DM_PORT_F.digits & 31] = (char)(d < 10 ? '0' + d : (upper ? 'A' : 'a') + d - 10);
 		DM_PORT_F.value /= base;
 		DM_PORT_F.digits++;
-	} while (DM_PORT_F.value && DM_PORT_F.digits < 16 && dm_port_more(0));
+	} while (DM_PORT_F.value && DM_PORT_F.digits < 32 && dm_port_more(0));
 	DM_PORT_F.pad = (__s32)DM_PORT_F.width - (__s32)DM_PORT_F.digits - negative;
 	if (negative && DM_PORT_F.zero)
 		dm_port_put('-');
@@ -185,7 +185,7 @@ static __attribute__((noinline)) int dm_port_put_number(int negative, __u32 base
 		dm_port_put('-');
 	while (DM_PORT_F.digits > 0 && dm_port_more(0)) {
 		DM_PORT_F.digits--;
-		dm_port_put(DM_PORT_F.digit[DM_PORT_F.digits & 15]);
+		dm_port_put(DM_PORT_F.digit[DM_PORT_F.digits & 31]);
 	}
 	for (; DM_PORT_F.left && DM_PORT_F.pad > 0 && dm_port_more(0); DM_PORT_F.pad--)
 		dm_port_put(' ');
