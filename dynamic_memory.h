@@ -145,6 +145,7 @@
  *   dm_env_payload()         the pointer handed to the program for a payload offset (NULL for 0)
  *   DM_AS                    the address space of those pointers (`__arena` for the arena heap, else none)
  *   DM_PTR()                 re-deriving a pointer that was stored in heap memory
+ *   DM_INDEX()               &p[i] for a heap pointer p and any index i
  *   DM_ENTRY                 how the offset-level entry points are compiled (DM_HEADER_ENTRY: the header ones)
  */
 #if defined(__bpf__)
@@ -494,6 +495,8 @@ DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void DM_AS *ptr)
 	(void)heap;
 	return (dm_u32)((dm_u32)(dm_u64)ptr - (dm_u32)DM_ARENA_ADDR);
 }
+/* Indexing needs no proof in the arena. */
+#define DM_INDEX(p, i) (&(p)[i])
 /* Stored pointers are plain pointers: the value is unchanged. Naming the map associates a program that only reads
  * the heap with the arena, as the verifier requires. */
 #define DM_PTR(p)                                                                                                  \
@@ -560,6 +563,24 @@ DM_INLINE void *dm_rederive(dm_u64 raw)
 	return dm_env_payload(heap, ((low - (dm_u32)heap->ctl.self - DM_ALIGN) & DM_PAYLOAD_MASK) + DM_ALIGN);
 }
 #define DM_PTR(p) ((__typeof__(p))dm_rederive((dm_u64)(p)))
+/* &p[i] for an index the verifier cannot bound: the address is rebuilt from the heap's, as by DM_PTR but to the
+ * byte, so that an element of up to DM_GUARD bytes is accessible at it whatever i. The offset is added after the
+ * 32-bit move, to a number: added to the pointer, an unbounded index is refused. An address outside the pool wraps
+ * into it (memory-safe; the program's own bug). */
+DM_INLINE void *dm_rederive_at(dm_u64 raw, dm_u64 offset)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 low;
+	void *p;
+
+	if (!heap)
+		return NULL;
+	asm volatile("%0 = %1" : "=w"(low) : "w"((dm_u32)raw));
+	p = (dm_u8 *)heap + ((low + (dm_u32)offset - (dm_u32)heap->ctl.self) & DM_MASK);
+	asm volatile("" : "+r"(p));
+	return p;
+}
+#define DM_INDEX(p, i) ((__typeof__(p))dm_rederive_at((dm_u64)(p), (dm_u64)(i) * sizeof(*(p))))
 
 #endif /* heap pointers, BPF */
 
@@ -608,6 +629,7 @@ DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void *ptr)
 	return (dm_u64)((const dm_u8 *)ptr - (const dm_u8 *)heap);
 }
 #define DM_PTR(p) (p)
+#define DM_INDEX(p, i) (&(p)[i])
 
 #endif /* environment */
 
