@@ -100,6 +100,8 @@ failing() {
 	[ "$status" -eq 2 ] && [[ "$output" == *"absent.c: no such file"* ]]
 	run "$dm" port examples/linked_list.c
 	[ "$status" -eq 1 ] && [[ "$output" == *"-o OBJECT"* ]]
+	run "$dm" port --pool 8192 examples/linked_list.c -o "$tmp/small.bpf.o" # options before the program
+	[ "$status" -eq 0 ] && [[ "$output" == *"(8192-byte pool)"* ]]
 	run "$dm" run "$build/bpf/cost-seg-4096.bpf.o"
 	[ "$status" -eq 2 ] && [[ "$output" == *"not a program made by dm port"* ]]
 }

@@ -670,6 +670,17 @@ static int check_loads(const char *object, const char *program)
 	return EXIT_OK;
 }
 
+/* dm port's options that are followed by a value */
+static int takes_value(const char *option)
+{
+	static const char *const with_value[] = { "-o", "--pool", "--keep", "--clang", "--include-dir" };
+
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (!strcmp(option, with_value[i]))
+			return 1;
+	return 0;
+}
+
 static int port_command(int argc, char **argv)
 {
 	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT") : DM_PORT_SCRIPT;
@@ -698,7 +709,7 @@ static int port_command(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			object = argv[i + 1];
-		else if (argv[i][0] != '-' && (i == 0 || strcmp(argv[i - 1], "-o")) && !program)
+		else if (argv[i][0] != '-' && !program && !(i > 0 && takes_value(argv[i - 1])))
 			program = argv[i];
 		args[n++] = argv[i];
 	}
