@@ -33,6 +33,7 @@ char dm_port_text[DM_PORT_TEXT_BYTES];
 __u32 dm_port_length = 1; /* dm_port_text[0] is the record kind */
 __u32 dm_port_failed;     /* a failure was reported: every loop stops */
 __u32 dm_port_lost;       /* records the ring buffer had no room for: dm run says so */
+__u64 dm_port_written;    /* characters output so far: what printf returns is the difference */
 
 __attribute__((noinline)) int dm_port_flush(void)
 {
@@ -53,6 +54,7 @@ static __attribute__((always_inline)) inline void dm_port_put(char c)
 		dm_port_flush();
 	dm_port_text[dm_port_length & (DM_PORT_TEXT_BYTES - 1)] = c;
 	dm_port_length++;
+	dm_port_written++;
 }
 
 __attribute__((noinline)) int dm_port_fail(__u32 line, __u32 kind, __u64 value, __u32 bound)
@@ -197,7 +199,8 @@ static __attribute__((noinline)) int dm_port_put_number(int negative, __u32 base
 __attribute__((noinline)) int dm_port_format(__u64 format, struct dm_port_args *args, int count)
 {
 	const char __arena *f = (const char __arena *)format;
-	__u32 start = dm_port_length, i;
+	__u64 start = dm_port_written;
+	__u32 i;
 
 	if (!args || !f)
 		return 0;
@@ -250,7 +253,7 @@ __attribute__((noinline)) int dm_port_format(__u64 format, struct dm_port_args *
 			dm_port_put_padded(DM_PORT_F.value, c);
 	}
 	dm_port_flush();
-	return (int)(dm_port_length - start);
+	return (int)(dm_port_written - start);
 }
 
 /* Up to DM_PORT_MAX_ARGS arguments, each made a 64-bit number (pointers keep their arena address). */

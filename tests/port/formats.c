@@ -39,6 +39,8 @@ int main(void)
 	while (1) { if (--steps < 3) break; }
 	printf("%ld %ld %d %s %d %c %x %X %05d|%-4d|\n", a->cell[9], a->cell[63], grid[3][4], word, steps, word[2], 255, 48879, -42, 7);
 	printf("%hhd %hu %lld %llu %i\n", (signed char)-3, (unsigned short)65535, -1234567890123LL, 18446744073709551615ULL, 0);
+	steps = printf("abc%d|%s\n", 42, word);
+	printf("printf returned %d\n", steps);
 	puts(word);
 	putchar('!'); putchar('\n');
 	free(word); free(a->cell); free(a);
