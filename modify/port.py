@@ -131,7 +131,7 @@ def end_offset(loc):
 
 class Porter:
     def __init__(self, path, ast, source):
-        self.path, self.ast, self.src = path, ast, source
+        self.src = source
         self.nodes = {}
         self.main_decls = []  # top-level declarations of the program (not of the headers)
         current_file = None

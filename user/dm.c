@@ -785,6 +785,7 @@ static int run_command(int argc, char **argv)
 	struct run_output out = { "the program", 0 };
 	struct bpf_object *obj;
 	struct bpf_map *source;
+	const char *name;
 	struct ring_buffer *ring;
 	int stats = 0, err;
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
@@ -821,9 +822,10 @@ static int run_command(int argc, char **argv)
 		return fail(err == -EPERM ? EXIT_PERMISSION : EXIT_OPEN, "run: cannot load %s: %s%s", object,
 			    strerror(-err), err == -EPERM ? " (needs root or CAP_BPF)" : " (dm port shows why)");
 	}
-	source = bpf_object__find_map_by_name(obj, ".rodata.dm_port");
-	if (source && bpf_map__initial_value(source, &(size_t){ 0 }))
-		out.source = bpf_map__initial_value(source, &(size_t){ 0 });
+	source = bpf_object__find_map_by_name(obj, ".rodata.dm_port"); /* the program's file name */
+	name = source ? bpf_map__initial_value(source, &(size_t){ 0 }) : NULL;
+	if (name)
+		out.source = name;
 	err = dm_arena_setup(obj);
 	ring = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "dm_port_output")), on_record, &out,
 				NULL);
