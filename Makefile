@@ -96,10 +96,10 @@ $(BUILD)/%/linked.bpf.o: $(BUILD)/%/linked_build.bpf.o $(BUILD)/%/linked_check.b
 	bpftool gen object $@ $^
 
 # cost-[arena-|inline-]POLICY-POOLSIZE: the same one-malloc program per heap, policy and pool size (inline:
-# DM_INLINE_HEADERS).
+# DM_INLINE_FAST_PATH).
 $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(filter seg ff,$(subst -, ,$*))) \
-		$(if $(findstring arena-,$*),-DDM_HEAP_ARENA) $(if $(findstring inline-,$*),-DDM_INLINE_HEADERS=1) \
+		$(if $(findstring arena-,$*),-DDM_HEAP_ARENA) $(if $(findstring inline-,$*),-DDM_INLINE_FAST_PATH=1) \
 		-DDM_POOL_SIZE=$(lastword $(subst -, ,$*)) -c $< -o $@
 
 # The dm tool: reads pinned heaps (dm stat).
@@ -140,7 +140,7 @@ $(BUILD)/fuzz_heap: tests/fuzz_heap.c $(MODEL) $(HEADER) | $(BUILD)
 
 $(BUILD)/bench/heap-%.bpf.o: bench/heap_ops.bpf.c $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) $(call config_flags,$(filter seg ff,$(subst -, ,$*))) \
-		$(call heap_flags,$(word 1,$(subst -, ,$*))) $(if $(findstring inline,$*),-DDM_INLINE_HEADERS=1) -c $< -o $@
+		$(call heap_flags,$(word 1,$(subst -, ,$*))) $(if $(findstring inline,$*),-DDM_INLINE_FAST_PATH=1) -c $< -o $@
 $(BUILD)/bench/baselines.bpf.o: bench/baselines.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 # The thread-safe build at plain -O2, as a user would build it.

@@ -116,11 +116,41 @@
 #endif
 #endif
 
-/* BPF: 1 compiles the header reads and writes into each entry point instead of calling them. Every call and return
- * of JITed code costs ~8 ns on a CPU with return-thunk mitigations (bench/RESULTS.md): a malloc + free pair then
- * costs ~40% less, and the verifier checks ~45-70% more instructions per program. */
-#ifndef DM_INLINE_HEADERS
-#define DM_INLINE_HEADERS 0
+/* Front end: small blocks freed by a program are parked in a cache of this CPU (BPF: a PERCPU_ARRAY map `dm_cache`
+ * beside the heap) or of this thread (natively), one list per block size, and the next request of that size takes
+ * them back without the heap lock or a subprogram call (the fast path, inline at the call site).
+ *   DM_CACHE_LIMIT  largest request served by the caches, in bytes: 0 (no caches) to 1024
+ *   DM_CACHE_COUNT  blocks parked per size, per cache: 1 to 255
+ *   DM_CACHE_BYTES  block bytes parked per cache, all sizes together: a multiple of 8 from 0 to DM_POOL_SIZE / 8.
+ *                   Beyond a bound a free goes to the heap itself. Default DM_POOL_SIZE / 32 (2 KiB of 64 KiB).
+ * Parked blocks are not lost to other requests: before an allocation fails, the cache of the failing CPU or thread
+ * is given back to the heap and the allocation retried (caches of other CPUs and threads are not touched: each
+ * holds at most DM_CACHE_BYTES). */
+#ifndef DM_CACHE_LIMIT
+#define DM_CACHE_LIMIT 256
+#endif
+#ifndef DM_CACHE_COUNT
+#define DM_CACHE_COUNT 16
+#endif
+#ifndef DM_CACHE_BYTES
+#define DM_CACHE_BYTES ((DM_POOL_SIZE) / 32)
+#endif
+#if (DM_CACHE_LIMIT) < 0 || (DM_CACHE_LIMIT) > 1024
+#error "DM_CACHE_LIMIT must be from 0 (no caches) to 1024 bytes"
+#endif
+#if (DM_CACHE_COUNT) < 1 || (DM_CACHE_COUNT) > 255
+#error "DM_CACHE_COUNT must be from 1 to 255"
+#endif
+#if (DM_CACHE_BYTES) < 0 || (DM_CACHE_BYTES) > (DM_POOL_SIZE) / 8 || ((DM_CACHE_BYTES) % 8) != 0
+#error "DM_CACHE_BYTES must be a multiple of 8 from 0 to DM_POOL_SIZE / 8"
+#endif
+
+/* BPF: 1 compiles the front end's fast path into every static_malloc/static_free call site: no subprogram call at
+ * all (a pair ~2x cheaper again), at ~100-150 verified instructions per call site; a call site inside a loop then
+ * multiplies the verifier's states, and can take a program past its limit. 0 (default): the fast path is one global
+ * subprogram per operation, checked once. Natively the fast path is always inline. */
+#ifndef DM_INLINE_FAST_PATH
+#define DM_INLINE_FAST_PATH 0
 #endif
 
 /* Seed of the header check words; change it to make headers of two builds incompatible. */
@@ -146,7 +176,7 @@
  *   DM_AS                    the address space of those pointers (`__arena` for the arena heap, else none)
  *   DM_PTR()                 re-deriving a pointer that was stored in heap memory
  *   DM_INDEX()               &p[i] for a heap pointer p and any index i
- *   DM_ENTRY                 how the offset-level entry points are compiled (DM_HEADER_ENTRY: the header ones)
+ *   DM_ENTRY                 how the entry points are compiled (BPF: global subprograms, each verified once)
  */
 #if defined(__bpf__)
 
@@ -175,10 +205,10 @@ typedef __SIZE_TYPE__ size_t; /* the same type vmlinux.h gives it; <linux/bpf.h>
 #endif
 /* Global (verified once), weak (several objects linked by `bpftool gen object` share one copy). */
 #define DM_ENTRY __attribute__((noinline)) __attribute__((weak))
-#if DM_INLINE_HEADERS
-#define DM_HEADER_ENTRY DM_INLINE
+#if DM_INLINE_FAST_PATH
+#define DM_FAST_ENTRY DM_INLINE
 #else
-#define DM_HEADER_ENTRY DM_ENTRY
+#define DM_FAST_ENTRY DM_ENTRY
 #endif
 
 #else /* native */
@@ -186,6 +216,7 @@ typedef __SIZE_TYPE__ size_t; /* the same type vmlinux.h gives it; <linux/bpf.h>
 #if !defined(native_executable)
 #error "dynamic_memory.h: compile userspace code with -Dnative_executable (BPF code with clang -target bpf)"
 #endif
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -198,7 +229,7 @@ typedef uint64_t dm_u64;
 #define DM_INLINE static inline __attribute__((always_inline))
 #define DM_AS
 #define DM_ENTRY static inline
-#define DM_HEADER_ENTRY DM_ENTRY
+#define DM_FAST_ENTRY DM_INLINE
 
 #endif
 
@@ -224,6 +255,7 @@ struct dm_walk {
 	dm_u32 cls;       /* list walk: class being walked */
 	dm_u32 cur;       /* list walk: next block of that list, 0 = go to the next class */
 	dm_u64 used, free, allocated, listed;
+	dm_u64 parked;    /* used blocks that carry the parked tag */
 	dm_u64 result;    /* enum dm_check_result, as a number */
 };
 
@@ -254,7 +286,7 @@ typedef long (*dm_step_fn)(dm_u64 index, void *ctx);
 struct dm_stats {
 	dm_u64 capacity;           /* largest allocation an empty heap can satisfy (pool minus metadata) */
 	dm_u64 allocated;          /* sum of usable sizes of live blocks */
-	dm_u64 peak_allocated;     /* highest value `allocated` has had */
+	dm_u64 peak_allocated;     /* highest value `allocated` has had, blocks parked in caches included */
 	dm_u64 free;               /* sum of usable sizes of free blocks */
 	dm_u64 largest_free;       /* largest request that would succeed now; 0: none would, not even 0 bytes */
 	dm_u64 used_blocks;        /* live blocks */
@@ -265,6 +297,8 @@ struct dm_stats {
 	dm_u64 invalid_frees;      /* free/realloc of a pointer that is not a live block: refused */
 	dm_u64 corruptions;        /* damaged headers found (e.g. a write past the end of a block): operation refused */
 	dm_u64 lock_failures;      /* shared heap: gave up on the lock; per-CPU heap: nested program refused */
+	dm_u64 cached_blocks;      /* blocks parked in the front-end caches (free to their next request of that size) */
+	dm_u64 cached_bytes;       /* their bytes, headers included */
 };
 
 /* Counters kept under the lock; lock_failures is atomic and kept apart from them. */
@@ -278,6 +312,7 @@ struct dm_counters {
 	dm_u64 failed_allocations;
 	dm_u64 invalid_frees;
 	dm_u64 corruptions;
+	dm_u64 retired_hits, retired_parks, retired_returned; /* counters of caches whose thread exited (native) */
 };
 
 /* The control block, at offset 0 of the pool. */
@@ -286,6 +321,12 @@ struct dm_control {
 	dm_u32 lock;          /* 0 = free, 1 = held */
 	dm_u64 self;          /* the heap's own address, as a number: base of DM_PTR re-derivation */
 	dm_u64 lock_failures; /* updated atomically, outside the lock */
+	dm_u64 lockless_corruptions;   /* damaged cache lists found by the fast path (atomic, outside the lock) */
+	dm_u64 lockless_invalid_frees; /* frees refused while the lock was held elsewhere (atomic, outside the lock) */
+	dm_u32 generation;    /* formats so far: a cache filled under another generation is stale (0: never formatted) */
+	dm_u32 deferred;      /* frees that could not take the lock: blocks linked through their payloads, pushed with
+			       * compare-and-swap, completed by the next lock holder (dm_acquire) */
+	dm_u64 registry;      /* native: the first registered thread cache (an address), under the lock */
 	dm_u32 pool_size;     /* DM_POOL_SIZE, so that a reader can tell which build made the heap */
 	dm_u32 policy;        /* DM_POLICY */
 	dm_u32 align;         /* DM_ALIGN */
@@ -299,6 +340,28 @@ struct dm_control {
 	dm_u32 second_level[DM_CLASSES / (DM_POLICY == DM_POLICY_SEGREGATED ? 1u << (DM_SL_LOG2) : 1u)];
 	dm_u32 heads[DM_CLASSES]; /* free-list heads (pool offsets of block headers), valid while marked non-empty */
 } __attribute__((aligned(16)));
+
+/* A front-end cache: per CPU in BPF (the value of the PERCPU_ARRAY map `dm_cache`), per thread natively. Blocks of
+ * exactly one size per list, linked through their payloads (next block offset at payload + 0) and marked parked
+ * (dm_parked_tag at payload + 8): to the heap they are used blocks, so that no lock is needed to take them back. */
+#define DM_CACHE_MAX_BLOCK                                                                                         \
+	((((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(DM_ALIGN - 1)) < DM_MIN_BLOCK                            \
+		 ? DM_MIN_BLOCK                                                                                    \
+		 : (((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(DM_ALIGN - 1)))
+#define DM_CACHE_CLASSES ((DM_CACHE_MAX_BLOCK - DM_MIN_BLOCK) / DM_ALIGN + 1)
+struct dm_cache {
+	dm_u32 busy;        /* BPF: a program of this CPU is using the cache (taken with xchg: nested programs see it) */
+	dm_u32 generation;  /* the heap generation its blocks belong to; another one: the cache is empty */
+	dm_u32 blocks;      /* blocks parked */
+	dm_u32 bytes;       /* their bytes, headers included */
+	dm_u64 hits;        /* allocations it served */
+	dm_u64 parks;       /* frees it took */
+	dm_u64 returned;    /* parked blocks it gave back to the heap */
+	dm_u64 next;        /* native: the next registered thread cache (an address) */
+	dm_u32 registered;  /* native: in the heap's registry of thread caches */
+	dm_u32 heads[DM_CACHE_CLASSES]; /* first parked block of each size (block offset), 0 = none */
+	dm_u8 counts[DM_CACHE_CLASSES];
+};
 
 /* The whole heap: the map value in BPF, a global natively. Offsets count from its start. */
 struct dm_heap {
@@ -389,6 +452,44 @@ DM_INLINE dm_u64 dm_env_refused(void) { return 0; }
 #endif /* heap location, BPF */
 
 #if defined(__bpf__)
+/* The front-end caches, one per CPU, beside the heap whatever its kind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dm_cache);
+#if defined(DM_PIN)
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+#endif
+} dm_cache SEC(".maps") __attribute__((weak));
+
+DM_INLINE struct dm_cache *dm_env_cache(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dm_cache, &zero);
+}
+/* The cache of CPU `index`, NULL past the last CPU (for statistics: other CPUs' caches are only read). */
+#define DM_MAX_CACHES 8192u
+DM_INLINE struct dm_cache *dm_env_cache_of(struct dm_heap *heap, dm_u32 index)
+{
+	__u32 zero = 0;
+
+	(void)heap;
+	return bpf_map_lookup_percpu_elem(&dm_cache, &zero, index);
+}
+/* A program that interrupted one using this CPU's cache (or preempted it: BPF programs can be preempted by another
+ * task's on the same CPU) must not touch it: the flag is taken with one atomic exchange, and given back with a plain
+ * store, since only this CPU ever takes it. */
+DM_INLINE int dm_env_cache_enter(struct dm_cache *cache) { return __sync_lock_test_and_set(&cache->busy, 1) == 0; }
+DM_INLINE void dm_env_cache_leave(struct dm_cache *cache)
+{
+	asm volatile("" ::: "memory");
+	cache->busy = 0;
+}
+/* Per-CPU caches exist for good: nothing to register. */
+DM_INLINE void dm_env_cache_adopt(struct dm_heap *heap, struct dm_cache *cache) { (void)heap, (void)cache; }
+
 DM_INLINE dm_u32 dm_env_cas(dm_u32 *word, dm_u32 old, dm_u32 new_value)
 {
 	return __sync_val_compare_and_swap(word, old, new_value);
@@ -398,9 +499,19 @@ DM_INLINE void dm_env_unlock(dm_u32 *word) { __sync_lock_test_and_set(word, 0); 
 DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __sync_fetch_and_add(word, value); }
 DM_INLINE int dm_env_single_threaded(void) { return 0; }
 DM_INLINE void dm_env_relax(void) {}
-/* A bounded walk also asks may_goto: the verifier then merges the walk's states instead of unrolling every step
- * (clang >= 19, kernel >= 6.9). */
-#define dm_env_may_loop()                                                                                          \
+/* A bounded walk also asks may_goto where the kernel has it (6.9 and later): the verifier then merges the walk's
+ * states instead of following every step. Which kernel runs the program is known at load time only: libbpf fills in
+ * LINUX_KERNEL_VERSION in a read-only map, which the verifier reads as a constant, so that on an older kernel the
+ * may_goto instruction sits in a branch it never enters (a 6.1 verifier refuses the opcode where it reaches it) and
+ * the walk starts from its constant bound instead (dm_env_walk_bound). One object loads on every kernel. */
+extern int LINUX_KERNEL_VERSION __kconfig __weak;
+#define DM_KERNEL_HAS_MAY_GOTO (LINUX_KERNEL_VERSION >= (6 << 16) + (9 << 8))
+#define dm_env_may_loop() (!DM_KERNEL_HAS_MAY_GOTO || dm_may_goto())
+DM_INLINE dm_u32 dm_env_walk_bound(dm_u32 unknown, dm_u32 constant)
+{
+	return DM_KERNEL_HAS_MAY_GOTO ? unknown : constant;
+}
+#define dm_may_goto()                                                                                              \
 	({                                                                                                         \
 		__label__ dm_stop, dm_go_on;                                                                       \
 		int dm_more = 1;                                                                                   \
@@ -531,8 +642,15 @@ SEC("syscall") __attribute__((weak)) int dm_arena_init(void *ctx)
 }
 #endif /* DM_ARENA_INIT_ELSEWHERE */
 #else
-/* The masked offset gives the verifier the range [0, DM_POOL_SIZE): heap-internal accesses of a few bytes. */
-DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off) { return (dm_u8 *)heap + (off & DM_MASK); }
+/* The masked offset gives the verifier the range [0, DM_POOL_SIZE): heap-internal accesses of a few bytes. The
+ * barrier keeps the mask where clang could prove it redundant (an offset it knows below the sentinel): the verifier
+ * does not carry a bound proven on one register to a copy or sum of it (older ones not even `r2 = r6 - 880`), so it
+ * must see the mask on the register it adds. */
+DM_INLINE void *dm_env_ptr(struct dm_heap *heap, dm_u64 off)
+{
+	asm volatile("" : "+r"(off));
+	return (dm_u8 *)heap + (off & DM_MASK);
+}
 /* A pointer handed to the program, or NULL for offset 0. Its proven range is [DM_ALIGN, DM_POOL_SIZE] in steps of
  * DM_ALIGN: the verifier accepts accesses at offsets 0 .. DM_GUARD - 1 from it, rejects DM_GUARD, and knows it
  * aligned (atomics need that). The barrier hides from clang whether it is NULL: otherwise a dereference without a
@@ -598,13 +716,52 @@ DM_INLINE dm_u32 dm_env_cas(dm_u32 *word, dm_u32 old, dm_u32 new_value)
 	return __sync_val_compare_and_swap(word, old, new_value);
 }
 DM_INLINE void dm_env_unlock(dm_u32 *word) { __atomic_store_n(word, 0, __ATOMIC_RELEASE); }
+
+/* One cache per thread, only ever used by its thread: no flag. The heap keeps a registry of them (for statistics and
+ * so that a thread's parked blocks go back to the heap when it exits). */
+__attribute__((weak)) __thread struct dm_cache dm_thread_cache;
+__attribute__((weak)) pthread_key_t dm_cache_key;
+__attribute__((weak)) int dm_cache_key_made;
+#define DM_MAX_CACHES 0xffffffffu
+DM_INLINE struct dm_cache *dm_env_cache(void) { return &dm_thread_cache; }
+DM_INLINE int dm_env_cache_enter(struct dm_cache *cache) { return cache != NULL; }
+DM_INLINE void dm_env_cache_leave(struct dm_cache *cache) { (void)cache; }
+DM_INLINE struct dm_cache *dm_env_cache_of(struct dm_heap *heap, dm_u32 index)
+{
+	struct dm_cache *cache = (struct dm_cache *)(uintptr_t)heap->ctl.registry;
+
+	while (cache && index--)
+		cache = (struct dm_cache *)(uintptr_t)cache->next;
+	return cache;
+}
+static void dm_cache_retire(void *cache);
+/* Registers the calling thread's cache; the caller holds the lock. The key's destructor gives the cache back when
+ * the thread exits. */
+DM_INLINE void dm_env_cache_adopt(struct dm_heap *heap, struct dm_cache *cache)
+{
+	if (cache->registered)
+		return;
+	if (!dm_cache_key_made)
+		dm_cache_key_made = pthread_key_create(&dm_cache_key, dm_cache_retire) == 0;
+	if (dm_cache_key_made)
+		pthread_setspecific(dm_cache_key, cache);
+	cache->next = heap->ctl.registry;
+	heap->ctl.registry = (dm_u64)(uintptr_t)cache;
+	cache->registered = 1;
+}
 DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __atomic_fetch_add(word, value, __ATOMIC_RELAXED); }
 /* glibc clears this flag for good when the process creates its first thread. */
 DM_INLINE int dm_env_single_threaded(void) { return __libc_single_threaded; }
 DM_INLINE void dm_env_relax(void) { sched_yield(); }
 DM_INLINE dm_u32 dm_env_bounded(dm_u32 x, dm_u32 n) { return x < n ? x : 0; }
 #define dm_env_may_loop() 1
+DM_INLINE dm_u32 dm_env_walk_bound(dm_u32 unknown, dm_u32 constant)
+{
+	(void)constant;
+	return unknown;
+}
 
+#define DM_LOOP_MAX (1u << 23) /* as in BPF, where it is bpf_loop's limit */
 DM_INLINE void dm_env_repeat(dm_u64 steps, const dm_u64 most, dm_step_fn step, void *ctx)
 {
 	if (steps > most)
@@ -654,6 +811,7 @@ enum dm_check_result {
 	DM_CHECK_BITMAP = -7,        /* segregated bitmaps disagree with the lists */
 	DM_CHECK_COUNTS = -8,        /* the counters disagree with the blocks found */
 	DM_CHECK_SENTINEL = -9,      /* the end-of-pool sentinel is damaged or was not reached */
+	DM_CHECK_CACHE = -10,        /* parked blocks and the caches' counts disagree */
 };
 
 DM_INLINE dm_u32 *dm_word(struct dm_heap *heap, dm_u32 off) { return (dm_u32 *)dm_env_ptr(heap, off); }
@@ -666,9 +824,9 @@ DM_INLINE dm_u32 dm_check_word(dm_u32 block, dm_u32 word0)
 	return dm_offset_tag(block) | (((word0 ^ (block * 0x85ebca77u)) * 0xc2b2ae3du) >> 16);
 }
 
-/* Header reads and writes are entry points of their own: in BPF each is then checked once, not at every use
- * (DM_INLINE_HEADERS trades that for fewer calls). */
-DM_HEADER_ENTRY int dm_put_header(dm_u64 block, dm_u64 word0)
+/* The heap's own header reads and writes, list updates and search are entry points of their own: in BPF each is then
+ * checked once, not at every use (the slow path pays a call for each; the fast path needs none of them). */
+DM_ENTRY int dm_put_header(dm_u64 block, dm_u64 word0)
 {
 	struct dm_heap *heap = dm_env_heap();
 
@@ -690,12 +848,11 @@ DM_INLINE void dm_erase_header(struct dm_heap *heap, dm_u32 block)
 }
 
 /* Validates the header at `block`: returns word 0 in the low 32 bits and the enum dm_header_status above them. */
-DM_HEADER_ENTRY dm_u64 dm_get_header(dm_u64 block)
+DM_INLINE dm_u64 dm_header_of(struct dm_heap *heap, dm_u64 block)
 {
-	struct dm_heap *heap = dm_env_heap();
 	dm_u32 w0, check, size;
 
-	if (!heap || block < DM_FIRST || block > DM_SENTINEL || ((block + DM_HDR) & (DM_ALIGN - 1)))
+	if (block < DM_FIRST || block > DM_SENTINEL || ((block + DM_HDR) & (DM_ALIGN - 1)))
 		return (dm_u64)DM_HEADER_NOT_A_BLOCK << 32;
 	w0 = dm_word(heap, (dm_u32)block)[0];
 	check = dm_word(heap, (dm_u32)block + 4)[0];
@@ -709,6 +866,12 @@ DM_HEADER_ENTRY dm_u64 dm_get_header(dm_u64 block)
 				     (w0 & DM_FLAGS & ~(DM_FREE | DM_PREV_FREE))))
 		return (dm_u64)DM_HEADER_DAMAGED << 32;
 	return w0;
+}
+DM_ENTRY dm_u64 dm_get_header(dm_u64 block)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	return heap ? dm_header_of(heap, block) : (dm_u64)DM_HEADER_NOT_A_BLOCK << 32;
 }
 /* Reads the header at `block`, validates it and returns its status; *word0 receives word 0 when it is OK. */
 DM_INLINE enum dm_header_status dm_read_header(struct dm_heap *heap, dm_u32 block, dm_u32 *word0)
@@ -727,6 +890,17 @@ DM_INLINE dm_u32 *dm_footer(struct dm_heap *heap, dm_u32 block, dm_u32 size)
 {
 	return dm_word(heap, block + size - 4);
 }
+
+/* A parked block (in a cache or on the deferred list) is a used block to the heap; what marks it parked is this tag
+ * at payload + 8, which only the allocator writes: a free of it is a double free. One multiply by an odd constant:
+ * distinct for every offset, never 0. User data holding exactly the tag of its own block (1 in 2^64) would make a
+ * free of it refused. */
+DM_INLINE dm_u64 dm_parked_tag(dm_u32 block) { return ((dm_u64)(block ^ DM_CHECK_SEED) * 0x9e3779b97f4a7c15ull) | 1; }
+DM_INLINE dm_u64 *dm_tag_word(struct dm_heap *heap, dm_u32 block)
+{
+	return (dm_u64 *)dm_env_ptr(heap, block + DM_HDR + 8);
+}
+DM_INLINE int dm_is_parked(struct dm_heap *heap, dm_u32 block) { return *dm_tag_word(heap, block) == dm_parked_tag(block); }
 
 /* Block size for a request: header included, aligned, at least DM_MIN_BLOCK; 0 when no block could be that big. */
 DM_INLINE dm_u32 dm_block_size(dm_u64 request)
@@ -842,6 +1016,8 @@ DM_INLINE dm_u32 dm_top_class(struct dm_heap *heap)
 
 #else /* DM_POLICY_FIRST_FIT */
 
+#define DM_SCAN DM_FIRST_FIT_SCAN
+
 DM_INLINE dm_u32 dm_class(dm_u32 size)
 {
 	(void)size;
@@ -870,13 +1046,13 @@ DM_INLINE dm_u32 dm_insert_after(struct dm_heap *heap, dm_u32 block, dm_u32 cls)
 {
 	dm_u32 prev = 0, cur = dm_first_block(heap, cls);
 
-	for (dm_u32 left = heap->ctl.scan_limit; left && cur && cur < block && dm_env_may_loop(); left--) {
+	for (dm_u32 left = dm_env_walk_bound(heap->ctl.scan_limit, DM_SCAN); left && cur && cur < block &&
+	     dm_env_may_loop(); left--) {
 		prev = cur;
 		cur = *dm_next_link(heap, cur);
 	}
 	return prev;
 }
-#define DM_SCAN DM_FIRST_FIT_SCAN
 DM_INLINE dm_u32 dm_scan_class(dm_u32 size)
 {
 	(void)size;
@@ -899,7 +1075,6 @@ DM_INLINE void dm_relink(struct dm_heap *heap, dm_u32 *head, dm_u32 prev, dm_u32
 		*head = after_prev;
 }
 
-/* List insertion, removal and the search are entry points of their own (checked once each in BPF). */
 DM_ENTRY int dm_list_insert_block(dm_u64 block, dm_u64 size)
 {
 	struct dm_heap *heap = dm_env_heap();
@@ -954,7 +1129,8 @@ DM_ENTRY dm_u64 dm_find_free_block(dm_u64 size)
 	if (!heap)
 		return 0;
 	cur = dm_first_block(heap, dm_scan_class((dm_u32)size));
-	for (dm_u32 left = heap->ctl.scan_limit; left && cur && dm_env_may_loop(); left--) {
+
+	for (dm_u32 left = dm_env_walk_bound(heap->ctl.scan_limit, DM_SCAN); left && cur && dm_env_may_loop(); left--) {
 		if (dm_size(dm_word(heap, cur)[0]) >= size)
 			return cur;
 		cur = *dm_next_link(heap, cur);
@@ -971,7 +1147,7 @@ DM_INLINE dm_u32 dm_largest_request(struct dm_heap *heap)
 	if (cls >= DM_CLASSES)
 		return 0;
 	cur = dm_first_block(heap, cls);
-	for (dm_u32 left = heap->ctl.scan_limit; left && cur && dm_env_may_loop(); left--) {
+	for (dm_u32 left = dm_env_walk_bound(heap->ctl.scan_limit, DM_SCAN); left && cur && dm_env_may_loop(); left--) {
 		dm_u32 size = dm_size(dm_word(heap, cur)[0]);
 
 		best = size > best ? size : best;
@@ -1032,6 +1208,8 @@ DM_ENTRY int dm_format_heap(void)
 		return -1;
 
 	heap->ctl.c = (struct dm_counters){ 0 };
+	heap->ctl.lockless_corruptions = 0;
+	heap->ctl.lockless_invalid_frees = 0;
 	heap->ctl.first_level = 0;
 	__builtin_memset(heap->ctl.second_level, 0, sizeof(heap->ctl.second_level));
 	heap->ctl.heads[0] = 0; /* the first-fit list's emptiness */
@@ -1043,6 +1221,8 @@ DM_ENTRY int dm_format_heap(void)
 	heap->ctl.first = DM_FIRST;
 	heap->ctl.sentinel = DM_SENTINEL;
 	heap->ctl.scan_limit = DM_SCAN;
+	heap->ctl.deferred = 0;
+	heap->ctl.generation++; /* what the caches hold belongs to the old heap */
 	dm_write_header(heap, DM_SENTINEL, DM_PREV_FREE);
 	dm_make_free(heap, DM_FIRST, size);
 	heap->ctl.magic = DM_MAGIC;
@@ -1120,6 +1300,7 @@ DM_INLINE dm_u32 dm_allocate(struct dm_heap *heap, dm_u32 size)
 	heap->ctl.c.used_blocks++;
 	heap->ctl.c.allocations++;
 	dm_count_allocated(heap, size - DM_HDR);
+	*dm_tag_word(heap, block) = 0; /* a tag left from an earlier life of this memory must not mark it parked */
 	return block + DM_HDR;
 }
 
@@ -1137,7 +1318,7 @@ DM_INLINE enum dm_header_status dm_live_block(struct dm_heap *heap, dm_u64 paylo
 	status = dm_read_header(heap, *block, word0);
 	if (status != DM_HEADER_OK)
 		return status;
-	if (*word0 & DM_FREE)
+	if ((*word0 & DM_FREE) || dm_is_parked(heap, *block))
 		return DM_HEADER_NOT_A_BLOCK; /* double free */
 	if (dm_read_header(heap, *block + dm_size(*word0), next_word0) != DM_HEADER_OK ||
 	    (*next_word0 & DM_PREV_FREE))
@@ -1231,6 +1412,208 @@ DM_INLINE dm_u32 dm_resize(struct dm_heap *heap, dm_u64 payload, dm_u32 size, dm
 	return block + DM_HDR;
 }
 
+/* ========================================= Internal: parked blocks ============================================ */
+/* Blocks the allocator holds for later: a front-end cache's lists, and frees that could not take the lock. */
+
+/* Gives a parked block back to the heap (the caller holds the lock); 0 when it no longer carries its tag (a write
+ * after free damaged the list it was in: counted, and the rest of that list is lost to the heap). */
+DM_INLINE int dm_unpark(struct dm_heap *heap, dm_u32 block)
+{
+	if (!dm_is_parked(heap, block)) {
+		heap->ctl.c.corruptions++;
+		return 0;
+	}
+	*dm_tag_word(heap, block) = 0;
+	dm_release(heap, block + DM_HDR);
+	return 1;
+}
+
+/* Completes the deferred free at the top of the list, if any; the caller holds the lock. Others may push meanwhile
+ * (then the compare-and-swap fails and the block waits for the next lock holder); only the lock holder pops, so the
+ * top cannot be popped and pushed again under its feet. Returns 1 when one was completed. */
+DM_INLINE int dm_complete_one(struct dm_heap *heap)
+{
+	dm_u32 block = heap->ctl.deferred;
+
+	if (!block || dm_env_cas(&heap->ctl.deferred, block, *dm_word(heap, block + DM_HDR)) != block)
+		return 0;
+	dm_unpark(heap, block);
+	return 1;
+}
+static long dm_complete_step(dm_u64 index, void *ctx)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	(void)index, (void)ctx;
+	return !heap || !dm_complete_one(heap);
+}
+/* Completes every deferred free; the caller holds the lock. Each malloc and free of the heap itself completes one;
+ * statistics, checks and trims complete them all. An entry point so that the verifier checks its loop once. */
+DM_ENTRY int dm_complete_deferred(void)
+{
+	/* One bpf_loop call's worth (the rest, if ever, waits for the next lock holder): a bound that does not depend
+	 * on the pool size keeps the verifier's work flat. */
+	dm_env_repeat(DM_LOOP_MAX, DM_LOOP_MAX, dm_complete_step, NULL);
+	return 0;
+}
+
+/* Whether `payload` is a live block, judged without the lock. A lock holder may be rewriting this very header (the
+ * PREV_FREE bit, when a neighbour changes): a torn read fails its check word, so a pass can be trusted and a failure
+ * is read again. */
+#define DM_UNLOCKED_READS 4
+DM_INLINE int dm_live_unlocked(struct dm_heap *heap, dm_u64 payload)
+{
+	dm_u32 block = (dm_u32)payload - DM_HDR;
+
+	if (payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL || (payload & (DM_ALIGN - 1)))
+		return 0;
+	for (int read = 0; read < DM_UNLOCKED_READS; read++) {
+		dm_u64 got = dm_get_header(block);
+
+		if (!(got >> 32))
+			return !(got & DM_FREE) && !dm_is_parked(heap, block);
+	}
+	return 0;
+}
+
+/* One attempt at pushing job[0] onto the deferred list (a loop body); job[1] = 1 once it is there. */
+static long dm_defer_step(dm_u64 index, void *ctx)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u32 *job = ctx, head;
+
+	(void)index;
+	if (!heap)
+		return 1;
+	head = heap->ctl.deferred;
+	*dm_word(heap, job[0] + DM_HDR) = head;
+	job[1] = dm_env_cas(&heap->ctl.deferred, head, job[0]) == head;
+	return job[1];
+}
+/* A free whose lock could not be taken: the block is parked on the deferred list, lock-free, and the next lock holder
+ * completes it, so that no free is lost to contention. Only an implausible run of DM_DEFER_ATTEMPTS pushes by others
+ * between each read and compare-and-swap could make it fail (counted in lock_failures). */
+#ifndef DM_DEFER_ATTEMPTS
+#define DM_DEFER_ATTEMPTS 4096
+#endif
+DM_INLINE void dm_defer(struct dm_heap *heap, dm_u64 payload)
+{
+	dm_u32 job[2] = { (dm_u32)payload - DM_HDR, 0 };
+
+	if (!dm_env_ready(heap))
+		return;
+	if (!dm_live_unlocked(heap, payload)) {
+		dm_env_add(&heap->ctl.lockless_invalid_frees, 1);
+		return;
+	}
+	*dm_tag_word(heap, job[0]) = dm_parked_tag(job[0]);
+	dm_env_repeat(DM_DEFER_ATTEMPTS, DM_DEFER_ATTEMPTS, dm_defer_step, job);
+	if (!job[1]) {
+		*dm_tag_word(heap, job[0]) = 0;
+		dm_env_add(&heap->ctl.lock_failures, 1);
+	}
+}
+
+DM_INLINE dm_u32 dm_cache_class(dm_u32 block_size) { return (block_size - DM_MIN_BLOCK) >> DM_ALIGN_LOG2; }
+DM_INLINE dm_u32 *dm_cache_head(struct dm_cache *cache, dm_u32 cls)
+{
+	return &cache->heads[dm_env_bounded(cls, DM_CACHE_CLASSES)];
+}
+DM_INLINE dm_u8 *dm_cache_count(struct dm_cache *cache, dm_u32 cls)
+{
+	return &cache->counts[dm_env_bounded(cls, DM_CACHE_CLASSES)];
+}
+
+/* One parked block of this CPU's or thread's cache given back to the heap (a loop body); the caller holds the lock
+ * and the cache. */
+static long dm_flush_step(dm_u64 index, void *ctx)
+{
+	struct dm_heap *heap = dm_env_heap();
+	struct dm_cache *cache = dm_env_cache();
+	dm_u32 *cls = ctx, block, size;
+
+	(void)index;
+	if (!heap || !cache || *cls >= DM_CACHE_CLASSES)
+		return 1;
+	block = *dm_cache_head(cache, *cls);
+	if (!block) {
+		*cls += 1;
+		return 0;
+	}
+	size = DM_MIN_BLOCK + (*cls << DM_ALIGN_LOG2);
+	*dm_cache_head(cache, *cls) = *dm_word(heap, block + DM_HDR);
+	if (dm_unpark(heap, block)) {
+		cache->returned++;
+		cache->blocks--;
+		cache->bytes -= size;
+		*dm_cache_count(cache, *cls) -= 1;
+	} else { /* the rest of this list cannot be trusted: it stays with the heap as used blocks */
+		*dm_cache_head(cache, *cls) = 0;
+		cache->blocks -= *dm_cache_count(cache, *cls);
+		cache->bytes -= size * *dm_cache_count(cache, *cls);
+		*dm_cache_count(cache, *cls) = 0;
+	}
+	return 0;
+}
+/* Gives every block of the calling CPU's or thread's cache back to the heap; the caller holds the lock and the
+ * cache. */
+DM_INLINE void dm_cache_flush(struct dm_heap *heap, struct dm_cache *cache)
+{
+	dm_u32 cls = 0;
+
+	(void)heap, (void)cache;
+	dm_env_repeat(DM_CACHE_CLASSES * (DM_CACHE_COUNT + 1), DM_CACHE_CLASSES * (DM_CACHE_COUNT + 1), dm_flush_step,
+		      &cls);
+}
+
+/* A cache that belongs to an older heap (formatted again since) is emptied of what it thinks it holds. The caller
+ * holds the lock and the cache. */
+DM_INLINE void dm_cache_sync(struct dm_heap *heap, struct dm_cache *cache)
+{
+	if (cache->generation == heap->ctl.generation)
+		return;
+	__builtin_memset(cache->heads, 0, sizeof(cache->heads));
+	__builtin_memset(cache->counts, 0, sizeof(cache->counts));
+	cache->blocks = cache->bytes = 0;
+	cache->hits = cache->parks = cache->returned = 0;
+	cache->generation = heap->ctl.generation;
+	dm_env_cache_adopt(heap, cache);
+}
+
+/* The caches' contents and counters, summed over every CPU or thread (a loop body per cache). Other CPUs' and
+ * threads' caches are read as they are: exact when they are not in use. */
+struct dm_cache_sums {
+	dm_u64 blocks, bytes, hits, parks, returned;
+	dm_u32 generation;
+};
+static long dm_sum_cache_step(dm_u64 index, void *ctx)
+{
+	struct dm_cache_sums *sums = ctx;
+	struct dm_heap *heap = dm_env_heap();
+	struct dm_cache *cache;
+
+	if (!heap || !(cache = dm_env_cache_of(heap, (dm_u32)index)))
+		return 1;
+	if (cache->generation == sums->generation) {
+		sums->blocks += cache->blocks;
+		sums->bytes += cache->bytes;
+		sums->hits += cache->hits;
+		sums->parks += cache->parks;
+		sums->returned += cache->returned;
+	}
+	return 0;
+}
+DM_INLINE struct dm_cache_sums dm_cache_totals(struct dm_heap *heap)
+{
+	struct dm_cache_sums sums = { .generation = heap->ctl.generation };
+
+	dm_env_repeat(DM_MAX_CACHES, DM_MAX_CACHES, dm_sum_cache_step, &sums);
+	sums.hits += heap->ctl.c.retired_hits;
+	sums.parks += heap->ctl.c.retired_parks;
+	sums.returned += heap->ctl.c.retired_returned;
+	return sums;
+}
+
 /* ============================================= Internal: static_check ============================================ */
 
 /* One block of the physical walk; stops at the sentinel or at the first broken invariant. */
@@ -1279,6 +1662,7 @@ static long dm_check_block(dm_u64 index, void *ctx)
 	} else {
 		walk->used++;
 		walk->allocated += size - DM_HDR;
+		walk->parked += (dm_u64)dm_is_parked(heap, block);
 	}
 	walk->prev_free = word0 & DM_FREE;
 	walk->block = block + size;
@@ -1342,6 +1726,8 @@ DM_INLINE int dm_check_locked(struct dm_heap *heap)
 	if (walk->used != c->used_blocks || walk->free != c->free_blocks || walk->allocated != c->allocated ||
 	    c->allocations - c->frees != c->used_blocks)
 		return DM_CHECK_COUNTS;
+	if (walk->parked != dm_cache_totals(heap).blocks)
+		return DM_CHECK_CACHE;
 	return DM_CHECK_OK;
 }
 
@@ -1349,10 +1735,10 @@ DM_INLINE int dm_check_locked(struct dm_heap *heap)
 /* What the public functions call. In BPF these are the global subprograms: scalars in, scalars out. */
 
 /* Allocates `size` bytes; returns the payload offset, or 0. */
-DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
+DM_INLINE dm_u64 dm_heap_malloc(struct dm_heap *heap, dm_u64 size)
 {
-	struct dm_heap *heap = dm_env_heap();
 	dm_u32 block_size = dm_block_size(size);
+	struct dm_cache *cache;
 	dm_u32 off;
 
 	if (!dm_env_ready(heap)) {
@@ -1361,20 +1747,49 @@ DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
 	}
 	if (!dm_acquire(heap))
 		return 0;
+	dm_complete_one(heap);
+	cache = dm_env_cache();
+	if (cache && !dm_env_cache_enter(cache))
+		cache = NULL;
+	if (cache)
+		dm_cache_sync(heap, cache);
 	off = dm_allocate(heap, block_size);
+	if (!off && block_size && cache && cache->blocks) {
+		/* What this CPU or thread parked may be what the request needs: give it back and try again. */
+		heap->ctl.c.failed_allocations--;
+		dm_cache_flush(heap, cache);
+		off = dm_allocate(heap, block_size);
+	}
+	if (cache)
+		dm_env_cache_leave(cache);
 	dm_unlock(heap);
 	return off;
 }
+DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
+{
+	struct dm_heap *heap = dm_env_heap();
 
-/* Frees the block at payload offset `off` (static_free has dealt with NULL: offset 0 is the control block). */
+	return heap ? dm_heap_malloc(heap, size) : 0;
+}
+
+/* Frees the block at payload offset `off` (static_free has dealt with NULL: offset 0 is the control block). A free
+ * whose lock cannot be taken is deferred, never dropped. */
+DM_INLINE void dm_heap_free(struct dm_heap *heap, dm_u64 off)
+{
+	if (!dm_acquire(heap)) {
+		dm_defer(heap, off);
+		return;
+	}
+	dm_complete_one(heap);
+	dm_release(heap, off);
+	dm_unlock(heap);
+}
 DM_ENTRY int dm_free_off(dm_u64 off)
 {
 	struct dm_heap *heap = dm_env_heap();
 
-	if (!heap || !dm_acquire(heap))
-		return 0;
-	dm_release(heap, off);
-	dm_unlock(heap);
+	if (heap)
+		dm_heap_free(heap, off);
 	return 0;
 }
 
@@ -1430,6 +1845,7 @@ DM_ENTRY int dm_check_heap(void)
 
 	if (!heap || !dm_acquire(heap))
 		return DM_CHECK_LOCK;
+	dm_complete_deferred();
 	result = dm_check_locked(heap);
 	dm_unlock(heap);
 	return result;
@@ -1439,6 +1855,7 @@ DM_ENTRY int dm_stats_into(struct dm_stats *out)
 {
 	struct dm_heap *heap = dm_env_heap();
 	const struct dm_counters *c;
+	struct dm_cache_sums cached;
 	int locked;
 
 	if (!out)
@@ -1448,24 +1865,48 @@ DM_ENTRY int dm_stats_into(struct dm_stats *out)
 		return -1;
 	}
 	locked = dm_acquire(heap);
+	if (locked)
+		dm_complete_deferred();
 	c = &heap->ctl.c;
+	cached = dm_cache_totals(heap);
+	/* Parked blocks are used blocks to the heap and free ones to the program: counted here as the latter. */
 	out->capacity = DM_CAPACITY;
-	out->allocated = c->allocated;
+	out->allocated = c->allocated - (cached.bytes - DM_HDR * cached.blocks);
 	out->peak_allocated = c->peak_allocated;
-	out->used_blocks = c->used_blocks;
+	out->used_blocks = c->used_blocks - cached.blocks;
 	out->free_blocks = c->free_blocks;
 	/* Block bytes add up to the capacity plus the first header: what is neither used nor a header is free. */
-	out->free = DM_CAPACITY + DM_HDR - c->allocated - DM_HDR * (c->used_blocks + c->free_blocks);
+	out->free = DM_CAPACITY + DM_HDR - c->allocated - DM_HDR * (c->used_blocks + c->free_blocks) + cached.bytes;
 	out->largest_free = heap->ctl.magic == DM_MAGIC ? dm_largest_request(heap) : DM_CAPACITY;
-	out->allocations = c->allocations;
-	out->frees = c->frees;
+	out->allocations = c->allocations + cached.hits;
+	out->frees = c->frees + cached.parks - cached.returned;
 	out->failed_allocations = c->failed_allocations + dm_env_refused();
-	out->invalid_frees = c->invalid_frees;
-	out->corruptions = c->corruptions;
+	out->invalid_frees = c->invalid_frees + heap->ctl.lockless_invalid_frees;
+	out->corruptions = c->corruptions + heap->ctl.lockless_corruptions;
 	out->lock_failures = heap->ctl.lock_failures;
+	out->cached_blocks = cached.blocks;
+	out->cached_bytes = cached.bytes;
 	if (locked)
 		dm_unlock(heap);
 	return locked ? 0 : -1;
+}
+
+/* Gives this CPU's or thread's parked blocks back to the heap. */
+DM_ENTRY int dm_trim_heap(void)
+{
+	struct dm_heap *heap = dm_env_heap();
+	struct dm_cache *cache = dm_env_cache();
+
+	if (!heap || !cache || !dm_acquire(heap))
+		return -1;
+	dm_complete_deferred();
+	if (dm_env_cache_enter(cache)) {
+		dm_cache_sync(heap, cache);
+		dm_cache_flush(heap, cache);
+		dm_env_cache_leave(cache);
+	}
+	dm_unlock(heap);
+	return 0;
 }
 
 DM_ENTRY int dm_reset_heap(void)
@@ -1478,6 +1919,138 @@ DM_ENTRY int dm_reset_heap(void)
 	dm_unlock(heap);
 	return 0;
 }
+
+/* ======================================= Front end: the inline fast path ======================================= */
+/* What static_malloc and static_free compile to at the call site: no lock, no subprogram call, no loop. Anything out
+ * of the ordinary (no block of that size parked, a cache full or in use by an interrupted program, a header that does
+ * not check out) returns 0 and the heap itself takes the request, under its lock. */
+
+/* A parked block of the exact size `size` asks for, as a payload offset, or 0. */
+DM_INLINE dm_u32 dm_cache_malloc(struct dm_heap *heap, dm_u64 size)
+{
+	struct dm_cache *cache;
+	dm_u32 cls, block, *head;
+
+	if (DM_CACHE_LIMIT == 0 || size > DM_CACHE_LIMIT || !(cache = dm_env_cache()))
+		return 0;
+	cls = dm_cache_class(dm_block_size(size));
+	if (!dm_env_cache_enter(cache))
+		return 0;
+	head = dm_cache_head(cache, cls);
+	block = *head;
+	if (!block || cache->generation != heap->ctl.generation) {
+		block = 0;
+	} else if (!dm_is_parked(heap, block)) { /* written after it was freed: the list cannot be trusted */
+		*head = 0;
+		*dm_cache_count(cache, cls) = 0;
+		dm_env_add(&heap->ctl.lockless_corruptions, 1);
+		block = 0;
+	} else {
+		*head = *dm_word(heap, block + DM_HDR);
+		*dm_tag_word(heap, block) = 0;
+		*dm_cache_count(cache, cls) -= 1;
+		cache->blocks--;
+		cache->bytes -= DM_MIN_BLOCK + (cls << DM_ALIGN_LOG2);
+		cache->hits++;
+	}
+	dm_env_cache_leave(cache);
+	return block ? block + DM_HDR : 0;
+}
+
+/* Parks the block at payload offset `payload` in this CPU's or thread's cache; 0 when the heap must take it. */
+DM_INLINE int dm_cache_free(struct dm_heap *heap, dm_u64 payload)
+{
+	struct dm_cache *cache;
+	dm_u32 block = (dm_u32)payload - DM_HDR, word0, next, cls, *head;
+	dm_u64 got, after;
+	int parked = 0;
+
+	if (DM_CACHE_LIMIT == 0 || payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL ||
+	    (payload & (DM_ALIGN - 1)) || !(cache = dm_env_cache()))
+		return 0;
+	/* A live block of a cached size, not parked already (double free), and the header after it intact (an overflow
+	 * is for the heap to find and count). Read without the lock: a torn read fails the check and goes to the heap. */
+	got = dm_header_of(heap, block);
+	word0 = (dm_u32)got;
+	if ((got >> 32) || (word0 & DM_FREE) || dm_size(word0) > DM_CACHE_MAX_BLOCK || dm_is_parked(heap, block))
+		return 0;
+	next = block + dm_size(word0);
+	after = dm_header_of(heap, next);
+	if ((after >> 32) || (after & DM_PREV_FREE))
+		return 0;
+	cls = dm_cache_class(dm_size(word0));
+	if (!dm_env_cache_enter(cache))
+		return 0;
+	head = dm_cache_head(cache, cls);
+	if (cache->generation == heap->ctl.generation && *dm_cache_count(cache, cls) < DM_CACHE_COUNT &&
+	    cache->bytes + dm_size(word0) <= DM_CACHE_BYTES) {
+		*dm_word(heap, block + DM_HDR) = *head;
+		*dm_tag_word(heap, block) = dm_parked_tag(block);
+		*head = block;
+		*dm_cache_count(cache, cls) += 1;
+		cache->blocks++;
+		cache->bytes += dm_size(word0);
+		cache->parks++;
+		parked = 1;
+	}
+	dm_env_cache_leave(cache);
+	return parked;
+}
+
+/* The two operations as the API calls them: the fast path, then the heap itself when the fast path does not serve.
+ * In BPF either one global subprogram does all of it inline (one call per operation), or the fast path sits at the
+ * call site and the heap is one call away (DM_INLINE_FAST_PATH). */
+DM_FAST_ENTRY dm_u64 dm_front_malloc(dm_u64 size)
+{
+	struct dm_heap *heap = dm_env_heap();
+	dm_u64 off;
+
+	if (!heap)
+		return 0;
+	off = dm_cache_malloc(heap, size);
+	if (off)
+		return off;
+	return DM_INLINE_FAST_PATH ? dm_malloc_off(size) : dm_heap_malloc(heap, size);
+}
+DM_FAST_ENTRY int dm_front_free(dm_u64 off)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	if (!heap || dm_cache_free(heap, off))
+		return 0;
+	if (DM_INLINE_FAST_PATH)
+		dm_free_off(off);
+	else
+		dm_heap_free(heap, off);
+	return 0;
+}
+
+#if !defined(__bpf__)
+/* A thread's cache when the thread exits: its blocks go back to the heap and its counters to the heap's, and it
+ * leaves the registry. */
+static void dm_cache_retire(void *arg)
+{
+	struct dm_heap *heap = dm_env_heap();
+	struct dm_cache *cache = arg;
+	dm_u64 *link;
+
+	if (!dm_acquire(heap))
+		return;
+	if (cache->generation == heap->ctl.generation) {
+		dm_cache_flush(heap, cache);
+		heap->ctl.c.retired_hits += cache->hits;
+		heap->ctl.c.retired_parks += cache->parks;
+		heap->ctl.c.retired_returned += cache->returned;
+	}
+	for (link = &heap->ctl.registry; *link; link = &((struct dm_cache *)(uintptr_t)*link)->next)
+		if (*link == (dm_u64)(uintptr_t)cache) {
+			*link = cache->next;
+			break;
+		}
+	*cache = (struct dm_cache){ 0 };
+	dm_unlock(heap);
+}
+#endif
 
 /* ==================================================== API ==================================================== */
 
@@ -1496,7 +2069,7 @@ DM_INLINE void DM_AS *static_malloc(size_t size)
 
 	if (!heap)
 		return NULL;
-	off = dm_malloc_off(size);
+	off = dm_front_malloc(size);
 	return dm_env_payload(heap, off);
 }
 
@@ -1512,7 +2085,7 @@ DM_INLINE void static_free(void DM_AS *ptr)
 	struct dm_heap *heap = dm_env_heap();
 
 	if (ptr && heap)
-		dm_free_off(dm_env_off(heap, ptr));
+		dm_front_free(dm_env_off(heap, ptr));
 }
 
 /*
@@ -1597,6 +2170,14 @@ DM_INLINE int static_check(void) { return dm_check_heap(); }
  * the counters are read without it and lock_failures tells). Time: constant.
  */
 DM_INLINE void static_stats(struct dm_stats *out) { dm_stats_into(out); }
+
+/*
+ * static_trim: gives the blocks parked in the calling CPU's (BPF) or thread's (native) cache back to the heap, so that
+ * they merge with their free neighbours (as malloc_trim gives memory back). An allocation that would fail does this
+ * by itself; tests call it to see the heap's own layout. Time: linear in the parked blocks (at most DM_CACHE_COUNT
+ * per size).
+ */
+DM_INLINE void static_trim(void) { dm_trim_heap(); }
 
 /*
  * static_reset: frees every block at once and zeroes the counters (lock_failures excepted). For tests and for

@@ -312,7 +312,7 @@ static void stress(const char *path, int runs)
 	struct stress_cpu cpu[2];
 	pthread_t thread[2];
 	struct dm_control *heap;
-	int ncpu = libbpf_num_possible_cpus(), errors = 0;
+	int ncpu = libbpf_num_possible_cpus(), errors = 0, requests;
 
 	if (!obj)
 		return;
@@ -335,14 +335,14 @@ static void stress(const char *path, int runs)
 	verdict(!errors, "stress: %d x 5000 operations on each of CPUs 0 and 1 at once, %d test_run errors", runs,
 		errors);
 	heap = control_block(obj);
+	requests = run_program_on(obj, "stress_requests", -1);
 	if (heap)
-		printf("     allocations %llu, frees %llu, failed %llu, lock failures %llu\n",
-		       (unsigned long long)heap->c.allocations, (unsigned long long)heap->c.frees,
-		       (unsigned long long)heap->c.failed_allocations, (unsigned long long)heap->lock_failures);
-	verdict(heap && heap->c.allocations + heap->c.failed_allocations >= (unsigned long long)runs * 5000,
-		"stress: at least half of the %d operations were allocations", 2 * runs * 5000);
+		printf("     requests %d, of which served by the heap itself %llu, lock failures %llu\n", requests,
+		       (unsigned long long)heap->c.allocations + heap->c.failed_allocations,
+		       (unsigned long long)heap->lock_failures);
+	verdict(requests >= runs * 5000, "stress: at least half of the %d operations were allocations", 2 * runs * 5000);
 	verdict(run_program_on(obj, "stress_verdict", -1) == 1,
-		"stress: afterwards, in-kernel static_check() == 0, counters balance (blocks left <= lock failures), "
+		"stress: afterwards, in-kernel static_check() == 0, every block freed (allocations == frees, 0 used), "
 		"no block overwritten");
 	free(heap);
 	bpf_object__close(obj);
@@ -351,7 +351,8 @@ static void stress(const char *path, int runs)
 /* Loads the object twice with one pin root: the second load must reuse the first's heap (pinned by name). */
 static void pin(const char *path)
 {
-	static const char root[] = "/sys/fs/bpf/dm_test_pin", map[] = "/sys/fs/bpf/dm_test_pin/dm_heap";
+	static const char root[] = "/sys/fs/bpf/dm_test_pin", map[] = "/sys/fs/bpf/dm_test_pin/dm_heap",
+			  caches[] = "/sys/fs/bpf/dm_test_pin/dm_cache";
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = root);
 	struct bpf_object *obj[2] = { NULL, NULL };
 	char line[512], command[128];
@@ -360,6 +361,7 @@ static void pin(const char *path)
 
 	mkdir(root, 0700); /* may exist already */
 	unlink(map);
+	unlink(caches);
 	for (int i = 0; i < 2; i++) {
 		obj[i] = bpf_object__open_file(path, &opts);
 		if (!obj[i] || bpf_object__load(obj[i])) {
@@ -382,6 +384,7 @@ out:
 	for (int i = 0; i < 2; i++)
 		bpf_object__close(obj[i]);
 	unlink(map);
+	unlink(caches);
 	rmdir(root);
 }
 

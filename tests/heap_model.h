@@ -5,8 +5,10 @@
  *
  * After every operation it checks what the allocator must guarantee: returned pointers aligned and inside the pool,
  * no two live blocks overlapping, contents preserved (each block carries a fill pattern), calloc memory zero,
- * a request succeeds exactly when it is at most the largest_free reported before it, misuse refused and counted,
- * static_check() == 0 and every counter equal to the model's.
+ * a request succeeds whenever it is at most the largest_free reported before it and fails only when it exceeds the
+ * largest_free reported after it (exactly when it exceeds it, while no block is parked in a cache), misuse refused and
+ * counted, static_check() == 0 and every counter equal to the model's (peak_allocated: at least the model's, as it
+ * counts parked blocks too).
  */
 #ifndef HEAP_MODEL_H
 #define HEAP_MODEL_H
@@ -63,6 +65,28 @@ static void model_reset(struct model *m)
 
 /* largest_free is the largest request that succeeds; 0 means none does, not even one of 0 bytes. */
 static int model_fits(size_t size, size_t largest_free) { return largest_free && size <= largest_free; }
+
+/* A request of `size` bytes (SIZE_MAX: an overflowing product) succeeded or not, `before` the stats taken before it.
+ * A parked block may serve a request the heap could not, and a failing request first takes back what the caches
+ * hold: so it must succeed if it fitted before, and may fail only if it does not fit after. */
+static void model_check_outcome(struct model *m, int succeeded, size_t size, const struct dm_stats *before)
+{
+	struct dm_stats after;
+
+	if (succeeded && size == SIZE_MAX)
+		MODEL_FAIL(m, "a request whose size overflows succeeded");
+	if (!succeeded && size != SIZE_MAX && model_fits(size, before->largest_free))
+		MODEL_FAIL(m, "request of %zu bytes failed with largest_free %zu", size, (size_t)before->largest_free);
+	if (succeeded && !before->cached_blocks && !model_fits(size, before->largest_free))
+		MODEL_FAIL(m, "request of %zu bytes succeeded with largest_free %zu and no block parked", size,
+			   (size_t)before->largest_free);
+	if (!succeeded && size != SIZE_MAX) {
+		static_stats(&after);
+		if (model_fits(size, after.largest_free))
+			MODEL_FAIL(m, "request of %zu bytes failed, yet largest_free is %zu after it", size,
+				   (size_t)after.largest_free);
+	}
+}
 
 static void model_fill(struct model_block *b)
 {
@@ -129,20 +153,17 @@ static void model_allocate(struct model *m, int s, enum model_op op, size_t size
 	struct model_block *b = &m->slot[s];
 	struct dm_stats now;
 	unsigned char *p;
-	size_t largest, nmemb = 1, element = size;
+	size_t nmemb = 1, element = size;
 	int overflow = 0;
 
 	static_stats(&now);
-	largest = now.largest_free;
 	if (op == OP_CALLOC && size >= 4) { /* exercise the product, its overflow included */
 		nmemb = size & 1 ? size / 4 : 4;
 		element = size & 1 ? 4 : size / 4 + 1;
 		overflow = __builtin_mul_overflow(nmemb, element, &size);
 	}
 	p = op == OP_CALLOC ? static_calloc(nmemb, element) : static_malloc(size);
-	if ((p != NULL) != (!overflow && model_fits(size, largest)))
-		MODEL_FAIL(m, "request of %zu bytes %s with largest_free %zu", size, p ? "succeeded" : "failed",
-			   largest);
+	model_check_outcome(m, p != NULL, overflow ? SIZE_MAX : size, &now);
 	if (!p) {
 		m->expect.failed_allocations++;
 		return;
@@ -168,9 +189,7 @@ static void model_realloc(struct model *m, int s, size_t size, unsigned char fil
 	static_stats(&now);
 	p = static_realloc(b->ptr, size);
 	if (!b->ptr) { /* realloc(NULL, n) is malloc */
-		if ((p != NULL) != model_fits(size, now.largest_free))
-			MODEL_FAIL(m, "realloc(NULL, %zu) %s with largest_free %zu", size, p ? "succeeded" : "failed",
-				   (size_t)now.largest_free);
+		model_check_outcome(m, p != NULL, size, &now);
 	} else if (!size) { /* realloc(p, 0) frees p */
 		if (p)
 			MODEL_FAIL(m, "realloc(p, 0) returned %p", (void *)p);
@@ -260,7 +279,6 @@ static void model_verify(struct model *m)
 		MODEL_FAIL(m, #field " is %llu, model says %llu", (unsigned long long)got.field,                   \
 			   (unsigned long long)m->expect.field);
 	SAME(allocated)
-	SAME(peak_allocated)
 	SAME(used_blocks)
 	SAME(allocations)
 	SAME(frees)
@@ -272,6 +290,10 @@ static void model_verify(struct model *m)
 	if (got.free + got.allocated + DM_HDR * (got.used_blocks + got.free_blocks) != got.capacity + DM_HDR)
 		MODEL_FAIL(m, "free %llu + allocated %llu + headers do not add up to the capacity",
 			   (unsigned long long)got.free, (unsigned long long)got.allocated);
+	if (got.peak_allocated < m->expect.peak_allocated || got.peak_allocated < got.allocated)
+		MODEL_FAIL(m, "peak_allocated %llu is below the model's %llu or allocated %llu",
+			   (unsigned long long)got.peak_allocated, (unsigned long long)m->expect.peak_allocated,
+			   (unsigned long long)got.allocated);
 	if (got.largest_free > got.free)
 		MODEL_FAIL(m, "largest_free %llu > free %llu", (unsigned long long)got.largest_free,
 			   (unsigned long long)got.free);

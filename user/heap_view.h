@@ -38,6 +38,27 @@ static inline const struct dm_control *heap_view_arena(const struct bpf_map *map
 	return bpf_map__type(map) == BPF_MAP_TYPE_ARENA ? bpf_map__initial_value((struct bpf_map *)map, &size) : NULL;
 }
 
+/* Blocks parked in the object's front-end caches (the per-CPU map dm_cache) for the heap generation `generation`:
+ * to the control block they are used blocks, to programs free ones. 0 when the object has no caches. */
+static inline __u64 heap_view_cached_blocks(struct bpf_object *obj, __u32 generation)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "dm_cache");
+	int cpus = libbpf_num_possible_cpus();
+	size_t stride = map ? (bpf_map__value_size(map) + 7) & ~(size_t)7 : 0;
+	unsigned char *values = map && cpus > 0 ? calloc((size_t)cpus, stride) : NULL;
+	__u64 blocks = 0;
+	__u32 zero = 0;
+
+	if (values && !bpf_map_lookup_elem(bpf_map__fd(map), &zero, values))
+		for (int cpu = 0; cpu < cpus; cpu++) {
+			const struct dm_cache *cache = (const struct dm_cache *)(values + (size_t)cpu * stride);
+
+			blocks += cache->generation == generation ? cache->blocks : 0;
+		}
+	free(values);
+	return blocks;
+}
+
 /* Prints one line per heap (one per CPU for a per-CPU heap). Returns 0, or -1 when the map cannot be read.
  * `map` is the object's dm_heap map, or its dm_arena map for an arena heap. */
 static inline int heap_view_print(const struct bpf_map *map)
