@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # log_dir: set by the sourcing script
 # SPDX-License-Identifier: MIT
 # Sourced by tests/run.sh and tests/kernel.sh: runs test programs, each to the end even when an earlier one fails,
 # counts one result per test program and prints the closing "N passed, N failed".
