@@ -8,7 +8,7 @@
 #   KERNELS: host (the running kernel) and/or names tests/vm/vm-run boots in qemu (6.1, 6.12).
 # In-kernel tests need root and bpf(); they never skip: a program that cannot load or run fails its test.
 set -u
-[ $# -eq 9 ] && { [ "$1" = all ] || [ "$1" = kernel ]; } || { sed -n '4,8s/^# //p' "$0" >&2; exit 2; }
+[ $# -eq 9 ] && { [ "$1" = all ] || [ "$1" = kernel ]; } || { sed -n '5,8s/^# //p' "$0" >&2; exit 2; }
 what=$1 build=$2 diff_ops=$3 fuzz_seconds=$4 kernels=$5
 kernel_lists=("$6" "$7" "$8" "$9")
 log_dir=$build
