@@ -33,9 +33,11 @@ BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.
 # The same tests against the arena heap, and the tests only an arena heap can pass.
 ARENA_TESTS := $(addprefix $(BUILD)/bpf-arena/,program_types.bpf.o heap_features.bpf.o linked.bpf.o)
 COST_POOLS := 4096 65536 16777216 268435456
-COST_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o)) \
-	$(foreach p,seg ff,$(foreach s,$(COST_POOLS) 2147483648,$(BUILD)/bpf/cost-arena-$(p)-$(s).bpf.o)) \
+# The ARRAY heap's cost objects load on every kernel of the matrix, the arena's need 6.9+ (tests/kernel.sh).
+COST_ARRAY_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o)) \
 	$(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-inline-$(p)-$(s).bpf.o))
+COST_ARENA_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS) 2147483648,$(BUILD)/bpf/cost-arena-$(p)-$(s).bpf.o))
+COST_OBJS := $(COST_ARRAY_OBJS) $(COST_ARENA_OBJS)
 KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(ARENA_TESTS) $(BUILD)/bpf-arena/stress.bpf.o $(BUILD)/bpf/stress.bpf.o \
 	$(BUILD)/arena $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS) \
 	$(BUILD)/bpf/stat_fixture.bpf.o $(BUILD)/bpf/stat_fixture_percpu.bpf.o $(BUILD)/bpf-arena/stat_fixture.bpf.o
@@ -52,23 +54,35 @@ heap_flags = $(if $(filter percpu,$(1)),-DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384,$(
 EXAMPLES := linked_list packet_sizes percpu_scratch hash_table
 EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all deps test test-native demo bench install clean help
+# The kernels the in-kernel tests run on: host (this machine's) and Debian's, booted in qemu by tests/vm/vm-run.
+KERNELS ?= host 6.1 6.12
+VM_KERNELS = $(filter-out host,$(KERNELS))
+
+.PHONY: all deps kernels test test-kernel kernel-test-programs demo bench install clean help
 .DEFAULT_GOAL := all
 
 help:
 	@echo "make            build the native demo and test programs into $(BUILD)/"
 	@echo "make deps       install the Debian packages the project needs (no-op when present)"
 	@echo "make demo       port a C program that mallocs with dm port, run it natively and in the kernel"
-	@echo "make test       run every test (native unit, differential, sanitizers, fuzz, stress)"
+	@echo "make test       run every test: native (unit, differential, sanitizers, fuzz, stress), then the in-kernel"
+	@echo "                tests on each of KERNELS (host, and Debian's 6.1 and 6.12 booted in qemu)"
+	@echo "make test-kernel  only the in-kernel tests, on KERNELS (e.g. make test-kernel KERNELS=6.1)"
+	@echo "make kernels    download and prepare Debian's kernels for the VM ($(BUILD)/kernels/; once)"
 	@echo "make bench      run the benchmarks, write bench/RESULTS.md and plots (BENCH_QUICK=1: about a minute)"
 	@echo "make install    install the header, the dm tool and a pkg-config file under PREFIX ($(PREFIX))"
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: DIFF_OPS=$(DIFF_OPS) (differential operations per configuration), FUZZ_SECONDS=$(FUZZ_SECONDS)"
+	@echo "           KERNELS=\"$(KERNELS)\" (make test, make test-kernel)"
 
 all: $(BUILD)/native_demo $(BUILD)/dm $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS) $(BENCH_BINS)
 
 deps:
 	@scripts/deps.sh
+
+# Debian's linux-image packages, unpacked, never installed (tests/vm/prepare-kernels; a second run does nothing).
+kernels: deps
+	@$(if $(VM_KERNELS),tests/vm/prepare-kernels $(BUILD)/kernels $(VM_KERNELS))
 
 $(BUILD) $(BUILD)/bpf $(BUILD)/bpf-arena $(BUILD)/examples $(BUILD)/bench:
 	@mkdir -p $@
@@ -152,9 +166,18 @@ $(BUILD)/bench_fragmentation_%: bench/fragmentation.c bench/first_fit_reference.
 	$(CC) -O2 $(WARN) $(NATIVE) -Ibench $(call config_flags,$*) $< -o $@
 
 # Every test runs even when an earlier one fails; tests/run.sh prints the summary and sets the exit status.
-test: deps
+# Everything is built on the host first: in a VM the tests only read build outputs (their writes are lost).
+TEST_ARGS = $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS) "$(KERNELS)" "$(BPF_TESTS)" "$(ARENA_TESTS)" "$(COST_ARRAY_OBJS)" \
+	"$(COST_ARENA_OBJS)"
+test: kernels
 	@$(MAKE) --no-print-directory all
-	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS) "$(BPF_TESTS)" "$(ARENA_TESTS)" "$(COST_OBJS)"
+	@tests/run.sh all $(TEST_ARGS)
+
+test-kernel: kernels
+	@$(MAKE) --no-print-directory kernel-test-programs
+	@tests/run.sh kernel $(TEST_ARGS)
+
+kernel-test-programs: $(BUILD)/dm $(KERNEL_TESTS) $(EXAMPLE_BINS)
 
 # A plain C program that mallocs, run natively and in the kernel (dm port + dm run), side by side; then the heap.
 DEMO := examples/linked_list.c

@@ -15,6 +15,7 @@ packages=(
 	python3                                      # dm port's front end (modify/port.py)
 	prometheus curl                              # dm stat --prometheus, scraped by a real Prometheus in the tests
 	libjemalloc-dev libmimalloc-dev gnuplot-nox  # make bench: the allocators compared against, and the plots
+	qemu-system-x86 busybox-static kmod xz-utils # tests/vm: boot Debian's 6.1 and 6.12 kernels for the in-kernel tests
 )
 backports=(libbpf-dev bpftool)
 # Version floors for the backported packages: libbpf >= 1.4 (arena maps), bpftool >= 7.5 (vmlinux.h with kfuncs).

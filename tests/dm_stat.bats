@@ -3,37 +3,9 @@
 # dm stat against real heaps: a BPF program allocates a known set of blocks into a heap pinned by bpftool, and
 # dm stat must report exactly those numbers (table, JSON, layout, watch, and through a real Prometheus), and every
 # error path must say what is wrong. Run from the repository root; BUILD (default build) holds dm and the fixtures.
+# The arena heap's test is in dm_stat_arena.bats: it needs a kernel with arenas (6.9+), see tests/kernel.sh.
 
-setup() {
-	build=${BUILD:-build}
-	dm=$build/dm
-	pins=/sys/fs/bpf/dm_stat_test_$$
-	tmp=$(mktemp -d)
-	head -c 64 /dev/zero > "$tmp/packet"
-	mkdir -p "$pins"
-}
-
-teardown() {
-	[ -z "${pids:-}" ] || kill $pids 2>/dev/null || true
-	[ -z "${pids:-}" ] || wait $pids 2>/dev/null || true
-	rm -rf "$pins" "$tmp"
-}
-
-# load FIXTURE [DIR]: loads $build/DIR/FIXTURE.bpf.o (DIR: bpf, or bpf-arena for the arena heap build), pins its
-# programs and maps under $pins/FIXTURE.
-load_fixture() {
-	bpftool prog loadall "$build/${2:-bpf}/$1.bpf.o" "$pins/$1" pinmaps "$pins/$1_maps"
-}
-
-run_program() { # FIXTURE PROGRAM [CPU]
-	${3:+taskset -c "$3"} bpftool prog run pinned "$pins/$1/$2" data_in "$tmp/packet"
-}
-
-known_heap() {
-	load_fixture stat_fixture
-	run_program stat_fixture allocate_known_set
-	heap=$pins/stat_fixture_maps/dm_heap
-}
+load dm_stat_helpers
 
 @test "--json reports exactly the blocks the program allocated" {
 	known_heap
@@ -79,29 +51,6 @@ known_heap() {
 	[[ "$output" == *"total"*" 808 "* ]]
 	run "$dm" stat "$pins/stat_fixture_percpu_maps/dm_heap" --json
 	[[ "$output" == *'"kind": "percpu"'* ]] && [[ "$output" == *'"cpu": "1", "used": true'* ]]
-}
-
-@test "an arena heap is read through the arena: the same numbers, and 'not used' before dm_arena_init" {
-	load_fixture stat_fixture bpf-arena
-	heap=$pins/stat_fixture_maps/dm_arena
-	run "$dm" stat "$heap"
-	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == *"arena heap, not used yet (dm_arena_init has not run)"* ]]
-	run "$dm" arena-init "$pins/stat_fixture/allocate_known_set"
-	[ "$status" -eq 3 ] && [[ "$output" == *"not a pinned dm_arena_init program"* ]]
-	"$dm" arena-init "$pins/stat_fixture/dm_arena_init"
-	run_program stat_fixture allocate_known_set
-	run "$dm" stat "$heap" --json
-	[ "$status" -eq 0 ]
-	for field in '"kind": "arena"' '"allocated": 808' '"used_blocks": 3' '"free_blocks": 2' '"allocations": 4' \
-		'"largest_free": 63600' '"capacity": 64640'; do
-		[[ "$output" == *"$field"* ]] || { echo "missing $field in $output"; return 1; }
-	done
-	COLUMNS=84 run "$dm" stat "$heap" --layout
-	[ "$status" -eq 0 ] && [[ "$output" == *"largest free blocks: 63600 B at "*", 200 B at "* ]]
-	run_program stat_fixture overflow_a_block
-	run "$dm" stat "$heap"
-	[ "$status" -eq 5 ] && [[ "$output" =~ block\ at\ offset\ [0-9]+:\ bad\ header ]]
 }
 
 @test "--watch refreshes in place until interrupted" {

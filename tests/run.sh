@@ -1,57 +1,55 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs every test program, each to the end even when an earlier one fails, and closes with "N passed, N failed"
-# (one count per test program).
-# Usage: tests/run.sh BUILD_DIR DIFF_OPS FUZZ_SECONDS "BPF_OBJECTS" "ARENA_OBJECTS" "COST_OBJECTS"
+# (one count per test program, and per kernel for the in-kernel tests).
+# Usage: tests/run.sh all|kernel BUILD_DIR DIFF_OPS FUZZ_SECONDS "KERNELS" "BPF_OBJECTS" "ARENA_OBJECTS" \
+#                     "COST_OBJECTS" "ARENA_COST_OBJECTS"
+#   all: the native tests, then the in-kernel tests (tests/kernel.sh) on each of KERNELS; kernel: only the latter.
+#   KERNELS: host (the running kernel) and/or names tests/vm/vm-run boots in qemu (6.1, 6.12).
 # In-kernel tests need root and bpf(); they never skip: a program that cannot load or run fails its test.
 set -u
-build=$1 diff_ops=$2 fuzz_seconds=$3 bpf_objects=$4 arena_objects=$5 cost_objects=$6
-passed=0 failed=0 failures=()
+[ $# -eq 9 ] && { [ "$1" = all ] || [ "$1" = kernel ]; } || { sed -n '5,8s/^# //p' "$0" >&2; exit 2; }
+what=$1 build=$2 diff_ops=$3 fuzz_seconds=$4 kernels=$5
+kernel_lists=("$6" "$7" "$8" "$9")
+log_dir=$build
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/harness.sh"
 
-run() { # NAME COMMAND...
-	local name=$1 log status
-	shift
-	log=$build/log-$name.txt
-	echo "== $name: $*"
-	"$@" > "$log" 2>&1
-	status=$?
-	# Show the test's own closing lines (cmocka summary or "N passed, N failed").
-	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^Done [0-9]+ runs|^violation|FAILED|ERROR|^(ok  |FAIL) |^\| |^(not )?ok [0-9]+ ' "$log" | tail -n 40
-	if [ $status -eq 0 ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1)) failures+=("$name (exit $status, log $log)")
-		tail -n 20 "$log"
-	fi
+native_tests() {
+	for unit in "$build"/unit-*; do run "$(basename "$unit")" "$unit"; done
+	seed=1
+	for diff in "$build"/differential-*; do
+		run "$(basename "$diff")" "$diff" "$seed" "$diff_ops"
+		seed=$((seed + 1))
+	done
+	run stress "$build/stress" 4 500000
+	mkdir -p "$build/fuzz-corpus"
+	run fuzz_heap "$build/fuzz_heap" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$build/fuzz-corpus"
+	# The rewriter: bats, from the repository root, against the corpus under tests/modify/.
+	BUILD=$build run modify_rewriter bats tests/modify.bats
 }
 
-for unit in "$build"/unit-*; do run "$(basename "$unit")" "$unit"; done
-seed=1
-for diff in "$build"/differential-*; do
-	run "$(basename "$diff")" "$diff" "$seed" "$diff_ops"
-	seed=$((seed + 1))
-done
-run stress "$build/stress" 4 500000
-mkdir -p "$build/fuzz-corpus"
-run fuzz_heap "$build/fuzz_heap" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$build/fuzz-corpus"
-# shellcheck disable=SC2086 # the object lists are word lists
-run kernel_programs "$build/bpf_runner" $bpf_objects
-# shellcheck disable=SC2086
-run kernel_programs_arena "$build/bpf_runner" $arena_objects
-run kernel_arena_structures "$build/arena"
-run kernel_stress "$build/bpf_runner" --stress "$build/bpf/stress.bpf.o" 100
-run kernel_stress_arena "$build/bpf_runner" --stress "$build/bpf-arena/stress.bpf.o" 100
-run kernel_pinned_heap "$build/bpf_runner" --pin "$build/bpf/pinned.bpf.o"
-# shellcheck disable=SC2086
-run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
-# The rewriter: bats, from the repository root, against the corpus under tests/modify/.
-BUILD=$build run modify_rewriter bats tests/modify.bats
-BUILD=$build run dm_stat bats tests/dm_stat.bats
-BUILD=$build run dm_port bats tests/port.bats
-# The examples check their own results (answers, static_check, return codes) and exit non-zero when one is wrong.
-for example in linked_list packet_sizes percpu_scratch hash_table; do run "example_$example" "$build/$example"; done
+# kernel_tests KERNEL: tests/kernel.sh on KERNEL; its counts join ours, its failures are named with the kernel
+kernel_tests() {
+	local kernel=$1 log=$build/log-kernel-$1.txt start status counts
+	start=$(date +%s)
+	echo
+	echo "==== in-kernel tests on $kernel (full logs in $build/logs-$kernel/)"
+	# The logs directory is shared writable with the VM; everything else the tests write is lost with it.
+	mkdir -p "$build/logs-$kernel"
+	tests/vm/vm-run --kernels "$build/kernels" --writable "$(cd "$build/logs-$kernel" && pwd)" "$kernel" -- \
+		tests/kernel.sh "$build" "$build/logs-$kernel" "${kernel_lists[@]}" | tee "$log"
+	status=${PIPESTATUS[0]}
+	counts=$(tail -n 1 "$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$')
+	if [ -z "$counts" ]; then
+		failed=$((failed + 1)) failures+=("$kernel: the in-kernel tests did not finish (exit $status, log $log)")
+	else
+		passed=$((passed + $(echo "$counts" | cut -d' ' -f1))) failed=$((failed + $(echo "$counts" | cut -d' ' -f3)))
+		while read -r line; do failures+=("$kernel: ${line#FAILED: }"); done < <(grep '^FAILED: ' "$log")
+	fi
+	echo "==== $kernel: ${counts:-no result} in $(($(date +%s) - start)) s"
+}
 
-echo
-for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+[ "$what" = kernel ] || native_tests
+for kernel in $kernels; do kernel_tests "$kernel"; done
+summary
