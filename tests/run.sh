@@ -39,6 +39,7 @@ run kernel_programs "$build/bpf_runner" $bpf_objects
 # shellcheck disable=SC2086
 run kernel_programs_arena "$build/bpf_runner" $arena_objects
 run kernel_arena_structures "$build/arena"
+run kernel_arena_globals "$build/arena_globals" "$build/bpf-arena/arena_globals_small_room.bpf.o"
 run kernel_stress "$build/bpf_runner" --stress "$build/bpf/stress.bpf.o" 100
 run kernel_stress_arena "$build/bpf_runner" --stress "$build/bpf-arena/stress.bpf.o" 100
 run kernel_pinned_heap "$build/bpf_runner" --pin "$build/bpf/pinned.bpf.o"
