@@ -27,6 +27,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/test_run.h"
 
 #define PUSHES 300
 
@@ -35,21 +36,6 @@ static struct arena_globals_pinned_bpf *pinned;
 static struct arena_globals_peer_bpf *peer;
 static char pin_root[64];
 static const char *small_room_object; /* argv[1]: arena_globals.bpf.c built with DM_ARENA_GLOBALS=4096 */
-
-/* Runs a program with BPF_PROG_TEST_RUN (a packet for XDP) and returns its return value. */
-static int run(struct bpf_program *prog)
-{
-	char packet[64] = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-
-	assert_non_null(prog);
-	if (bpf_program__type(prog) == BPF_PROG_TYPE_XDP) {
-		opts.data_in = packet;
-		opts.data_size_in = sizeof(packet);
-	}
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
-	return (int)opts.retval;
-}
 
 /* ------------------------------------------------ one object ------------------------------------------------ */
 
@@ -75,7 +61,7 @@ static int unload(void **state)
 static void test_libbpf_wrote_the_globals_before_dm_arena_init(void **state)
 {
 	(void)state;
-	assert_int_equal(run(skel->progs.globals_before_init), 1);
+	assert_int_equal(run_program(skel->progs.globals_before_init), 1);
 	assert_int_equal(skel->arena->init_byte, INIT_BYTE);
 	assert_int_equal(skel->arena->init_half, INIT_HALF);
 	assert_true(skel->arena->init_word == INIT_WORD);
@@ -98,7 +84,7 @@ static void test_globals_and_heap_do_not_overlap(void **state)
 	assert_true(heap && globals >= start && globals + globals_size <= end);
 	assert_true(globals + globals_size <= heap || globals >= heap + sizeof(struct dm_heap));
 	assert_true(heap + sizeof(struct dm_heap) <= end);
-	assert_int_equal(run(skel->progs.where), 0);
+	assert_int_equal(run_program(skel->progs.where), 0);
 	assert_true(skel->bss->places.head == (uintptr_t)&skel->arena->head);
 	assert_true(skel->bss->places.count == (uintptr_t)&skel->arena->count);
 	assert_true(skel->bss->places.page_plus_one_end == (uintptr_t)&skel->arena->zero_page_plus_one[4096]);
@@ -124,7 +110,7 @@ static void test_xdp_pushes_and_raw_tp_walks_from_the_arena_root(void **state)
 
 	(void)state;
 	for (int i = 0; i < PUSHES; i++)
-		assert_int_equal(run(skel->progs.push), 2 /* XDP_PASS */);
+		assert_int_equal(run_program(skel->progs.push), 2 /* XDP_PASS */);
 	skel->bss->walker_pid = (__u32)getpid();
 	link = bpf_program__attach(skel->progs.walk);
 	assert_non_null(link);
@@ -226,8 +212,8 @@ static void test_the_second_object_reuses_the_pinned_arena(void **state)
 static void test_both_objects_see_the_globals_at_one_place(void **state)
 {
 	(void)state;
-	assert_int_equal(run(pinned->progs.where), 1);
-	assert_int_equal(run(peer->progs.peer_where), 1);
+	assert_int_equal(run_program(pinned->progs.where), 1);
+	assert_int_equal(run_program(peer->progs.peer_where), 1);
 	assert_memory_equal(&pinned->bss->places, &peer->bss->places, sizeof(struct places));
 	assert_true(pinned->bss->places.count == (uintptr_t)&pinned->arena->shared.count);
 	assert_true(pinned->bss->places.heap == (uintptr_t)heap_view_arena(pinned->maps.dm_arena));
@@ -239,10 +225,10 @@ static void test_one_list_one_heap(void **state)
 
 	(void)state;
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(run(pinned->progs.push), 2 /* XDP_PASS */);
+		assert_int_equal(run_program(pinned->progs.push), 2 /* XDP_PASS */);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(run(peer->progs.peer_push), 1);
-	assert_int_equal(run(peer->progs.peer_count), 5);
+		assert_int_equal(run_program(peer->progs.peer_push), 1);
+	assert_int_equal(run_program(peer->progs.peer_count), 5);
 	pinned->bss->walker_pid = (__u32)getpid();
 	link = bpf_program__attach(pinned->progs.walk);
 	assert_non_null(link);
