@@ -110,8 +110,8 @@ $(BUILD)/dm: user/dm.c user/heap_view.h modify/port_include/dm_port_records.h $(
 $(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
 
-$(BUILD)/arena: tests/arena.c tests/test_run.h tests/bpf/arena_structures.h $(BUILD)/bpf-arena/arena_structures.skel.h user/heap_view.h \
-		$(HEADER) | $(BUILD)
+$(BUILD)/arena: tests/arena.c tests/test_run.h tests/bpf/arena_structures.h $(BUILD)/bpf-arena/arena_structures.skel.h \
+		user/heap_view.h $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< -o $@ -lbpf -lcmocka
 
 $(BUILD)/bpf-arena/arena_structures.bpf.o: tests/bpf/arena_structures.h
@@ -120,8 +120,8 @@ $(BUILD)/bpf-arena/arena_structures.bpf.o: tests/bpf/arena_structures.h
 # its globals (in another 4 GiB window: the test maps both at once); two objects on one pinned arena.
 ARENA_GLOBALS_SKELS := $(addprefix $(BUILD)/bpf-arena/,arena_globals.skel.h arena_globals_pinned.skel.h \
 	arena_globals_peer.skel.h)
-$(BUILD)/arena_globals: tests/arena_globals.c tests/test_run.h tests/bpf/arena_globals.h $(ARENA_GLOBALS_SKELS) user/heap_view.h \
-		$(HEADER) | $(BUILD)
+$(BUILD)/arena_globals: tests/arena_globals.c tests/test_run.h tests/bpf/arena_globals.h $(ARENA_GLOBALS_SKELS) \
+		user/heap_view.h $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< -o $@ -lbpf -lcmocka
 $(addprefix $(BUILD)/bpf-arena/,arena_globals.bpf.o arena_globals_pinned.bpf.o arena_globals_peer.bpf.o): \
 	tests/bpf/arena_globals.h

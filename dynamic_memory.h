@@ -341,7 +341,7 @@ _Static_assert(sizeof(struct dm_control) + 2 * DM_MIN_BLOCK < (DM_POOL_SIZE) / 2
 #define DM_ARENA_GLOBALS 1048576
 #endif
 #if (DM_ARENA_GLOBALS) < 4096 || (DM_ARENA_GLOBALS) > 268435456 || ((DM_ARENA_GLOBALS) % 4096) != 0
-#error "DM_ARENA_GLOBALS must be a multiple of 4096 from 4096 to 268435456 (256 MiB), at least the size of the program's __arena globals"
+#error "DM_ARENA_GLOBALS must be a multiple of 4096 from 4096 to 268435456 (256 MiB)"
 #endif
 /* The 4 GiB window of user addresses the arena lies in: objects loaded in one process need different windows. */
 #ifndef DM_ARENA_WINDOW
