@@ -39,7 +39,8 @@ COST_ARRAY_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cos
 COST_ARENA_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS) 2147483648,$(BUILD)/bpf/cost-arena-$(p)-$(s).bpf.o))
 COST_OBJS := $(COST_ARRAY_OBJS) $(COST_ARENA_OBJS)
 KERNEL_TESTS := $(BUILD)/bpf_runner $(BPF_TESTS) $(ARENA_TESTS) $(BUILD)/bpf-arena/stress.bpf.o $(BUILD)/bpf/stress.bpf.o \
-	$(BUILD)/arena $(BUILD)/bpf/pinned.bpf.o $(COST_OBJS) \
+	$(BUILD)/arena $(BUILD)/arena_globals $(BUILD)/bpf-arena/arena_globals_small_room.bpf.o $(BUILD)/bpf/pinned.bpf.o \
+	$(COST_OBJS) \
 	$(BUILD)/bpf/stat_fixture.bpf.o $(BUILD)/bpf/stat_fixture_percpu.bpf.o $(BUILD)/bpf-arena/stat_fixture.bpf.o
 
 # Benchmarks (make bench): bench/heap_ops.bpf.c per heap and policy, the baselines, the drivers.
@@ -123,11 +124,24 @@ $(BUILD)/dm: user/dm.c user/heap_view.h modify/port_include/dm_port_records.h $(
 $(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
 
-$(BUILD)/arena: tests/arena.c tests/bpf/arena_structures.h $(BUILD)/bpf-arena/arena_structures.skel.h user/heap_view.h \
-		$(HEADER) | $(BUILD)
+$(BUILD)/arena: tests/arena.c tests/test_run.h tests/bpf/arena_structures.h $(BUILD)/bpf-arena/arena_structures.skel.h \
+		user/heap_view.h $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< -o $@ -lbpf -lcmocka
 
 $(BUILD)/bpf-arena/arena_structures.bpf.o: tests/bpf/arena_structures.h
+
+# Programs with their own __arena globals (issue 15): arena_globals as it is and with DM_ARENA_GLOBALS too small for
+# its globals (in another 4 GiB window: the test maps both at once); two objects on one pinned arena.
+ARENA_GLOBALS_SKELS := $(addprefix $(BUILD)/bpf-arena/,arena_globals.skel.h arena_globals_pinned.skel.h \
+	arena_globals_peer.skel.h)
+$(BUILD)/arena_globals: tests/arena_globals.c tests/test_run.h tests/bpf/arena_globals.h $(ARENA_GLOBALS_SKELS) \
+		user/heap_view.h $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< -o $@ -lbpf -lcmocka
+$(addprefix $(BUILD)/bpf-arena/,arena_globals.bpf.o arena_globals_pinned.bpf.o arena_globals_peer.bpf.o): \
+	tests/bpf/arena_globals.h
+$(BUILD)/bpf-arena/arena_globals_small_room.bpf.o: tests/bpf/arena_globals.bpf.c tests/bpf/arena_globals.h $(HEADER) \
+		$(BUILD)/vmlinux.h | $(BUILD)/bpf-arena
+	$(CLANG) $(BPF_CFLAGS) -DDM_HEAP_ARENA -DDM_ARENA_GLOBALS=4096 "-DDM_ARENA_WINDOW=(2ull << 44)" -c $< -o $@
 $(BUILD)/bpf-arena/%.skel.h: $(BUILD)/bpf-arena/%.bpf.o
 	bpftool gen skeleton $< > $@.tmp && mv $@.tmp $@
 

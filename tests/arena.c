@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/test_run.h"
 
 static struct arena_structures_bpf *skel;
 static struct bpf_object *obj;
@@ -43,21 +44,7 @@ static int unload(void **state)
 	return 0;
 }
 
-/* Runs a program with BPF_PROG_TEST_RUN (a packet for XDP) and returns its return value. */
-static int run(const char *name)
-{
-	struct bpf_program *prog = bpf_object__find_program_by_name(obj, name);
-	char packet[64] = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-
-	assert_non_null(prog);
-	if (bpf_program__type(prog) == BPF_PROG_TYPE_XDP) {
-		opts.data_in = packet;
-		opts.data_size_in = sizeof(packet);
-	}
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
-	return (int)opts.retval;
-}
+static int run(const char *name) { return run_program(bpf_object__find_program_by_name(obj, name)); }
 
 static const struct dm_control *control(void)
 {

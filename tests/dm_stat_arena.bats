@@ -27,3 +27,19 @@ load dm_stat_helpers
 	run "$dm" stat "$heap"
 	[ "$status" -eq 5 ] && [[ "$output" =~ block\ at\ offset\ [0-9]+:\ bad\ header ]]
 }
+
+@test "an arena heap next to the program's own __arena globals (bpftool's libbpf wrote them) is read at its place" {
+	load_fixture arena_globals bpf-arena
+	heap=$pins/arena_globals_maps/dm_arena
+	run "$dm" stat "$heap"
+	[ "$status" -eq 0 ] && [[ "${lines[0]}" == *"arena heap, not used yet"* ]]
+	run run_program arena_globals globals_before_init
+	[[ "$output" == *"Return value: 1"* ]]
+	"$dm" arena-init "$pins/arena_globals/dm_arena_init"
+	bpftool prog run pinned "$pins/arena_globals/push" data_in "$tmp/packet" repeat 7 > /dev/null
+	run "$dm" stat "$heap" --json
+	[ "$status" -eq 0 ]
+	for field in '"kind": "arena"' '"allocated": 112' '"used_blocks": 7' '"allocations": 7' '"corruptions": 0'; do
+		[[ "$output" == *"$field"* ]] || { echo "missing $field in $output"; return 1; }
+	done
+}

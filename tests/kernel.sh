@@ -17,6 +17,7 @@ mkdir -p "$log_dir"
 #            test                        kernel  feature
 requirements="kernel_programs_arena      6.9     arenas
               kernel_arena_structures    6.9     arenas
+              kernel_arena_globals       6.9     arenas
               kernel_stress_arena        6.9     arenas
               kernel_verifier_cost_arena 6.9     arenas
               dm_stat_arena              6.9     arenas
@@ -49,6 +50,7 @@ run_here kernel_programs "$build/bpf_runner" $bpf_objects
 # shellcheck disable=SC2086
 run_here kernel_programs_arena "$build/bpf_runner" $arena_objects
 run_here kernel_arena_structures "$build/arena"
+run_here kernel_arena_globals "$build/arena_globals" "$build/bpf-arena/arena_globals_small_room.bpf.o"
 run_here kernel_stress "$build/bpf_runner" --stress "$build/bpf/stress.bpf.o" 100
 run_here kernel_stress_arena "$build/bpf_runner" --stress "$build/bpf-arena/stress.bpf.o" 100
 run_here kernel_pinned_heap "$build/bpf_runner" --pin "$build/bpf/pinned.bpf.o"

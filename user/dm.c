@@ -45,6 +45,7 @@ struct heap_map {
 	unsigned char *values; /* copies x stride bytes: one heap per CPU for a per-CPU map */
 	const unsigned char *arena; /* arena heap: the arena, mapped read-only at its own address */
 	size_t arena_size;
+	long heap_offset; /* arena heap: where the heap starts in the arena (after room for the program's globals) */
 };
 
 /* What a walk of one heap found. */
@@ -94,6 +95,11 @@ static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
 	snprintf(m->name, sizeof(m->name), "%s", info->name);
 	m->copies = 1;
 	m->arena_size = (size_t)info->max_entries * (size_t)sysconf(_SC_PAGESIZE);
+	m->heap_offset = heap_view_arena_offset(info->map_extra, m->arena_size);
+	if (m->heap_offset < 0)
+		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: its arena (%zu bytes at 0x%llx) does not reach %u bytes into "
+				"its 4 GiB window, where the heap starts", m->path, m->arena_size,
+			    (unsigned long long)info->map_extra, DM_ARENA_HEAP_LOW);
 	at = mmap((void *)(unsigned long)info->map_extra, m->arena_size, PROT_READ, MAP_SHARED, m->fd, 0);
 	if (at == MAP_FAILED || at != (void *)(unsigned long)info->map_extra)
 		return fail(EXIT_OPEN, "%s: cannot map the arena (%zu bytes at 0x%llx): %s", m->path, m->arena_size,
@@ -157,25 +163,26 @@ static int open_heap(const char *path, struct heap_map *m)
 	return EXIT_OK;
 }
 
-/* Pages of an arena that dm_arena_init has not allocated fault (the heap asks for SIGSEGV rather than silent new
- * pages): a read that faults means the heap has no memory yet. */
+/* Pages of an arena that dm_arena_init has not allocated fault in as zeros (a heap not used yet), or raise SIGSEGV
+ * when the kernel has no page to give: the heap is then shown as not used. */
 static sigjmp_buf arena_fault;
 static void on_arena_fault(int sig) { siglongjmp(arena_fault, sig); }
 
 static int read_arena(struct heap_map *m)
 {
 	struct sigaction fault = { .sa_handler = on_arena_fault }, old;
-	const struct dm_control *ctl = (const void *)m->arena;
+	const struct dm_control *ctl = (const void *)(m->arena + m->heap_offset);
+	size_t room = m->arena_size - (size_t)m->heap_offset;
 	int faulted;
 
 	sigaction(SIGSEGV, &fault, &old);
 	faulted = sigsetjmp(arena_fault, 1);
 	if (!faulted) {
 		/* its own size first: copy the heap, not the whole arena */
-		m->value_size = ctl->magic == DM_MAGIC && (size_t)ctl->pool_size + ctl->guard <= m->arena_size
+		m->value_size = ctl->magic == DM_MAGIC && (size_t)ctl->pool_size + ctl->guard <= room
 					? ctl->pool_size + ctl->guard
 					: (__u32)sizeof(struct dm_control);
-		memcpy(m->values, m->arena, m->value_size);
+		memcpy(m->values, ctl, m->value_size);
 	}
 	sigaction(SIGSEGV, &old, NULL);
 	if (faulted)

@@ -12,30 +12,67 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+/* Where an arena heap starts in an arena of `bytes` mapped at `addr` (dynamic_memory.h: DM_ARENA_HEAP_LOW into its
+ * 4 GiB window, after the room for the program's `__arena` globals), or -1 when such an arena holds no heap there. */
+static inline long heap_view_arena_offset(__u64 addr, size_t bytes)
+{
+	__u32 low = (__u32)addr;
+
+	if (low >= DM_ARENA_HEAP_LOW || DM_ARENA_HEAP_LOW - low + sizeof(struct dm_control) > bytes)
+		return -1;
+	return (long)(DM_ARENA_HEAP_LOW - low);
+}
+
+static inline size_t heap_view_arena_bytes(const struct bpf_map *arena)
+{
+	return (size_t)bpf_map__max_entries(arena) * (size_t)sysconf(_SC_PAGESIZE);
+}
 
 /*
  * dm_arena_setup: for an object built with DM_HEAP_ARENA, runs its dm_arena_init program once after loading, which
- * allocates the arena's pages and formats the heap. Returns 0 when the heap is ready (or the object has no arena
- * heap), else a negative errno (-ENOMEM: the kernel would not give the pages). Call it before running programs.
+ * allocates the heap's pages and formats the heap. Returns 0 when the heap is ready (or the object has no arena
+ * heap), else a negative errno: -ENOMEM when the kernel would not give the pages, -E2BIG (with a message) when the
+ * program's `__arena` globals do not fit the room DM_ARENA_GLOBALS left for them. Call it before running programs.
  */
 static inline int dm_arena_setup(struct bpf_object *obj)
 {
 	struct bpf_program *init = bpf_object__find_program_by_name(obj, "dm_arena_init");
+	struct bpf_map *arena = bpf_object__find_map_by_name(obj, "dm_arena");
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	size_t globals = 0;
+	long room;
 
-	if (!init)
+	if (!init || !arena)
 		return 0;
+	room = heap_view_arena_offset(bpf_map__map_extra(arena), heap_view_arena_bytes(arena));
+	bpf_map__initial_value(arena, &globals);
+	if (room < 0) {
+		fprintf(stderr, "%s: its arena (%zu bytes at 0x%llx) has no heap %u bytes into its 4 GiB window\n",
+			bpf_object__name(obj), heap_view_arena_bytes(arena),
+			(unsigned long long)bpf_map__map_extra(arena), DM_ARENA_HEAP_LOW);
+		return -EINVAL;
+	}
+	if (globals > (size_t)room) {
+		fprintf(stderr, "%s: the program's __arena globals (%zu bytes) do not fit the %ld bytes DM_ARENA_GLOBALS "
+				"leaves them in the arena: build it with a larger DM_ARENA_GLOBALS\n",
+			bpf_object__name(obj), globals, room);
+		return -E2BIG;
+	}
 	if (bpf_prog_test_run_opts(bpf_program__fd(init), &opts))
 		return -errno;
 	return (int)opts.retval;
 }
 
-/* The control block of an arena heap, read in place through the mmapped arena (libbpf maps it at load). */
+/* The control block of an arena heap, read in place at the heap's address: the arena must be mapped in this process
+ * (libbpf maps it for the object that creates it, which also serves every object sharing it in this process). */
 static inline const struct dm_control *heap_view_arena(const struct bpf_map *map)
 {
-	size_t size = 0;
+	__u64 addr = bpf_map__map_extra(map);
+	long at = heap_view_arena_offset(addr, heap_view_arena_bytes(map));
 
-	return bpf_map__type(map) == BPF_MAP_TYPE_ARENA ? bpf_map__initial_value((struct bpf_map *)map, &size) : NULL;
+	return bpf_map__type(map) == BPF_MAP_TYPE_ARENA && at >= 0 ? (const void *)(uintptr_t)(addr + (__u64)at) : NULL;
 }
 
 /* Blocks parked in the object's front-end caches (the per-CPU map dm_cache) for the heap generation `generation`:

@@ -123,7 +123,7 @@ int bad_pointers_refused(void *ctx)
 		return -1;
 	static_stats(&before);
 	static_free(p + 8);                                /* interior */
-	static_free((void __arena *)(DM_ARENA_ADDR + 24)); /* the control block */
+	static_free((void __arena *)(DM_ARENA_HEAP + 24)); /* the control block */
 	static_free((void __arena *)0x1000);               /* outside the arena */
 	if (static_realloc(p + 16, 128))                   /* realloc refuses as free does */
 		return -2;
