@@ -88,7 +88,7 @@ known_heap() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *"arena heap, not used yet (dm_arena_init has not run)"* ]]
 	run "$dm" arena-init "$pins/stat_fixture/allocate_known_set"
-	[ "$status" -eq 3 ] && [[ "$output" == *"not a pinned dm_arena_init program"* ]]
+	[ "$status" -eq 3 ] && [[ "$output" == *"the pinned program 'allocate_known_', expected dm_arena_init"* ]]
 	"$dm" arena-init "$pins/stat_fixture/dm_arena_init"
 	run_program stat_fixture allocate_known_set
 	run "$dm" stat "$heap" --json
@@ -149,7 +149,7 @@ known_heap() {
 	for _ in $(seq 50); do grep -q serving "$tmp/dm.log" && break; sleep 0.1; done
 	grep -q "serving http://127.0.0.1:$port/metrics" "$tmp/dm.log"
 	run "$dm" stat "$heap" --prometheus "not-an-address:80"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[[ "$output" == *"expected [ADDR:]PORT"* ]]
 }
 
@@ -165,21 +165,21 @@ known_heap() {
 
 @test "a missing path is an error naming it" {
 	run "$dm" stat "$pins/nothing_here"
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"$pins/nothing_here: no such pinned object"* ]]
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"$pins/nothing_here: no such file, expected a pinned dm heap map"* ]]
 }
 
 @test "a file that is not a pinned BPF object is refused" {
 	run "$dm" stat "$tmp/packet"
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"not a pinned BPF object"* ]]
 }
 
 @test "a pinned program is not a map" {
 	load_fixture stat_fixture
 	run "$dm" stat "$pins/stat_fixture/allocate_known_set"
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"not a pinned map"* ]]
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"a pinned program, expected a pinned dm heap map"* ]]
 }
 
 @test "a map that is not a dm heap is refused, saying why" {
@@ -207,9 +207,9 @@ known_heap() {
 	run "$dm" stat --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"--prometheus"* ]] && [[ "$output" == *"exit status"* ]]
 	run "$dm" stat
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	run "$dm" stat /x --bogus
-	[ "$status" -eq 1 ] && [[ "$output" == *"unexpected '--bogus'"* ]]
+	[ "$status" -eq 2 ] && [[ "$output" == *"unexpected '--bogus'"* ]]
 	run "$dm" frobnicate
-	[ "$status" -eq 1 ] && [[ "$output" == *"unknown command 'frobnicate'"* ]]
+	[ "$status" -eq 2 ] && [[ "$output" == *"unknown command 'frobnicate'"* ]]
 }
