@@ -47,6 +47,7 @@ run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
 # The rewriter: bats, from the repository root, against the corpus under tests/modify/.
 BUILD=$build run modify_rewriter bats tests/modify.bats
 BUILD=$build run dm_stat bats tests/dm_stat.bats
+BUILD=$build run dm_inputs bats tests/dm_inputs.bats
 BUILD=$build run dm_port bats tests/port.bats
 # The examples check their own results (answers, static_check, return codes) and exit non-zero when one is wrong.
 for example in linked_list packet_sizes percpu_scratch hash_table; do run "example_$example" "$build/$example"; done

@@ -191,10 +191,11 @@ static const char *pinned_kind(int fd)
 	return kind;
 }
 
-/* Opens a pinned BPF object of the given kind ("map", "program"). Permission is blamed on root only when the kernel
- * refused BPF itself (EPERM), not when the file's mode did (EACCES). */
+/* Opens a pinned BPF object of the given kind ("map": read-only, "program"). Permission is blamed on root only when
+ * the kernel refused BPF itself (EPERM), not when the file's mode did (EACCES). */
 static int open_pinned(const char *path, const char *kind, const char *expected, int *fd)
 {
+	LIBBPF_OPTS(bpf_obj_get_opts, read_only, .file_flags = BPF_F_RDONLY);
 	struct statfs fs;
 	struct stat st;
 	int status = check_exists(path, expected, &st);
@@ -205,7 +206,7 @@ static int open_pinned(const char *path, const char *kind, const char *expected,
 	if (statfs(path, &fs) || fs.f_type != BPF_FS_MAGIC)
 		return fail(EXIT_BAD_INPUT, "%s: %s, not a pinned BPF object (not on a BPF filesystem such as /sys/fs/bpf); "
 			    "expected %s", path, file_kind(&st), expected);
-	*fd = bpf_obj_get(path);
+	*fd = strcmp(kind, "map") ? bpf_obj_get(path) : bpf_obj_get_opts(path, &read_only);
 	if (*fd < 0) {
 		if (errno == EACCES)
 			return permission_denied(path, &st, "open");
@@ -281,6 +282,9 @@ static int open_heap(const char *path, struct heap_map *m)
 		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: map '%s' with %u entries of %u-byte keys, expected 'dm_heap' "
 				"with 1", path, info.name, info.max_entries, info.key_size);
 	btf = info.btf_id ? btf__load_from_kernel_by_id(info.btf_id) : NULL;
+	if (!btf && info.btf_id && errno == EPERM)
+		return fail(EXIT_PERMISSION, "%s: permission denied: reading a map's type information (BTF) needs root or "
+			    "CAP_SYS_ADMIN", path);
 	if (!btf || strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, info.btf_value_type_id)->name_off), "dm_heap")) {
 		btf__free(btf);
 		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: its BTF does not describe struct dm_heap", path);
