@@ -181,8 +181,10 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 		"$dm" run "$build/bpf/stat_fixture.bpf.o"
 }
 
-@test "dm run of a ported program: runs as root; as nobody, unreadable is the mode's fault, loading needs root" {
-	"$dm" port "$tmp/program.c" -o "$tmp/program.bpf.o"
+@test "dm run of a ported program (ported in its directory): runs as root; as nobody, unreadable is the mode's fault, loading needs root" {
+	local dm_path
+	dm_path=$(realpath "$dm")
+	(cd "$tmp" && "$dm_path" port program.c -o program.bpf.o) # -o without a directory: the current one
 	run "$dm" run "$tmp/program.bpf.o"
 	[ "$status" -eq 0 ]
 	run as_nobody "$dm" run "$tmp/program.bpf.o"

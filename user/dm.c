@@ -917,7 +917,8 @@ static int check_c_program(const char *program)
 /* dm port's -o: a file it may write, in a directory that exists, and not the program itself. */
 static int check_output(const char *object, const char *program)
 {
-	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	const char *dir;
 	struct stat out, in;
 
 	if (!stat(object, &out)) {
@@ -929,8 +930,9 @@ static int check_output(const char *object, const char *program)
 				    object);
 		return faccessat(AT_FDCWD, object, W_OK, AT_EACCESS) ? permission_denied(object, &out, "write") : EXIT_OK;
 	}
-	snprintf(dir, sizeof(dir), "%s", object);
-	if (stat(dirname(dir), &out) || !S_ISDIR(out.st_mode))
+	snprintf(path, sizeof(path), "%s", object);
+	dir = dirname(path);
+	if (stat(dir, &out) || !S_ISDIR(out.st_mode))
 		return fail(EXIT_BAD_INPUT, "-o %s: no directory %s to write it in", object, dir);
 	return faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) ? permission_denied(dir, &out, "write in") : EXIT_OK;
 }
