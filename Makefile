@@ -117,9 +117,10 @@ $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER)
 		$(if $(findstring arena-,$*),-DDM_HEAP_ARENA) $(if $(findstring inline-,$*),-DDM_INLINE_FAST_PATH=1) \
 		-DDM_POOL_SIZE=$(lastword $(subst -, ,$*)) -c $< -o $@
 
-# The dm tool: reads pinned heaps (dm stat).
+# The dm tool: dm stat (its /metrics exporter on libmicrohttpd), arena-init, port, run.
+DM_LIBS := -lbpf -lmicrohttpd -pthread
 $(BUILD)/dm: user/dm.c user/heap_view.h modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' $< -o $@ -lbpf
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' $< -o $@ $(DM_LIBS)
 
 $(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
@@ -229,7 +230,7 @@ install: $(HEADER) $(BUILD)/dm
 	install -m 644 modify/*.cocci $(DESTDIR)$(SHARE)/modify/
 	install -m 644 modify/port_include/*.h $(DESTDIR)$(SHARE)/modify/port_include/
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(SHARE)/modify/port.py"' user/dm.c \
-		-o $(DESTDIR)$(PREFIX)/bin/dm -lbpf
+		-o $(DESTDIR)$(PREFIX)/bin/dm $(DM_LIBS)
 	sed 's|@PREFIX@|$(PREFIX)|' dynamic_memory.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/dynamic_memory.pc
 
 clean:

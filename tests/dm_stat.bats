@@ -98,7 +98,7 @@ load dm_stat_helpers
 	for _ in $(seq 50); do grep -q serving "$tmp/dm.log" && break; sleep 0.1; done
 	grep -q "serving http://127.0.0.1:$port/metrics" "$tmp/dm.log"
 	run "$dm" stat "$heap" --prometheus "not-an-address:80"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[[ "$output" == *"expected [ADDR:]PORT"* ]]
 }
 
@@ -114,21 +114,21 @@ load dm_stat_helpers
 
 @test "a missing path is an error naming it" {
 	run "$dm" stat "$pins/nothing_here"
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"$pins/nothing_here: no such pinned object"* ]]
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"$pins/nothing_here: no such file, expected a pinned dm heap map"* ]]
 }
 
 @test "a file that is not a pinned BPF object is refused" {
 	run "$dm" stat "$tmp/packet"
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"not a pinned BPF object"* ]]
 }
 
 @test "a pinned program is not a map" {
 	load_fixture stat_fixture
 	run "$dm" stat "$pins/stat_fixture/allocate_known_set"
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"not a pinned map"* ]]
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"a pinned program, expected a pinned dm heap map"* ]]
 }
 
 @test "a map that is not a dm heap is refused, saying why" {
@@ -156,9 +156,9 @@ load dm_stat_helpers
 	run "$dm" stat --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"--prometheus"* ]] && [[ "$output" == *"exit status"* ]]
 	run "$dm" stat
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	run "$dm" stat /x --bogus
-	[ "$status" -eq 1 ] && [[ "$output" == *"unexpected '--bogus'"* ]]
+	[ "$status" -eq 2 ] && [[ "$output" == *"unexpected '--bogus'"* ]]
 	run "$dm" frobnicate
-	[ "$status" -eq 1 ] && [[ "$output" == *"unknown command 'frobnicate'"* ]]
+	[ "$status" -eq 2 ] && [[ "$output" == *"unknown command 'frobnicate'"* ]]
 }

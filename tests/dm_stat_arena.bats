@@ -12,7 +12,7 @@ load dm_stat_helpers
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *"arena heap, not used yet (dm_arena_init has not run)"* ]]
 	run "$dm" arena-init "$pins/stat_fixture/allocate_known_set"
-	[ "$status" -eq 3 ] && [[ "$output" == *"not a pinned dm_arena_init program"* ]]
+	[ "$status" -eq 3 ] && [[ "$output" == *"the pinned program 'allocate_known_', expected dm_arena_init"* ]]
 	"$dm" arena-init "$pins/stat_fixture/dm_arena_init"
 	run_program stat_fixture allocate_known_set
 	run "$dm" stat "$heap" --json

@@ -97,11 +97,11 @@ failing() {
 	run "$dm" run --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"exit status"* ]]
 	run "$dm" port "$tmp/absent.c" -o "$tmp/x.bpf.o"
-	[ "$status" -eq 2 ] && [[ "$output" == *"absent.c: no such file"* ]]
+	[ "$status" -eq 3 ] && [[ "$output" == *"absent.c: no such file"* ]]
 	run "$dm" port examples/linked_list.c
-	[ "$status" -eq 1 ] && [[ "$output" == *"-o OBJECT"* ]]
+	[ "$status" -eq 2 ] && [[ "$output" == *"-o OBJECT"* ]]
 	run "$dm" port --pool 8192 examples/linked_list.c -o "$tmp/small.bpf.o" # options before the program
 	[ "$status" -eq 0 ] && [[ "$output" == *"(8192-byte pool)"* ]]
 	run "$dm" run "$build/bpf/cost-seg-4096.bpf.o"
-	[ "$status" -eq 2 ] && [[ "$output" == *"not a program made by dm port"* ]]
+	[ "$status" -eq 3 ] && [[ "$output" == *"not made by dm port"* ]]
 }

@@ -27,6 +27,8 @@ native_tests() {
 	run fuzz_heap "$build/fuzz_heap" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$build/fuzz-corpus"
 	# The rewriter: bats, from the repository root, against the corpus under tests/modify/.
 	BUILD=$build run modify_rewriter bats tests/modify.bats
+	# dm's answers to bad input: on the host only, they do not depend on the kernel's BPF features.
+	BUILD=$build run dm_inputs bats tests/dm_inputs.bats
 }
 
 # kernel_tests KERNEL: tests/kernel.sh on KERNEL; its counts join ours, its failures are named with the kernel

@@ -8,8 +8,8 @@
  *   dm run PROGRAM.bpf.o [--stats]
  *
  * Reads a pinned heap map (dm_heap: shared or per-CPU; dm_arena: arena heap, through a read-only mapping) without
- * changing it, validating every offset it follows, and shows its state. Exit status: 0 ok, 1 bad usage, 2 cannot open (missing, not a pinned map), 3 not a dm heap, 4 permission
- * denied, 5 the heap is corrupt (what and where is printed).
+ * changing it, validating every offset it follows, and shows its state. Every command checks its input files before
+ * doing any work and says in one line what a file is and what was expected; exit statuses: EXIT_STATUSES below.
  */
 #include "user/heap_view.h" /* the control block layout, the header check, arena setup; the native heap goes unused */
 #include "modify/port_include/dm_port_records.h"
@@ -18,8 +18,14 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/mman.h>
 #include <linux/magic.h>
@@ -34,7 +41,47 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-enum { EXIT_OK, EXIT_USAGE, EXIT_OPEN, EXIT_NOT_HEAP, EXIT_PERMISSION, EXIT_CORRUPT };
+/* One table of exit statuses for every command: dm --help prints it, each command's --help the rows it can return.
+ * dm port's front end (modify/port.py) returns 1 and 2 with these meanings. */
+#define EXIT_STATUSES(X)                                                                                              \
+	X(EXIT_OK, 0, "done (dm run: the program's own exit status, main's return value)")                           \
+	X(EXIT_UNPORTABLE, 1, "the C program cannot be ported: a construct BPF cannot run, a compile error, no main")  \
+	X(EXIT_USAGE, 2, "bad usage: an unknown option, a missing or malformed argument")                             \
+	X(EXIT_BAD_INPUT, 3, "the input is not what the command takes: missing, a directory, empty, not C, not an ELF " \
+			     "object, not made by dm port, truncated, not a pinned map or program, not a dm heap")      \
+	X(EXIT_PERMISSION, 4, "permission denied: a file the user may not read or write, or BPF without root or CAP_BPF") \
+	X(EXIT_CORRUPT, 5, "the heap is corrupt (what and where is printed)")                                          \
+	X(EXIT_KERNEL, 6, "the kernel refused: the verifier rejects the object, the arena's pages could not be had")    \
+	X(EXIT_INTERNAL, 7, "internal error: dm port's front end failed unexpectedly, python3 missing, out of memory")  \
+	X(EXIT_PROGRAM_FAILED, 70, "the ported program failed in the kernel: heap exhausted at an unchecked "          \
+				   "allocation, a loop past the verifier's budget, an index out of bounds")
+
+#define EXIT_ENUM(name, code, meaning) name = code,
+enum { EXIT_STATUSES(EXIT_ENUM) };
+#undef EXIT_ENUM
+
+/* Prints the rows of the exit status table for the given statuses (all of them: NULL), ended by -1. */
+static void print_exit_statuses(const int *statuses)
+{
+	static const struct {
+		int code;
+		const char *meaning;
+	} table[] = {
+#define EXIT_ROW(name, code, meaning) { code, meaning },
+		EXIT_STATUSES(EXIT_ROW)
+#undef EXIT_ROW
+	};
+
+	printf("\nexit status:\n");
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		int listed = !statuses;
+
+		for (const int *s = statuses; s && *s >= 0 && !listed; s++)
+			listed = *s == table[i].code;
+		if (listed)
+			printf("  %2d  %s\n", table[i].code, table[i].meaning);
+	}
+}
 
 struct heap_map {
 	const char *path;
@@ -68,21 +115,126 @@ static int fail(int status, const char *fmt, ...)
 	return status;
 }
 
-/* Whether fd is a BPF map: /proc/self/fdinfo says map_type for maps, prog_type for programs. */
-static int is_map(int fd)
+/* ------------------------------------------------------------------ input checks, shared by every command */
+
+/* What a path that exists is, for messages. */
+static const char *file_kind(const struct stat *st)
 {
+	if (S_ISREG(st->st_mode))
+		return st->st_size ? "a regular file" : "an empty regular file";
+	return S_ISDIR(st->st_mode) ? "a directory" : S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISSOCK(st->st_mode) ? "a socket"
+	       : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device" : "a special file";
+}
+
+/* The path exists and is not a directory. */
+static int check_exists(const char *path, const char *expected, struct stat *st)
+{
+	if (stat(path, st)) {
+		if (errno == EACCES)
+			return fail(EXIT_PERMISSION, "%s: permission denied: uid %u may not search a directory on its path", path,
+				    geteuid());
+		return fail(EXIT_BAD_INPUT, "%s: %s, expected %s", path,
+			    errno == ENOENT || errno == ENOTDIR ? "no such file" : strerror(errno), expected);
+	}
+	if (S_ISDIR(st->st_mode))
+		return fail(EXIT_BAD_INPUT, "%s: a directory, expected %s", path, expected);
+	return EXIT_OK;
+}
+
+static int permission_denied(const char *path, const struct stat *st, const char *what)
+{
+	return fail(EXIT_PERMISSION, "%s: permission denied: mode %04o, owner uid %u: uid %u may not %s it", path,
+		    st->st_mode & 07777, st->st_uid, geteuid(), what);
+}
+
+/* An input file a command reads (a C program, a BPF object): a readable, non-empty regular file. Its first bytes go
+ * to head (size bytes at most, *got of them read). */
+static int read_input_head(const char *path, const char *expected, struct stat *st, unsigned char *head, size_t size,
+			   size_t *got)
+{
+	int status = check_exists(path, expected, st), fd;
+	ssize_t n;
+
+	if (status)
+		return status;
+	if (!S_ISREG(st->st_mode))
+		return fail(EXIT_BAD_INPUT, "%s: %s, expected %s", path, file_kind(st), expected);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno == EACCES ? permission_denied(path, st, "read")
+				       : fail(EXIT_BAD_INPUT, "%s: cannot read: %s", path, strerror(errno));
+	n = read(fd, head, size);
+	close(fd);
+	if (n < 0)
+		return fail(EXIT_BAD_INPUT, "%s: cannot read: %s", path, strerror(errno));
+	if (n == 0)
+		return fail(EXIT_BAD_INPUT, "%s: empty (0 bytes), expected %s", path, expected);
+	*got = (size_t)n;
+	return EXIT_OK;
+}
+
+/* What a pinned object is: /proc/self/fdinfo says map_type for maps, prog_type for programs, link_type for links. */
+static const char *pinned_kind(int fd)
+{
+	static const char *const kinds[][2] = { { "map_type:", "map" }, { "prog_type:", "program" }, { "link_type:", "link" } };
+	const char *kind = "BPF object";
 	char path[64], line[128];
-	int found = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "r");
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "map_type:", 9);
+	while (f && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (!strncmp(line, kinds[i][0], strlen(kinds[i][0])))
+				kind = kinds[i][1];
 	if (f)
 		fclose(f);
-	return found;
+	return kind;
 }
+
+/* Opens a pinned BPF object of the given kind ("map": read-only, "program"). Permission is blamed on root only when
+ * the kernel refused BPF itself (EPERM), not when the file's mode did (EACCES). */
+static int open_pinned(const char *path, const char *kind, const char *expected, int *fd)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, read_only, .file_flags = BPF_F_RDONLY);
+	struct statfs fs;
+	struct stat st;
+	int status = check_exists(path, expected, &st);
+
+	if (status)
+		return status;
+	/* bpf_obj_get answers EPERM for a path outside bpffs: tell that apart from a real permission problem */
+	if (statfs(path, &fs) || fs.f_type != BPF_FS_MAGIC)
+		return fail(EXIT_BAD_INPUT, "%s: %s, not a pinned BPF object (not on a BPF filesystem such as /sys/fs/bpf); "
+			    "expected %s", path, file_kind(&st), expected);
+	*fd = strcmp(kind, "map") ? bpf_obj_get(path) : bpf_obj_get_opts(path, &read_only);
+	if (*fd < 0) {
+		if (errno == EACCES)
+			return permission_denied(path, &st, "open");
+		if (errno == EPERM)
+			return fail(EXIT_PERMISSION, "%s: permission denied: %s", path,
+				    geteuid() ? "opening a pinned BPF object needs root or CAP_BPF"
+					      : "the kernel refuses BPF to root (lockdown or a security module)");
+		return fail(EXIT_BAD_INPUT, "%s: not a pinned BPF object: %s; expected %s", path, strerror(errno), expected);
+	}
+	if (strcmp(pinned_kind(*fd), kind)) {
+		fail(EXIT_BAD_INPUT, "%s: a pinned %s, expected %s", path, pinned_kind(*fd), expected);
+		close(*fd);
+		return EXIT_BAD_INPUT;
+	}
+	return EXIT_OK;
+}
+
+/* libbpf's message for one of its error codes (its own, from 4000, or an errno). */
+static const char *libbpf_error(int err)
+{
+	static char text[128];
+
+	libbpf_strerror(err, text, sizeof(text));
+	return text;
+}
+
+/* ------------------------------------------------------------------ dm stat */
 
 /* An arena heap (DM_HEAP_ARENA): the map dm_arena, mapped where its programs see it (its map_extra address). */
 static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
@@ -90,7 +242,7 @@ static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
 	void *at;
 
 	if (strcmp(info->name, "dm_arena") || !info->map_extra)
-		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: arena '%s'%s, expected 'dm_arena' at a fixed address",
+		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: arena '%s'%s, expected 'dm_arena' at a fixed address",
 			    m->path, info->name, info->map_extra ? "" : " without a fixed address");
 	snprintf(m->name, sizeof(m->name), "%s", info->name);
 	m->copies = 1;
@@ -102,13 +254,13 @@ static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
 			    (unsigned long long)info->map_extra, DM_ARENA_HEAP_LOW);
 	at = mmap((void *)(unsigned long)info->map_extra, m->arena_size, PROT_READ, MAP_SHARED, m->fd, 0);
 	if (at == MAP_FAILED || at != (void *)(unsigned long)info->map_extra)
-		return fail(EXIT_OPEN, "%s: cannot map the arena (%zu bytes at 0x%llx): %s", m->path, m->arena_size,
+		return fail(EXIT_KERNEL, "%s: cannot map the arena (%zu bytes at 0x%llx): %s", m->path, m->arena_size,
 			    (unsigned long long)info->map_extra, at == MAP_FAILED ? strerror(errno) : "moved");
 	m->arena = at;
 	m->stride = m->arena_size;
 	m->values = calloc(1, m->stride);
 	if (!m->values)
-		return fail(EXIT_OPEN, "out of memory reading %s (%zu bytes)", m->path, m->arena_size);
+		return fail(EXIT_INTERNAL, "out of memory reading %s (%zu bytes)", m->path, m->arena_size);
 	return EXIT_OK;
 }
 
@@ -118,40 +270,34 @@ static int open_heap(const char *path, struct heap_map *m)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
-	struct statfs fs;
 	struct btf *btf;
+	int status;
 
 	m->path = path;
-	if (access(path, F_OK))
-		return fail(EXIT_OPEN, "%s: no such pinned object", path);
-	/* bpf_obj_get answers EPERM for a path outside bpffs: tell that apart from a real permission problem */
-	if (statfs(path, &fs) || fs.f_type != BPF_FS_MAGIC)
-		return fail(EXIT_OPEN, "%s: not a pinned BPF object (not on a BPF filesystem such as /sys/fs/bpf)", path);
-	m->fd = bpf_obj_get(path);
-	if (m->fd < 0) {
-		if (errno == EACCES || errno == EPERM)
-			return fail(EXIT_PERMISSION, "%s: permission denied (reading BPF maps needs root or CAP_BPF)", path);
-		return fail(EXIT_OPEN, "%s: not a pinned BPF object: %s", path, strerror(errno));
-	}
-	/* the info call fills map info from any BPF object: ask the kernel what the object is */
-	if (!is_map(m->fd) || bpf_map_get_info_by_fd(m->fd, &info, &len))
-		return fail(EXIT_OPEN, "%s: not a pinned map (a program or a link?)", path);
+	status = open_pinned(path, "map", "a pinned dm heap map (dm_heap or dm_arena)", &m->fd);
+	if (status)
+		return status;
+	if (bpf_map_get_info_by_fd(m->fd, &info, &len))
+		return fail(EXIT_BAD_INPUT, "%s: cannot read the map's description: %s", path, strerror(errno));
 	if (info.type == BPF_MAP_TYPE_ARENA)
 		return open_arena(&info, m);
 	if (info.type != BPF_MAP_TYPE_ARRAY && info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
-		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: map type %u, expected ARRAY, PERCPU_ARRAY or ARENA", path,
+		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: map type %u, expected ARRAY, PERCPU_ARRAY or ARENA", path,
 			    info.type);
 	if (strcmp(info.name, "dm_heap") || info.max_entries != 1 || info.key_size != 4)
-		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: map '%s' with %u entries of %u-byte keys, expected 'dm_heap' "
+		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: map '%s' with %u entries of %u-byte keys, expected 'dm_heap' "
 				"with 1", path, info.name, info.max_entries, info.key_size);
 	btf = info.btf_id ? btf__load_from_kernel_by_id(info.btf_id) : NULL;
+	if (!btf && info.btf_id && errno == EPERM)
+		return fail(EXIT_PERMISSION, "%s: permission denied: reading a map's type information (BTF) needs root or "
+			    "CAP_SYS_ADMIN", path);
 	if (!btf || strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, info.btf_value_type_id)->name_off), "dm_heap")) {
 		btf__free(btf);
-		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: its BTF does not describe struct dm_heap", path);
+		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: its BTF does not describe struct dm_heap", path);
 	}
 	btf__free(btf);
 	if (info.value_size < sizeof(struct dm_control))
-		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: value of %u bytes", path, info.value_size);
+		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: value of %u bytes", path, info.value_size);
 	snprintf(m->name, sizeof(m->name), "%s", info.name);
 	m->percpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY;
 	m->copies = m->percpu ? libbpf_num_possible_cpus() : 1;
@@ -159,7 +305,7 @@ static int open_heap(const char *path, struct heap_map *m)
 	m->stride = (info.value_size + 7) & ~(size_t)7;
 	m->values = calloc((size_t)m->copies, m->stride);
 	if (!m->values)
-		return fail(EXIT_OPEN, "out of memory reading %s (%u bytes)", path, info.value_size);
+		return fail(EXIT_INTERNAL, "out of memory reading %s (%u bytes)", path, info.value_size);
 	return EXIT_OK;
 }
 
@@ -197,7 +343,7 @@ static int read_heap(struct heap_map *m)
 	if (m->arena)
 		return read_arena(m);
 	if (bpf_map_lookup_elem(m->fd, &zero, m->values))
-		return fail(errno == EACCES || errno == EPERM ? EXIT_PERMISSION : EXIT_OPEN, "%s: cannot read: %s",
+		return fail(errno == EACCES || errno == EPERM ? EXIT_PERMISSION : EXIT_KERNEL, "%s: cannot read the map: %s",
 			    m->path, strerror(errno));
 	return EXIT_OK;
 }
@@ -412,21 +558,29 @@ static int show_layout(const struct heap_state *s, const unsigned char *used, co
 	return EXIT_OK;
 }
 
-static int serve_metrics(int client, const struct heap_map *m, const struct heap_state *states)
+/* Reads the heap and walks every copy of it; a damaged one is reported on `errors` ("dm: PATH[, cpu N]: what"). */
+static int snapshot(struct heap_map *m, struct heap_state *states, unsigned char *used, FILE *errors)
 {
-	char request[1024] = { 0 }, *body;
-	size_t size;
-	FILE *out = open_memstream(&body, &size);
-	ssize_t n = read(client, request, sizeof(request) - 1);
+	int status = read_heap(m), worst = EXIT_OK;
 
-	if (!out)
-		return -1;
-	if (n <= 0 || strncmp(request, "GET /metrics", 12)) {
-		dprintf(client, "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n\r\nonly /metrics is served\n");
-		fclose(out);
-		free(body);
-		return 0;
+	for (int i = 0; !status && i < m->copies; i++) {
+		unsigned char *map = used ? used + (size_t)i * m->stride : NULL;
+		int walked;
+
+		if (map)
+			memset(map, 0, m->stride);
+		walked = walk_heap(m, m->values + (size_t)i * m->stride, &states[i], map);
+		if (walked) {
+			fprintf(errors, "dm: %s%s%.0d: %s\n", m->path, m->percpu ? ", cpu " : "", m->percpu ? i : 0,
+				states[i].error);
+			worst = walked;
+		}
 	}
+	return status ? status : worst;
+}
+
+static void write_metrics(FILE *out, const struct heap_map *m, const struct heap_state *states)
+{
 #define PROMETHEUS_FIELD(field, unit, type, help, value)                                                           \
 	fprintf(out, "# HELP dm_" #field "%s%s " help "\n# TYPE dm_" #field "%s%s " type "\n", *unit ? "_" : "", unit,  \
 		*unit ? "_" : "", unit);                                                                           \
@@ -439,12 +593,103 @@ static int serve_metrics(int client, const struct heap_map *m, const struct heap
 	}
 	HEAP_FIELDS(PROMETHEUS_FIELD)
 #undef PROMETHEUS_FIELD
+}
+
+/* The exporter: libmicrohttpd's one polling thread answers every connection in turn without blocking on any, so a
+ * slow or silent client holds a connection slot until its timeout, never the others' scrapes. */
+enum { SCRAPE_TIMEOUT_SECONDS = 10, SCRAPE_CONNECTIONS = 256 };
+
+struct exporter {
+	struct heap_map *m;
+	struct heap_state *states;
+};
+
+/* Called once per request by the polling thread, so the heap snapshot needs no lock. */
+static enum MHD_Result answer_scrape(void *context, struct MHD_Connection *connection, const char *url,
+				     const char *method, const char *version, const char *upload_data,
+				     size_t *upload_data_size, void **request)
+{
+	struct exporter *e = context;
+	struct MHD_Response *response;
+	unsigned status = MHD_HTTP_OK;
+	enum MHD_Result queued;
+	char *body = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&body, &size);
+
+	(void)version, (void)upload_data, (void)upload_data_size, (void)request;
+	if (!out)
+		return MHD_NO; /* out of memory: close the connection */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		fprintf(out, "only GET /metrics is served\n");
+	} else if (strcmp(url, "/metrics")) {
+		status = MHD_HTTP_NOT_FOUND;
+		fprintf(out, "only /metrics is served\n");
+	} else if (snapshot(e->m, e->states, NULL, out)) {
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR; /* the body says what is wrong with the heap */
+	} else {
+		write_metrics(out, e->m, e->states);
+	}
 	fclose(out);
-	dprintf(client, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %zu\r\n\r\n", size);
-	if (write(client, body, size) != (ssize_t)size)
-		n = -1;
-	free(body);
-	return 0;
+	response = MHD_create_response_from_buffer(size, body, MHD_RESPMEM_MUST_FREE);
+	if (!response) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+				status == MHD_HTTP_OK ? "text/plain; version=0.0.4" : "text/plain");
+	queued = MHD_queue_response(connection, status, response);
+	MHD_destroy_response(response);
+	return queued;
+}
+
+/* Serves /metrics on [ADDR:]PORT until SIGINT or SIGTERM. */
+static int serve_prometheus(const char *listen_on, struct heap_map *m, struct heap_state *states)
+{
+	const char *colon = strrchr(listen_on, ':');
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct exporter exporter = { m, states };
+	struct MHD_Daemon *daemon;
+	char host[64] = "127.0.0.1", *end;
+	long port = strtol(colon ? colon + 1 : listen_on, &end, 10);
+	int one = 1, server, signal_number;
+	sigset_t stop_signals;
+
+	if (colon)
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_on), listen_on);
+	if (*end || port <= 0 || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1)
+		return fail(EXIT_USAGE, "stat: --prometheus %s: expected [ADDR:]PORT, e.g. 9464 or 127.0.0.1:9464", listen_on);
+	addr.sin_port = htons((unsigned short)port);
+	server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (server < 0)
+		return fail(EXIT_INTERNAL, "stat: cannot make a socket: %s", strerror(errno));
+	setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(server, (struct sockaddr *)&addr, sizeof(addr)) || listen(server, SCRAPE_CONNECTIONS)) {
+		int bind_errno = errno;
+
+		close(server);
+		return fail(bind_errno == EACCES ? EXIT_PERMISSION : EXIT_USAGE, "stat: cannot listen on %s:%ld: %s", host,
+			    port, strerror(bind_errno));
+	}
+	/* the server's thread inherits the blocked signals: they reach sigwait below, not it */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, answer_scrape, &exporter,
+				  MHD_OPTION_LISTEN_SOCKET, server,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SCRAPE_TIMEOUT_SECONDS,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)SCRAPE_CONNECTIONS, MHD_OPTION_END);
+	if (!daemon) {
+		close(server);
+		return fail(EXIT_INTERNAL, "stat: libmicrohttpd cannot serve on %s:%ld", host, port);
+	}
+	fprintf(stderr, "dm: serving http://%s:%ld/metrics for %s\n", host, port, m->path);
+	sigwait(&stop_signals, &signal_number);
+	MHD_stop_daemon(daemon);
+	close(server);
+	return EXIT_OK;
 }
 
 static volatile sig_atomic_t stop;
@@ -453,7 +698,7 @@ static void on_signal(int sig) { (void)sig, stop = 1; }
 static int stat_command(int argc, char **argv)
 {
 	const char *path = NULL, *listen_on = NULL;
-	int json = 0, layout = 0, watch = 0, status, server = -1;
+	int json = 0, layout = 0, watch = 0, status;
 	struct heap_map m = { 0 };
 	struct heap_state *states;
 	unsigned char *used = NULL; /* --layout: one byte map per heap, filled by the walk */
@@ -476,8 +721,10 @@ static int stat_command(int argc, char **argv)
 			       "  --json           the same as one JSON object (fields as in the table, named as in struct dm_stats)\n"
 			       "  --layout         the pool as a bar of used and free blocks, and the largest free blocks\n"
 			       "  --watch SECONDS  refresh in place until interrupted\n"
-			       "  --prometheus [ADDR:]PORT  serve /metrics (Prometheus text format) on ADDR (default 127.0.0.1)\n\n"
-			       "exit status: 0 ok, 1 bad usage, 2 cannot open, 3 not a dm heap, 4 permission denied, 5 corrupt heap\n");
+			       "  --prometheus [ADDR:]PORT  serve /metrics (Prometheus text format) on ADDR (default 127.0.0.1)\n"
+			       "                   until interrupted; a damaged heap answers 500 with what is wrong\n");
+			print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_CORRUPT,
+							   EXIT_KERNEL, EXIT_INTERNAL, -1 });
 			return EXIT_OK;
 		} else if (argv[i][0] != '-' && !path)
 			path = argv[i];
@@ -493,80 +740,37 @@ static int stat_command(int argc, char **argv)
 	if (layout)
 		used = malloc((size_t)m.copies * m.stride);
 	if (!states || (layout && !used))
-		return fail(EXIT_OPEN, "out of memory reading %s", path);
+		return fail(EXIT_INTERNAL, "out of memory reading %s", path);
 	if (listen_on) {
-		const char *colon = strrchr(listen_on, ':');
-		struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		char host[64] = "127.0.0.1";
-		int one = 1, port = atoi(colon ? colon + 1 : listen_on);
+		status = serve_prometheus(listen_on, &m, states);
+	} else {
+		/* No SA_RESTART: a signal must end sleep(), not resume it. */
+		sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+		sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+		do {
+			status = snapshot(&m, states, used, stderr);
+			if (watch)
+				printf("\033[H\033[2J");
+			if (status == EXIT_OK && json) {
+				show_json(&m, states);
+			} else if (status == EXIT_OK && layout) {
+				for (int i = 0; i < m.copies; i++) {
+					char label[32];
 
-		if (colon)
-			snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_on), listen_on);
-		if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1)
-			return fail(EXIT_USAGE, "stat: --prometheus %s: expected [ADDR:]PORT, e.g. 9464 or 127.0.0.1:9464",
-				    listen_on);
-		addr.sin_port = htons((unsigned short)port);
-		server = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (server < 0 || bind(server, (struct sockaddr *)&addr, sizeof(addr)) || listen(server, 8))
-			return fail(EXIT_USAGE, "stat: cannot listen on %s:%d: %s", host, port, strerror(errno));
-		fprintf(stderr, "dm: serving http://%s:%d/metrics for %s\n", host, port, path);
+					if (m.percpu)
+						snprintf(label, sizeof(label), "cpu %d", i);
+					else
+						snprintf(label, sizeof(label), "%s", m.name);
+					show_layout(&states[i], used + (size_t)i * m.stride, label);
+				}
+			} else if (status == EXIT_OK) {
+				show_table(&m, states);
+			}
+			fflush(stdout);
+			if (watch)
+				sleep((unsigned)watch);
+		} while (watch && !stop);
 	}
-	/* No SA_RESTART: a signal must end a blocking accept() or sleep(), not resume it. */
-	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	do {
-		int worst = EXIT_OK;
-
-		status = read_heap(&m);
-		if (status)
-			return status;
-		for (int i = 0; i < m.copies; i++) {
-			unsigned char *map = used ? used + (size_t)i * m.stride : NULL;
-			int walked;
-
-			if (map)
-				memset(map, 0, m.stride);
-			walked = walk_heap(&m, m.values + (size_t)i * m.stride, &states[i], map);
-
-			if (walked) {
-				fprintf(stderr, "dm: %s%s%.0d: %s\n", path, m.percpu ? ", cpu " : "", m.percpu ? i : 0,
-					states[i].error);
-				worst = walked;
-			}
-		}
-		if (server >= 0) {
-			int client = accept(server, NULL, NULL);
-
-			if (client >= 0) {
-				serve_metrics(client, &m, states);
-				close(client);
-			}
-			continue;
-		}
-		if (watch)
-			printf("\033[H\033[2J");
-		if (worst) {
-			status = worst;
-		} else if (json) {
-			status = show_json(&m, states);
-		} else if (layout) {
-			for (int i = 0; i < m.copies; i++) {
-				char label[32];
-
-				if (m.percpu)
-					snprintf(label, sizeof(label), "cpu %d", i);
-				else
-					snprintf(label, sizeof(label), "%s", m.name);
-				show_layout(&states[i], used + (size_t)i * m.stride, label);
-			}
-		} else {
-			status = show_table(&m, states);
-		}
-		fflush(stdout);
-		if (watch)
-			sleep((unsigned)watch);
-	} while ((watch || server >= 0) && !stop);
 	free(used);
 	free(states);
 	free(m.values);
@@ -583,30 +787,34 @@ static int arena_init_command(int argc, char **argv)
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	int fd;
+	int fd, status;
 
 	if (argc != 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
 		printf("usage: dm arena-init PIN_PATH\n\n"
 		       "Runs the pinned program dm_arena_init of an arena heap (DM_HEAP_ARENA) once: it allocates the\n"
-		       "arena's pages and formats the heap. Until then every allocation fails. Running it again is harmless.\n"
-		       "exit status: 0 ready, 1 bad usage, 2 cannot open, 3 not dm_arena_init, 4 permission denied,\n"
-		       "5 the kernel would not give the pages\n");
+		       "arena's pages and formats the heap. Until then every allocation fails. Running it again is harmless.\n");
+		print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_KERNEL, -1 });
 		return argc == 1 ? EXIT_OK : EXIT_USAGE;
 	}
-	fd = bpf_obj_get(argv[0]);
-	if (fd < 0)
-		return fail(errno == EACCES || errno == EPERM ? EXIT_PERMISSION : EXIT_OPEN, "%s: cannot open: %s",
-			    argv[0], strerror(errno));
+	status = open_pinned(argv[0], "program", "the pinned program dm_arena_init of an arena heap", &fd);
+	if (status)
+		return status;
 	if (bpf_prog_get_info_by_fd(fd, &info, &len) || info.type != BPF_PROG_TYPE_SYSCALL ||
-	    strcmp(info.name, "dm_arena_init"))
-		return fail(EXIT_NOT_HEAP, "%s: not a pinned dm_arena_init program", argv[0]);
+	    strcmp(info.name, "dm_arena_init")) {
+		close(fd);
+		return fail(EXIT_BAD_INPUT, "%s: the pinned program '%s', expected dm_arena_init (a syscall program)",
+			    argv[0], info.name);
+	}
 	if (bpf_prog_test_run_opts(fd, &opts))
-		return fail(EXIT_OPEN, "%s: cannot run: %s", argv[0], strerror(errno));
-	if (opts.retval)
-		return fail(EXIT_CORRUPT, "%s: dm_arena_init failed: %d (%s)", argv[0], (int)opts.retval,
-			    strerror(-(int)opts.retval));
-	printf("arena heap ready\n");
-	return EXIT_OK;
+		status = fail(errno == EPERM ? EXIT_PERMISSION : EXIT_KERNEL, "%s: the kernel would not run it: %s", argv[0],
+			      strerror(errno));
+	else if (opts.retval)
+		status = fail(EXIT_KERNEL, "%s: dm_arena_init failed: %d (%s): the kernel would not give the arena's pages",
+			      argv[0], (int)opts.retval, strerror(-(int)opts.retval));
+	close(fd);
+	if (status == EXIT_OK)
+		printf("arena heap ready\n");
+	return status;
 }
 
 /* ------------------------------------------------------------------ dm port, dm run */
@@ -664,15 +872,15 @@ static int check_loads(const char *object, const char *program)
 	int err;
 
 	if (!obj)
-		return fail(EXIT_OPEN, "port: cannot open %s: %s", object, strerror(errno));
+		return fail(EXIT_INTERNAL, "port: %s, just written, cannot be opened: %s", object, libbpf_error(errno));
 	libbpf_set_print(quiet_libbpf);
 	err = bpf_object__load(obj);
 	bpf_object__close(obj);
 	if (err == -EPERM)
-		return fail(EXIT_PERMISSION, "port: loading %s to check it needs root (or CAP_BPF)", object);
+		return fail(EXIT_PERMISSION, "port: %s is written; checking that it loads needs root or CAP_BPF", object);
 	if (err) {
 		explain_rejection(log, program);
-		return EXIT_NOT_HEAP;
+		return EXIT_KERNEL;
 	}
 	return EXIT_OK;
 }
@@ -688,18 +896,75 @@ static int takes_value(const char *option)
 	return 0;
 }
 
+/* dm port's input: a C source file, text, named .c (clang takes a file's language from its name). */
+static int check_c_program(const char *program)
+{
+	static const char expected[] = "a C program (PROGRAM.c with int main(void))";
+	const char *name = strrchr(program, '/') ? strrchr(program, '/') + 1 : program;
+	unsigned char head[4096];
+	const unsigned char *nul;
+	struct stat st;
+	size_t got;
+	int status = read_input_head(program, expected, &st, head, sizeof(head), &got);
+
+	if (status)
+		return status;
+	if (got >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG))
+		return fail(EXIT_BAD_INPUT, "%s: an ELF object, not C source; expected %s", program, expected);
+	nul = memchr(head, 0, got);
+	if (nul)
+		return fail(EXIT_BAD_INPUT, "%s: binary (a NUL byte at offset %td), not C source; expected %s", program,
+			    nul - head, expected);
+	if (strlen(name) < 3 || strcmp(name + strlen(name) - 2, ".c"))
+		return fail(EXIT_BAD_INPUT, "%s: not named .c, expected %s; rename it: the compiler reads a file as C by "
+			    "its name", program, expected);
+	return EXIT_OK;
+}
+
+/* dm port's -o: a file it may write, in a directory that exists, and not the program itself. */
+static int check_output(const char *object, const char *program)
+{
+	char path[PATH_MAX];
+	const char *dir;
+	struct stat out, in;
+
+	if (!stat(object, &out)) {
+		if (S_ISDIR(out.st_mode))
+			return fail(EXIT_BAD_INPUT, "-o %s: a directory, expected the path of the object to write",
+				    object);
+		if (!stat(program, &in) && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+			return fail(EXIT_USAGE, "port: -o %s is the program itself: writing the object would destroy it",
+				    object);
+		return faccessat(AT_FDCWD, object, W_OK, AT_EACCESS) ? permission_denied(object, &out, "write") : EXIT_OK;
+	}
+	snprintf(path, sizeof(path), "%s", object);
+	dir = dirname(path);
+	if (stat(dir, &out) || !S_ISDIR(out.st_mode))
+		return fail(EXIT_BAD_INPUT, "-o %s: no directory %s to write it in", object, dir);
+	return faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) ? permission_denied(dir, &out, "write in") : EXIT_OK;
+}
+
+/* Whether a status is a row of EXIT_STATUSES: dm port passes its front end's statuses on only then. */
+static int is_exit_status(int code)
+{
+	switch (code) {
+#define EXIT_CASE(name, value, meaning) case value:
+		EXIT_STATUSES(EXIT_CASE)
+#undef EXIT_CASE
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int port_command(int argc, char **argv)
 {
 	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT") : DM_PORT_SCRIPT;
 	const char *program = NULL, *object = NULL;
-	char **args = calloc((size_t)argc + 3, sizeof(*args));
+	char **args;
 	int status, n = 0;
 	pid_t child;
 
-	if (!args)
-		return fail(EXIT_OPEN, "out of memory");
-	args[n++] = "python3";
-	args[n++] = (char *)script;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]\n\n"
@@ -708,36 +973,51 @@ static int port_command(int argc, char **argv)
 			       "heap. Constructs BPF cannot run stop it with FILE:LINE: construct not supported in BPF: ...;\n"
 			       "a verifier rejection is shown with the source line it points to.\n"
 			       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
-			       "  --keep DIR    keep the ported C source in DIR\n\n"
-			       "exit status: 0 ported, 1 not supported or does not compile, 2 bad usage, 3 rejected by the\n"
-			       "verifier, 4 permission denied (checking the object loads needs root)\n");
-			free(args);
+			       "  --keep DIR    keep the ported C source in DIR\n");
+			print_exit_statuses((const int[]){ EXIT_OK, EXIT_UNPORTABLE, EXIT_USAGE, EXIT_BAD_INPUT,
+							   EXIT_PERMISSION, EXIT_KERNEL, EXIT_INTERNAL, -1 });
 			return EXIT_OK;
 		}
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			object = argv[i + 1];
 		else if (argv[i][0] != '-' && !program && !(i > 0 && takes_value(argv[i - 1])))
 			program = argv[i];
-		args[n++] = argv[i];
 	}
-	if (!program || !object) {
-		free(args);
+	if (!program || !object)
 		return fail(EXIT_USAGE, "port: give a C file and -o OBJECT (see dm port --help)");
-	}
+	status = check_c_program(program);
+	if (!status)
+		status = check_output(object, program);
+	if (status)
+		return status;
+	if (access(script, R_OK))
+		return fail(EXIT_INTERNAL, "port: the front end %s: %s (reinstall dm, or set DM_PORT_SCRIPT)", script,
+			    strerror(errno));
+	args = calloc((size_t)argc + 3, sizeof(*args));
+	if (!args)
+		return fail(EXIT_INTERNAL, "out of memory");
+	args[n++] = "python3";
+	args[n++] = (char *)script;
+	for (int i = 0; i < argc; i++)
+		args[n++] = argv[i];
 	fflush(stdout);
 	child = fork();
 	if (child == 0) {
 		execvp("python3", args);
 		fprintf(stderr, "dm: port: cannot run python3 %s: %s (make deps installs python3)\n", script,
 			strerror(errno));
-		_exit(2);
+		_exit(EXIT_INTERNAL);
 	}
 	free(args);
 	if (child < 0 || waitpid(child, &status, 0) < 0)
-		return fail(EXIT_OPEN, "port: cannot run %s: %s", script, strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_USAGE;
-	return check_loads(object, program);
+		return fail(EXIT_INTERNAL, "port: cannot run %s: %s", script, strerror(errno));
+	if (!WIFEXITED(status))
+		return fail(EXIT_INTERNAL, "port: %s: the front end %s was killed by signal %d", program, script,
+			    WTERMSIG(status));
+	if (!is_exit_status(WEXITSTATUS(status)))
+		return fail(EXIT_INTERNAL, "port: %s: the front end %s exited with %d", program, script,
+			    WEXITSTATUS(status));
+	return WEXITSTATUS(status) ? WEXITSTATUS(status) : check_loads(object, program);
 }
 
 static const char *failure_text(const struct dm_port_failure *f, char *buf, size_t size)
@@ -786,6 +1066,51 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* dm run's input: a whole ELF object for BPF; that dm port made it is checked once libbpf has opened it. */
+static int check_bpf_object(const char *object)
+{
+	static const char expected[] = "a BPF object made by dm port";
+	size_t got, length = strlen(object);
+	Elf64_Ehdr elf;
+	struct stat st;
+	unsigned long long size;
+	int status = read_input_head(object, expected, &st, (unsigned char *)&elf, sizeof(elf), &got);
+
+	if (status)
+		return status;
+	size = (unsigned long long)st.st_size;
+	if (got < SELFMAG || memcmp(elf.e_ident, ELFMAG, SELFMAG)) {
+		if (length > 2 && !strcmp(object + length - 2, ".c"))
+			return fail(EXIT_BAD_INPUT, "%s: C source, not a BPF object: port it first (dm port %s -o "
+				    "PROGRAM.bpf.o)", object, object);
+		return fail(EXIT_BAD_INPUT, "%s: not an ELF object (%llu bytes, not starting with \\177ELF); expected %s",
+			    object, size, expected);
+	}
+	if (got < sizeof(elf))
+		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, less than an ELF header (%zu); expected %s", object,
+			    size, sizeof(elf), expected);
+	if (elf.e_ident[EI_CLASS] != ELFCLASS64 || elf.e_machine != EM_BPF)
+		return fail(EXIT_BAD_INPUT, "%s: an ELF object for another machine (e_machine %u, BPF is %u); expected %s",
+			    object, elf.e_machine, EM_BPF, expected);
+	if (elf.e_shoff > size || (unsigned long long)elf.e_shnum * elf.e_shentsize > size - elf.e_shoff)
+		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, but its section headers end at byte %llu; "
+			    "expected %s", object, size,
+			    (unsigned long long)elf.e_shoff + (unsigned long long)elf.e_shnum * elf.e_shentsize, expected);
+	return EXIT_OK;
+}
+
+/* What dm port puts in every object it makes and dm run needs; the first one missing, or NULL. */
+static const char *missing_port_part(struct bpf_object *obj)
+{
+	if (!bpf_object__find_program_by_name(obj, "dm_port_run"))
+		return "the program dm_port_run";
+	if (!bpf_object__find_map_by_name(obj, "dm_port_output"))
+		return "the ring buffer dm_port_output";
+	if (!bpf_object__find_map_by_name(obj, "dm_arena"))
+		return "the arena heap dm_arena";
+	return NULL;
+}
+
 static int run_command(int argc, char **argv)
 {
 	const char *object = NULL;
@@ -794,7 +1119,7 @@ static int run_command(int argc, char **argv)
 	struct bpf_map *source;
 	const char *name;
 	struct ring_buffer *ring;
-	int stats = 0, err;
+	int stats = 0, err, status;
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 
 	for (int i = 0; i < argc; i++) {
@@ -805,9 +1130,10 @@ static int run_command(int argc, char **argv)
 			       "Loads a program ported by dm port, runs its main once in the kernel, prints its output as the\n"
 			       "native program would, and exits with main's return value.\n"
 			       "  --stats  afterwards, print the heap's counters (on standard error)\n\n"
-			       "exit status: main's return value; 70 when the program failed in the kernel (the message\n"
-			       "says where: heap exhausted at an unchecked allocation, a loop past the verifier's budget, an\n"
-			       "index out of bounds); 1 bad usage, 2 cannot load, 4 permission denied\n");
+			       "Its exit status is main's when main ran (the messages on standard error tell the cases apart);\n"
+			       "otherwise one of these.\n");
+			print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_KERNEL,
+							   EXIT_PROGRAM_FAILED, -1 });
 			return EXIT_OK;
 		} else if (argv[i][0] != '-' && !object)
 			object = argv[i];
@@ -816,18 +1142,28 @@ static int run_command(int argc, char **argv)
 	}
 	if (!object)
 		return fail(EXIT_USAGE, "run: which program? give an object made by dm port (see dm run --help)");
+	status = check_bpf_object(object);
+	if (status)
+		return status;
 	libbpf_set_print(quiet_libbpf);
 	obj = bpf_object__open_file(object, NULL);
-	if (!obj || !bpf_object__find_program_by_name(obj, "dm_port_run")) {
+	if (!obj)
+		return fail(EXIT_BAD_INPUT, "%s: libbpf cannot open it: %s; expected a BPF object made by dm port", object,
+			    libbpf_error(errno));
+	if (missing_port_part(obj)) {
+		fail(EXIT_BAD_INPUT, "%s: a BPF object without %s: not made by dm port (dm port PROGRAM.c -o OBJECT "
+		     "makes one)", object, missing_port_part(obj));
 		bpf_object__close(obj);
-		return fail(EXIT_OPEN, "run: %s: %s", object, obj ? "not a program made by dm port (no dm_port_run)"
-								 : strerror(errno));
+		return EXIT_BAD_INPUT;
 	}
 	err = bpf_object__load(obj);
 	if (err) {
 		bpf_object__close(obj);
-		return fail(err == -EPERM ? EXIT_PERMISSION : EXIT_OPEN, "run: cannot load %s: %s%s", object,
-			    strerror(-err), err == -EPERM ? " (needs root or CAP_BPF)" : " (dm port shows why)");
+		if (err == -EPERM)
+			return fail(EXIT_PERMISSION, "%s: permission denied: loading a BPF program needs root or CAP_BPF",
+				    object);
+		return fail(EXIT_KERNEL, "%s: the kernel refuses to load it: %s (dm port shows the verifier's reason)",
+			    object, libbpf_error(err));
 	}
 	source = bpf_object__find_map_by_name(obj, ".rodata.dm_port"); /* the program's file name */
 	name = source ? bpf_map__initial_value(source, &(size_t){ 0 }) : NULL;
@@ -838,8 +1174,8 @@ static int run_command(int argc, char **argv)
 				NULL);
 	if (err || !ring) {
 		bpf_object__close(obj);
-		return fail(EXIT_OPEN, "run: %s: %s", object, err ? "the heap could not be set up (dm_arena_init)"
-								  : "no output ring buffer");
+		return fail(EXIT_KERNEL, "%s: %s", object, err ? "the heap could not be set up (dm_arena_init failed)"
+							       : "the output ring buffer could not be set up");
 	}
 	err = bpf_prog_test_run_opts(bpf_program__fd(bpf_object__find_program_by_name(obj, "dm_port_run")), &opts);
 	ring_buffer__consume(ring);
@@ -847,7 +1183,7 @@ static int run_command(int argc, char **argv)
 	if (err) {
 		ring_buffer__free(ring);
 		bpf_object__close(obj);
-		return fail(EXIT_OPEN, "run: running %s: %s", object, strerror(errno));
+		return fail(EXIT_KERNEL, "%s: the kernel would not run it: %s", object, strerror(errno));
 	}
 	if (opts.retval & DM_PORT_OUTPUT_LOST)
 		fprintf(stderr, "dm run: %s: some output was lost: the ring buffer was full\n", object);
@@ -858,7 +1194,7 @@ static int run_command(int argc, char **argv)
 	}
 	ring_buffer__free(ring);
 	bpf_object__close(obj);
-	return out.failed || (opts.retval & DM_PORT_OUTPUT_LOST) ? 70 : (int)(opts.retval & 0xff);
+	return out.failed || (opts.retval & DM_PORT_OUTPUT_LOST) ? EXIT_PROGRAM_FAILED : (int)(opts.retval & 0xff);
 }
 
 int main(int argc, char **argv)
@@ -876,7 +1212,9 @@ int main(int argc, char **argv)
 		       "  stat PIN_PATH         show a pinned heap (dm stat --help)\n"
 		       "  arena-init PIN_PATH   make a pinned arena heap ready (dm arena-init --help)\n"
 		       "  port PROGRAM.c -o PROGRAM.bpf.o   port a C program that mallocs to BPF (dm port --help)\n"
-		       "  run PROGRAM.bpf.o     run a ported program in the kernel (dm run --help)\n");
+		       "  run PROGRAM.bpf.o     run a ported program in the kernel (dm run --help)\n\n"
+		       "Every command checks its input files first and names what a file is and what it expected.\n");
+		print_exit_statuses(NULL);
 		return EXIT_OK;
 	}
 	return fail(EXIT_USAGE, argc < 2 ? "which command? (dm --help lists them)" : "unknown command '%s' (dm --help)",
