@@ -11,6 +11,7 @@ NATIVE := -Dnative_executable -I.
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 DIFF_OPS ?= 1000000
 FUZZ_SECONDS ?= 30
+SEEDS ?= 100
 
 HEADER := dynamic_memory.h
 MODEL := tests/heap_model.h
@@ -52,7 +53,7 @@ heap_flags = $(if $(filter percpu,$(1)),-DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384,$(
 EXAMPLES := linked_list packet_sizes percpu_scratch hash_table
 EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
 
-.PHONY: all deps test test-native demo bench install clean help
+.PHONY: all deps test test-native demo bench install clean help fuzz-port
 .DEFAULT_GOAL := all
 
 help:
@@ -60,6 +61,7 @@ help:
 	@echo "make deps       install the Debian packages the project needs (no-op when present)"
 	@echo "make demo       port a C program that mallocs with dm port, run it natively and in the kernel"
 	@echo "make test       run every test (native unit, differential, sanitizers, fuzz, stress)"
+	@echo "make fuzz-port  dm port against native on SEEDS=$(SEEDS) Csmith seeds (two programs each; needs root)"
 	@echo "make bench      run the benchmarks, write bench/RESULTS.md and plots (BENCH_QUICK=1: about a minute)"
 	@echo "make install    install the header, the dm tool and a pkg-config file under PREFIX ($(PREFIX))"
 	@echo "make clean      remove $(BUILD)/"
@@ -155,6 +157,12 @@ $(BUILD)/bench_fragmentation_%: bench/fragmentation.c bench/first_fit_reference.
 test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh $(BUILD) $(DIFF_OPS) $(FUZZ_SECONDS) "$(BPF_TESTS)" "$(ARENA_TESTS)" "$(COST_OBJS)"
+
+# dm port's differential fuzzer on Csmith programs, longer than the fixed seeds of make test; failures are kept in
+# $(BUILD)/csmith-failures.
+fuzz-port: deps
+	@$(MAKE) --no-print-directory $(BUILD)/dm
+	@python3 tests/port_csmith.py --dm $(BUILD)/dm --first 1000 --seeds $(SEEDS) --keep $(BUILD)/csmith-failures
 
 # A plain C program that mallocs, run natively and in the kernel (dm port + dm run), side by side; then the heap.
 DEMO := examples/linked_list.c

@@ -13,6 +13,7 @@ packages=(
 	libcmocka-dev bats                           # test frameworks
 	coccinelle                                   # modify/ rewriter (spatch)
 	python3                                      # dm port's front end (modify/port.py)
+	csmith libcsmith-dev                         # random C programs for dm port's differential fuzzer
 	prometheus curl                              # dm stat --prometheus, scraped by a real Prometheus in the tests
 	libjemalloc-dev libmimalloc-dev gnuplot-nox  # make bench: the allocators compared against, and the plots
 )

@@ -16,7 +16,7 @@ run() { # NAME COMMAND...
 	"$@" > "$log" 2>&1
 	status=$?
 	# Show the test's own closing lines (cmocka summary or "N passed, N failed").
-	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^Done [0-9]+ runs|^violation|FAILED|ERROR|^(ok  |FAIL) |^\| |^(not )?ok [0-9]+ ' "$log" | tail -n 40
+	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^agreement |^Done [0-9]+ runs|^violation|FAILED|ERROR|^(ok  |FAIL) |^\| |^(not )?ok [0-9]+ ' "$log" | tail -n 40
 	if [ $status -eq 0 ]; then
 		passed=$((passed + 1))
 	else
@@ -48,6 +48,8 @@ run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
 BUILD=$build run modify_rewriter bats tests/modify.bats
 BUILD=$build run dm_stat bats tests/dm_stat.bats
 BUILD=$build run dm_port bats tests/port.bats
+# dm port against native builds of Csmith's random programs, a fixed set of seeds (make fuzz-port runs more)
+run dm_port_csmith python3 tests/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 --keep "$build/csmith-failures"
 # The examples check their own results (answers, static_check, return codes) and exit non-zero when one is wrong.
 for example in linked_list packet_sizes percpu_scratch hash_table; do run "example_$example" "$build/$example"; done
 

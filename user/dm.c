@@ -702,8 +702,9 @@ static int port_command(int argc, char **argv)
 			       "a verifier rejection is shown with the source line it points to.\n"
 			       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
 			       "  --keep DIR    keep the ported C source in DIR\n\n"
-			       "exit status: 0 ported, 1 not supported or does not compile, 2 bad usage, 3 rejected by the\n"
-			       "verifier, 4 permission denied (checking the object loads needs root)\n");
+			       "exit status: 0 ported, 1 not supported, does not compile or has no main, 2 bad usage or input\n"
+			       "(missing, a directory, empty, binary), 3 rejected by the verifier, 4 permission denied (checking\n"
+			       "the object loads needs root), 5 internal error of the porter (it names the step)\n");
 			free(args);
 			return EXIT_OK;
 		}

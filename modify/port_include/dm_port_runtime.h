@@ -89,6 +89,16 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 	return dm_env_bounded((__u32)index, length);
 }
 
+/* An initialised local array that modify/port.py moved to static storage gets its initial value again at its
+ * declaration, as a local would: a byte at a time (volatile: clang would make it a memcpy call, which BPF lacks),
+ * from an unknown start so that the verifier checks one pass of the loop. */
+#define dm_port_initialise(array, ...)                                                                           \
+	({                                                                                                         \
+		static const __typeof__(array) dm_port_initial __attribute__((used)) = __VA_ARGS__;                 \
+		for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(array) && dm_port_more(0); dm_port_i++) \
+			((volatile char *)&(array))[dm_port_i] = ((const char *)&dm_port_initial)[dm_port_i];       \
+	})
+
 /* An allocation whose result the program uses without a NULL check: NULL ends the program. */
 #define dm_port_checked(call, function, line)                                                                     \
 	({                                                                                                         \
