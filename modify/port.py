@@ -47,8 +47,9 @@ FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fprintf", "fputs", "fgets", "f
 INPUT = {"scanf", "getchar", "gets", "sscanf"}
 INTERNAL_ERROR = 5  # dm port's exit status for a bug of its own (user/dm.c: 3 and 4 are the verifier's and root's)
 ALLOCATORS = {"static_malloc": 1, "static_calloc": 2, "static_realloc": 3}
-# `__arena` goes in as a comment first: Coccinelle (modify.sh) keeps comments and would not parse the qualifier.
+# Qualifiers and attributes go in as comments first: Coccinelle (modify.sh) keeps comments and would not parse them.
 ARENA_MARK = "/*@arena*/"
+MARKS = {ARENA_MARK: " __arena ", "/*@noinline*/": "__attribute__((noinline, weak)) ", "/*@arg_arena*/": " __arg_arena"}
 
 
 class Unsupported(Exception):
@@ -162,6 +163,8 @@ class Porter:
             if decl.get("isImplicit"):
                 continue
             self.main_decls.append(decl)
+        self.typedefs = {d["name"]: d.get("type", {}).get("qualType", "") for d in self.main_decls
+                         if d["kind"] == "TypedefDecl"}  # typedef name: its type
         for decl in self.main_decls:
             for node, parent in walk(decl):
                 node["_parent"] = parent
@@ -286,9 +289,11 @@ class Porter:
     def is_record(self, node):
         """Whether a node's type is a struct or union itself (not a pointer to one, not an array of them)."""
         kind = node.get("type", {})
-        while "typeAliasDeclId" in kind and kind["typeAliasDeclId"] in self.nodes:
+        qual = kind.get("desugaredQualType", kind.get("qualType", ""))
+        while "typeAliasDeclId" in kind and kind["typeAliasDeclId"] in self.nodes:  # a typedef: what it names
             kind = self.nodes[kind["typeAliasDeclId"]].get("type", {})
-        qual = re.sub(r"\((unnamed|anonymous) .*?\)", "", kind.get("desugaredQualType", kind.get("qualType", "")))
+            qual = kind.get("qualType", "")
+        qual = re.sub(r"\((unnamed|anonymous) .*?\)", "", qual)
         return bool(re.match(r"((const|volatile) )*(struct|union)\b[^*\[(]*$", qual))
 
     def callee(self, call):
@@ -492,10 +497,39 @@ class Porter:
                         self.src.insert(begin, "dm_port_opaque(")
                         self.src.insert(end_offset(literal["range"]["end"]), ")")
 
+    def make_global(self, function, at):
+        """A global BPF subprogram: the verifier checks it once, whatever calls it, with its arguments unknown
+        (a static one is checked again in every calling context). `static` and `inline` (which in C99 would leave
+        no definition) become spaces; `noinline` keeps clang from folding it into its callers, and `weak` from
+        passing `poison` for the parameters the function ignores (the verifier refuses an uninitialised register
+        as a global function's argument: "R4 is not a scalar"); every pointer parameter is an arena pointer
+        (__arg_arena)."""
+        name_at = offset(function.get("loc"))
+        for word in re.finditer(r"\b(static|inline|__inline__|__inline)\b", self.src.text[at:name_at]):
+            for i in range(at + word.start(), at + word.end()):
+                self.src.blank(i)
+        self.src.insert(at, "/*@noinline*/")
+        for parameter in function.get("inner", []):
+            named_at = offset(parameter.get("loc")) if parameter.get("kind") == "ParmVarDecl" else None
+            kind = parameter.get("type", {})
+            if named_at is not None and parameter.get("name") and "*" in kind.get("desugaredQualType",
+                                                                                 kind.get("qualType", "")):
+                self.src.insert(named_at + len(parameter["name"]), "/*@arg_arena*/")
+
+    def can_be_global(self, function):
+        """A global function takes scalars or (arena) pointers and returns a scalar: not a pointer, and on this
+        kernel (6.18) not void either ("Global function ... doesn't return scalar")."""
+        returned = function.get("type", {}).get("qualType", "").split("(")[0].strip()
+        returned = self.typedefs.get(returned.replace("const ", ""), returned)
+        return function.get("name") not in self.by_value and "*" not in returned and returned != "void" and \
+            offset(function.get("loc")) is not None and not function.get("variadic")
+
     def make_static(self):
         for decl in self.main_decls:
             at = offset(decl["range"]["begin"]) if decl.get("kind") == "FunctionDecl" else None
-            if at is not None and decl.get("name") != "main" and decl.get("storageClass") != "static":
+            if at is not None and decl.get("name") != "main" and self.can_be_global(decl):
+                self.make_global(decl, at)
+            elif at is not None and decl.get("name") != "main" and decl.get("storageClass") != "static":
                 self.src.insert(at, "static ")
             if at is not None and decl.get("name") in self.by_value:
                 # the BPF backend cannot pass a struct to a call, nor return one: inlined, there is no call
@@ -633,7 +667,9 @@ def port(args, work, step):
         raise Refused("dm port: %s: modify/modify.sh could not rewrite the program (Coccinelle cannot parse it)"
                       % args.program)
     with open(ported, encoding="utf-8") as f:
-        text = f.read().replace(ARENA_MARK, " __arena ")
+        text = f.read()
+    for mark, meaning in MARKS.items():
+        text = text.replace(mark, meaning)
     # modify.sh added one include line (if anything allocates): the lines after it are one further down
     lines = text.split("\n")
     if '#include "dynamic_memory.h"' in lines:
