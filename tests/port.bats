@@ -56,6 +56,9 @@ same_as_native() {
 }
 @test "loops made with a backward goto are bounded and agree" { same_as_native tests/port/goto_loop.c; }
 @test "structs and unions passed and returned by value agree" { same_as_native tests/port/struct_by_value.c; }
+@test "a function that ignores a parameter loads as a global subprogram and agrees" {
+	same_as_native tests/port/ignored_parameter.c
+}
 @test "a static struct used in part keeps its BTF, so the heap's callback loads" {
 	same_as_native tests/port/static_struct_parts.c
 }
