@@ -11,6 +11,7 @@ NATIVE := -Dnative_executable -I.
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 DIFF_OPS ?= 1000000
 FUZZ_SECONDS ?= 30
+SEEDS ?= 100
 
 HEADER := dynamic_memory.h
 MODEL := tests/heap_model.h
@@ -59,7 +60,7 @@ EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
 KERNELS ?= host 6.1 6.12
 VM_KERNELS = $(filter-out host,$(KERNELS))
 
-.PHONY: all deps kernels test test-kernel kernel-test-programs demo bench install clean help
+.PHONY: all deps kernels test test-kernel kernel-test-programs demo bench install clean help fuzz-port
 .DEFAULT_GOAL := all
 
 help:
@@ -70,6 +71,7 @@ help:
 	@echo "                tests on each of KERNELS (host, and Debian's 6.1 and 6.12 booted in qemu)"
 	@echo "make test-kernel  only the in-kernel tests, on KERNELS (e.g. make test-kernel KERNELS=6.1)"
 	@echo "make kernels    download and prepare Debian's kernels for the VM ($(BUILD)/kernels/; once)"
+	@echo "make fuzz-port  dm port against native on SEEDS=$(SEEDS) Csmith seeds (two programs each; needs root)"
 	@echo "make bench      run the benchmarks, write bench/RESULTS.md and plots (BENCH_QUICK=1: about a minute)"
 	@echo "make install    install the header, the dm tool and a pkg-config file under PREFIX ($(PREFIX))"
 	@echo "make clean      remove $(BUILD)/"
@@ -193,6 +195,12 @@ test-kernel: kernels
 	@tests/run.sh kernel $(TEST_ARGS)
 
 kernel-test-programs: $(BUILD)/dm $(KERNEL_TESTS) $(EXAMPLE_BINS)
+
+# dm port's differential fuzzer on Csmith programs, longer than the fixed seeds of make test; failures are kept in
+# $(BUILD)/csmith-failures.
+fuzz-port: deps
+	@$(MAKE) --no-print-directory $(BUILD)/dm
+	@python3 tests/port_csmith.py --dm $(BUILD)/dm --first 1000 --seeds $(SEEDS) --keep $(BUILD)/csmith-failures
 
 # A plain C program that mallocs, run natively and in the kernel (dm port + dm run), side by side; then the heap.
 DEMO := examples/linked_list.c

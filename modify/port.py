@@ -13,12 +13,18 @@ never a line break, so that line numbers stay the program's:
   - every loop condition gets `&& dm_port_more(LINE)` (can_loop, failing loudly when the budget runs out);
   - an index into a fixed-size array of the program's own gets dm_port_index(i, N, LINE);
   - a constant stored in a local number gets dm_port_opaque(...), which hides it from the verifier;
-  - functions other than main become static;
-  - local arrays of more than 64 bytes become static (the BPF stack has 512 bytes for a whole call chain), or,
-    initialised and above 256 bytes, stop the port naming them;
+  - static variables get __attribute__((used)), which keeps clang from splitting them (see keep_whole);
+  - functions other than main become static, and those that take or return a struct by value always_inline (the BPF
+    backend cannot pass one to a call);
+  - local arrays of more than 64 bytes become static (the BPF stack has 512 bytes for a whole call chain); initialised
+    ones above 256 bytes too, followed by dm_port_initialise(NAME, INITIALISER), which copies it at the declaration;
+  - a goto back to a label above it (a loop) gets `if (dm_port_more(LINE))`, as loop conditions do;
+  - a parenthesised function name, `int (f)(void)`, loses its parentheses (Coccinelle cannot parse it);
 then modify/modify.sh rewrites malloc & co to the heap, and an allocation it reports as used without a NULL check
 gets dm_port_checked(...). The result is compiled against modify/port_include/dm_port_runtime.h.
-Exit status: 0 ported, 1 not supported (or does not compile), 2 bad usage.
+Exit status (dm's one table, `dm --help`): 0 ported, 1 not supported (or does not compile, or has no main), 2 bad
+usage, 3 bad input (missing, a directory, empty, binary), 7 internal error (a bug of the porter: it names the step;
+never a traceback).
 """
 import argparse
 import json
@@ -32,17 +38,20 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 INCLUDE = os.path.join(HERE, "port_include")
 # The BPF stack is 512 bytes for a function and all it calls (clang compiles most of them into one): local arrays
-# larger than STATIC_FROM move to static storage (a map) when nothing initialises them; an initialised one larger
-# than INITIALISED_LIMIT is refused, naming it.
+# larger than STATIC_FROM move to static storage (a map) when nothing initialises them, and initialised ones larger
+# than INITIALISED_LIMIT too, their initial value copied again at the declaration.
 STATIC_FROM = 64
 INITIALISED_LIMIT = 256
 HEADERS = "stdio.h, stdlib.h, string.h, stdint.h, stddef.h, stdbool.h"
 FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fprintf", "fputs", "fgets", "fgetc", "fputc", "fscanf", "fflush",
            "open", "read", "write", "close", "remove", "rename", "perror", "getline"}
 INPUT = {"scanf", "getchar", "gets", "sscanf"}
+# Exit statuses, from dm's one table (user/dm.c, EXIT_STATUSES; dm --help prints it).
+UNPORTABLE, USAGE, BAD_INPUT, INTERNAL_ERROR = 1, 2, 3, 7
 ALLOCATORS = {"static_malloc": 1, "static_calloc": 2, "static_realloc": 3}
-# `__arena` goes in as a comment first: Coccinelle (modify.sh) keeps comments and would not parse the qualifier.
+# Qualifiers and attributes go in as comments first: Coccinelle (modify.sh) keeps comments and would not parse them.
 ARENA_MARK = "/*@arena*/"
+MARKS = {ARENA_MARK: " __arena ", "/*@noinline*/": "__attribute__((noinline, weak)) ", "/*@arg_arena*/": " __arg_arena"}
 
 
 class Unsupported(Exception):
@@ -51,18 +60,23 @@ class Unsupported(Exception):
         self.line, self.what = line, what
 
 
+class Refused(Exception):
+    """A program dm port cannot take for a reason that is not BPF's: it does not compile, it has no main. The message
+    is complete (it names the file)."""
+
+
 def clang_ast(clang, path):
     """The program's AST, and the compiler's complaints turned into our messages."""
     command = [clang, "-fsyntax-only", "-ffreestanding", "-nostdlibinc", "-isystem", INCLUDE,
                "-Werror=implicit-function-declaration", "-Werror=int-conversion", "-Wno-unused-value",
-               "-Xclang", "-ast-dump=json", path]
+               "-Xclang", "-ast-dump=json", "-x", "c", path]
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode:
         for line in run.stderr.splitlines():
-            m = re.match(r"(.*?):(\d+):\d+: (?:fatal )?error: (.*)", line)
+            m = re.match(r"(.*?):(\d+):(\d+): (?:fatal )?error: (.*)", line)
             if not m:
                 continue
-            where, message = int(m.group(2)), m.group(3)
+            where, message = int(m.group(2)), m.group(4)
             header = re.match(r"'(.*)' file not found", message)
             call = re.match(r"call to undeclared (?:library )?function '(\w+)'", message)
             if header:
@@ -71,8 +85,8 @@ def clang_ast(clang, path):
                 name = call.group(1)
                 kind = "file I/O" if name in FILE_IO else "input" if name in INPUT else "a libc function outside the supported subset"
                 raise Unsupported(where, "%s() is %s (see README: dm port)" % (name, kind))
-            raise Unsupported(where, "does not compile: " + message)
-        raise Unsupported(0, "does not compile:\n" + run.stderr)
+            raise Refused("%s:%d:%s: does not compile: %s" % (m.group(1), where, m.group(3), message))
+        raise Refused("%s: does not compile:\n%s" % (path, run.stderr))
     return json.loads(run.stdout)
 
 
@@ -102,6 +116,10 @@ class Source:
 
     def insert(self, offset, text):
         self.inserts.append((offset, text))
+
+    def blank(self, offset):
+        """A character made a space: offsets and lines stay the same for every other edit."""
+        self.text = self.text[:offset] + " " + self.text[offset + 1:]
 
     def result(self):
         text = self.text
@@ -133,6 +151,8 @@ class Porter:
     def __init__(self, path, ast, source):
         self.src = source
         self.nodes = {}
+        self.by_value = set()  # functions that take or return a struct or union by value
+        self.kept_whole = set()  # where static declarations got __attribute__((used))
         self.main_decls = []  # top-level declarations of the program (not of the headers)
         current_file = None
         for decl in ast.get("inner", []):
@@ -145,11 +165,22 @@ class Porter:
             if decl.get("isImplicit"):
                 continue
             self.main_decls.append(decl)
+        self.typedefs = {d["name"]: d.get("type", {}).get("qualType", "") for d in self.main_decls
+                         if d["kind"] == "TypedefDecl"}  # typedef name: its type
         for decl in self.main_decls:
             for node, parent in walk(decl):
                 node["_parent"] = parent
                 if "id" in node:
                     self.nodes[node["id"]] = node
+
+    def check_main(self, path):
+        main = next((d for d in self.main_decls if d["kind"] == "FunctionDecl" and d.get("name") == "main"
+                     and any(n.get("kind") == "CompoundStmt" for n in d.get("inner", []))), None)
+        if main is None:
+            raise Refused("%s: no main function: dm port runs a whole program, from its int main(void)" % path)
+        if any(n.get("kind") == "ParmVarDecl" for n in main.get("inner", [])):
+            raise Unsupported(self.line(main), "main with parameters: a ported program has no command line; "
+                              "write int main(void)")
 
     def line(self, node):
         loc = node.get("loc") or node.get("range", {}).get("begin", {})
@@ -184,10 +215,14 @@ class Porter:
                     if target is not None:
                         raise Unsupported(self.line(node), "using the array '%s' as a pointer: only heap memory can be "
                                           "pointed to (allocate it)" % target["name"])
+                if node.get("kind") == "ParmVarDecl" and self.is_record(node):
+                    self.by_value.add(self.enclosing_function(node).get("name"))
                 if node.get("kind") == "CallExpr":
                     callee = self.callee(node)
                     if callee in ("printf",):
                         self.check_format(node)
+                    if self.is_record(node):
+                        self.by_value.add(callee)
                 if node.get("kind") == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") == "FunctionDecl":
                     caller = self.enclosing_function(node)
                     if caller is not None:
@@ -253,6 +288,16 @@ class Porter:
                 return self.referenced_variable(base["inner"][0])
         return None
 
+    def is_record(self, node):
+        """Whether a node's type is a struct or union itself (not a pointer to one, not an array of them)."""
+        kind = node.get("type", {})
+        qual = kind.get("desugaredQualType", kind.get("qualType", ""))
+        while "typeAliasDeclId" in kind and kind["typeAliasDeclId"] in self.nodes:  # a typedef: what it names
+            kind = self.nodes[kind["typeAliasDeclId"]].get("type", {})
+            qual = kind.get("qualType", "")
+        qual = re.sub(r"\((unnamed|anonymous) .*?\)", "", qual)
+        return bool(re.match(r"((const|volatile) )*(struct|union)\b[^*\[(]*$", qual))
+
     def callee(self, call):
         for node, _ in walk(call["inner"][0]):
             if node.get("kind") == "DeclRefExpr":
@@ -265,6 +310,21 @@ class Porter:
         return node
 
     # ---------------------------------------------------------------- edits
+
+    def plain_function_names(self):
+        """`int (name)(...)`, which protects a name from a macro, becomes `int  name (...)`: Coccinelle (modify.sh)
+        cannot parse the parenthesised form."""
+        text = self.src.text
+        for decl in self.main_decls:
+            name_at = offset(decl.get("loc")) if decl.get("kind") == "FunctionDecl" else None
+            if name_at is None or not text.startswith(decl["name"], name_at):
+                continue
+            before = len(text[:name_at].rstrip()) - 1
+            after = name_at + len(decl["name"])
+            after += len(text[after:]) - len(text[after:].lstrip())
+            if before >= 0 and text[before] == "(" and text[after:after + 1] == ")":
+                self.src.blank(before)
+                self.src.blank(after)
 
     def star_run_before(self, end):
         """Offsets of the '*' of a declarator that ends just before `end` (a name, a '[' or a ')')."""
@@ -351,6 +411,25 @@ class Porter:
                     first = self.first_semicolon(node["range"]["begin"]["offset"])
                     self.src.insert(first + 1, " " + guard)
 
+    def bound_gotos(self):
+        """A goto back to a label above it makes a loop: `{ if (dm_port_more(LINE)) goto L; }`, bounded as the
+        loops are (the braces keep an `else` after it with its own `if`)."""
+        labels = {}
+        for decl in self.main_decls:
+            for node, _ in walk(decl):
+                if node.get("kind") == "LabelStmt":
+                    labels[node.get("declId")] = start_offset(node["range"]["begin"])
+        for decl in self.main_decls:
+            for node, _ in walk(decl):
+                if node.get("kind") != "GotoStmt":
+                    continue
+                begin, label = start_offset(node["range"]["begin"]), labels.get(node.get("targetLabelDeclId"))
+                if begin is None or label is None or label > begin:
+                    continue
+                semicolon = self.src.text.find(";", end_offset(node["range"]["end"]))
+                self.src.insert(begin, "{ if (dm_port_more(%d)) " % self.line(node))
+                self.src.insert(semicolon + 1, " }")
+
     def first_semicolon(self, start):
         text, depth, i = self.src.text, 0, self.src.text.find("(", start)
         while i < len(text):
@@ -420,24 +499,87 @@ class Porter:
                         self.src.insert(begin, "dm_port_opaque(")
                         self.src.insert(end_offset(literal["range"]["end"]), ")")
 
+    def make_global(self, function, at):
+        """A global BPF subprogram: the verifier checks it once, whatever calls it, with its arguments unknown
+        (a static one is checked again in every calling context). `static` and `inline` (which in C99 would leave
+        no definition) become spaces; `noinline` keeps clang from folding it into its callers, and `weak` from
+        passing `poison` for the parameters the function ignores (the verifier refuses an uninitialised register
+        as a global function's argument: "R4 is not a scalar"); every pointer parameter is an arena pointer
+        (__arg_arena)."""
+        name_at = offset(function.get("loc"))
+        for word in re.finditer(r"\b(static|inline|__inline__|__inline)\b", self.src.text[at:name_at]):
+            for i in range(at + word.start(), at + word.end()):
+                self.src.blank(i)
+        self.src.insert(at, "/*@noinline*/")
+        for parameter in function.get("inner", []):
+            named_at = offset(parameter.get("loc")) if parameter.get("kind") == "ParmVarDecl" else None
+            kind = parameter.get("type", {})
+            if named_at is not None and parameter.get("name") and "*" in kind.get("desugaredQualType",
+                                                                                 kind.get("qualType", "")):
+                self.src.insert(named_at + len(parameter["name"]), "/*@arg_arena*/")
+
+    def can_be_global(self, function):
+        """A global function takes scalars or (arena) pointers and returns a scalar: not a pointer, and on this
+        kernel (6.18) not void either ("Global function ... doesn't return scalar")."""
+        returned = function.get("type", {}).get("qualType", "").split("(")[0].strip()
+        returned = self.typedefs.get(returned.replace("const ", ""), returned)
+        return function.get("name") not in self.by_value and "*" not in returned and returned != "void" and \
+            offset(function.get("loc")) is not None and not function.get("variadic")
+
     def make_static(self):
         for decl in self.main_decls:
-            if decl.get("kind") == "FunctionDecl" and decl.get("name") != "main" and decl.get("storageClass") != "static":
-                at = offset(decl["range"]["begin"])
-                if at is not None:
-                    self.src.insert(at, "static ")
+            at = offset(decl["range"]["begin"]) if decl.get("kind") == "FunctionDecl" else None
+            if at is not None and decl.get("name") != "main" and self.can_be_global(decl):
+                self.make_global(decl, at)
+            elif at is not None and decl.get("name") != "main" and decl.get("storageClass") != "static":
+                self.src.insert(at, "static ")
+            if at is not None and decl.get("name") in self.by_value:
+                # the BPF backend cannot pass a struct to a call, nor return one: inlined, there is no call
+                self.src.insert(at, "__attribute__((always_inline)) ")
             for node, parent in walk(decl):
-                if node.get("kind") != "VarDecl" or parent is None or parent.get("kind") != "DeclStmt":
+                if node.get("kind") != "VarDecl":
+                    continue
+                if node.get("storageClass") == "static":
+                    self.keep_whole(node)
+                if parent is None or parent.get("kind") != "DeclStmt":
                     continue
                 size = self.array_bytes(node.get("type", {}).get("qualType", ""))
                 if size <= STATIC_FROM or node.get("storageClass") == "static":
                     continue
                 if node.get("init") and size <= INITIALISED_LIMIT:
                     continue
-                if node.get("init"):
-                    raise Unsupported(self.line(node), "local array '%s' of %d bytes with an initialiser: the BPF "
-                                      "stack holds 512 bytes; make it a global or allocate it" % (node["name"], size))
+                if len(parent.get("inner", [])) > 1:
+                    raise Unsupported(self.line(node), "local array '%s' of %d bytes declared with other variables: "
+                                      "it moves to static storage (the BPF stack holds 512 bytes); declare it on "
+                                      "its own" % (node["name"], size))
                 self.src.insert(node["range"]["begin"]["offset"], "static ")
+                element = node.get("type", {}).get("qualType", "").split("[")[0]
+                read_only = re.search(r"\bconst\s*$", element) or ("*" not in element and element.startswith("const "))
+                if node.get("init") and not read_only:  # a const one cannot have changed
+                    self.initialise_at_declaration(node)
+
+    def keep_whole(self, variable):
+        """A static variable gets __attribute__((used)): else clang may split a struct or array of which the
+        program uses some parts into one variable per part (global SRA), while its BTF keeps the whole type, which
+        the kernel then refuses ("Invalid size"); libbpf loads the program without BTF, and the heap's bpf_loop
+        callback is rejected: "missing btf func_info"."""
+        begin = offset(variable["range"]["begin"])
+        if begin is not None and begin not in self.kept_whole:
+            self.kept_whole.add(begin)
+            self.src.insert(begin, "__attribute__((used)) ")
+
+    def initialise_at_declaration(self, array):
+        """A static array gets its initial value once; a local one at every pass through its declaration: after it,
+        dm_port_initialise(NAME, INITIALISER) copies the initialiser again, written on the declaration's last line."""
+        init = array["inner"][-1]
+        begin, end = start_offset(init["range"]["begin"]), end_offset(init["range"]["end"])
+        initialiser = self.src.text[begin:end] if begin is not None else ""
+        if not initialiser or "//" in initialiser:
+            raise Unsupported(self.line(array), "local array '%s' with an initialiser this port cannot copy (a "
+                              "// comment in it): make it a global" % array["name"])
+        semicolon = self.src.text.find(";", end_offset(array["range"]["end"]))
+        self.src.insert(semicolon + 1, " dm_port_initialise(%s, %s);" % (array["name"],
+                                                                         re.sub(r"\s+", " ", initialiser)))
 
     @staticmethod
     def array_bytes(qual):
@@ -501,10 +643,90 @@ def compile_failure(log, program):
     return 1
 
 
+def port(args, work, step):
+    """The port itself; `step` (a one-element list) names what it is doing, for an internal error's message."""
+    name = os.path.basename(args.program)
+    step[0] = "reading the program with clang"
+    source = Source(args.program)
+    porter = Porter(args.program, clang_ast(args.clang, args.program), source)
+    porter.check_main(args.program)
+    for step[0], edit in (("checking what BPF cannot run", porter.check),
+                          ("unparenthesising function names", porter.plain_function_names),
+                          ("marking pointers __arena", porter.annotate_pointers),
+                          ("copying string literals to the heap", porter.intern_literals),
+                          ("bounding loops", porter.bound_loops), ("bounding gotos", porter.bound_gotos),
+                          ("bounding indexes", porter.bound_indexes), ("hiding constants", porter.opaque_constants),
+                          ("making functions and large arrays static", porter.make_static)):
+        edit()
+    step[0] = "rewriting malloc & co (modify/modify.sh)"
+    ported = os.path.join(work, name if name.endswith(".c") else name + ".c")  # modify.sh rewrites .c files only
+    with open(ported, "w", encoding="utf-8") as f:
+        f.write(source.result())
+    unchecked = check_allocations(ported)  # lines of the file as modify.sh is about to write it
+    rewrite = subprocess.run([os.path.join(HERE, "modify.sh"), ported], capture_output=True, text=True)
+    if rewrite.returncode:  # its lines are the program's: the port inserts no line break
+        sys.stderr.write(rewrite.stderr.replace(ported, args.program))
+        raise Refused("dm port: %s: modify/modify.sh could not rewrite the program (Coccinelle cannot parse it)"
+                      % args.program)
+    with open(ported, encoding="utf-8") as f:
+        text = f.read()
+    for mark, meaning in MARKS.items():
+        text = text.replace(mark, meaning)
+    # modify.sh added one include line (if anything allocates): the lines after it are one further down
+    lines = text.split("\n")
+    if '#include "dynamic_memory.h"' in lines:
+        added = lines.index('#include "dynamic_memory.h"') + 1
+        lines = wrap_unchecked(text, {n: n - (n > added) for n in unchecked}).split("\n")
+        lines.insert(added, '#line %d "%s"' % (added, name))
+    # the runtime first, whatever the program includes; then the program's own line numbers
+    lines[:0] = ['#include "dm_port_runtime.h"', '#line 1 "%s"' % name]
+    # dm run names the program in its messages
+    lines.append('const char dm_port_source[] SEC(".rodata.dm_port") = "%s";' % name.replace('"', ''))
+    with open(ported, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    step[0] = "compiling the ported program for BPF"
+    multiarch = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
+    command = [args.clang, "-O2", "-g", "-target", "bpf", "-mcpu=v4", "-ffreestanding", "-nostdlibinc",
+               "-isystem", INCLUDE, "-I", args.include_dir, "-idirafter", "/usr/include",
+               "-idirafter", "/usr/include/" + multiarch, "-DDM_POOL_SIZE=%d" % args.pool,
+               "-Wno-unused-value", "-c", "-x", "c", ported, "-o", args.output]
+    run = subprocess.run(command, capture_output=True, text=True, cwd=work)
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+        shutil.copy(ported, args.keep)
+    if run.returncode:
+        return compile_failure(run.stderr, args.program)
+    print("dm port: %s -> %s: the arena heap (%d-byte pool), plain pointers" % (args.program, args.output, args.pool))
+    return 0
+
+
+def input_problem(path):
+    """What is wrong with the program's file, or None."""
+    if not os.path.exists(path):
+        return "no such file"
+    if os.path.isdir(path):
+        return "a directory, expected a C file"
+    if not os.access(path, os.R_OK):
+        return "permission denied (cannot read it)"
+    if os.path.getsize(path) == 0:
+        return "empty, expected a C program"
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if b"\0" in head or head.startswith(b"\x7fELF"):
+        return "binary (%s), expected C source" % ("an ELF file" if head.startswith(b"\x7fELF") else "NUL bytes")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3:  # not a character cut by the 4096-byte read
+            return "not UTF-8 text (byte %d), expected C source" % e.start
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser(prog="dm port", description="Port a plain C program that mallocs to a BPF "
                                      "object that `dm run` runs in the kernel (arena heap).")
-    parser.add_argument("program", help="the C file: int main(void), malloc & co, printf/puts/putchar")
+    parser.add_argument("program", help="the C file (any name: it is read as C): int main(void), malloc & co, "
+                        "printf/puts/putchar")
     parser.add_argument("-o", dest="output", required=True, help="the BPF object to write")
     parser.add_argument("--pool", type=int, default=1 << 20, help="heap bytes, a power of two (default 1 MiB)")
     parser.add_argument("--keep", help="keep the ported C source in this directory")
@@ -512,70 +734,31 @@ def main():
     parser.add_argument("--include-dir", default=os.path.dirname(HERE), help="where dynamic_memory.h is")
     args = parser.parse_args()
     args.output = os.path.abspath(args.output)  # the compiler runs in a scratch directory
-    name = os.path.basename(args.program)
-    if not os.path.isfile(args.program):
-        print("dm port: %s: no such file" % args.program, file=sys.stderr)
-        return 2
+    problem = input_problem(args.program)
+    if problem:
+        print("dm port: %s: %s" % (args.program, problem), file=sys.stderr)
+        return BAD_INPUT
     if args.pool < 4096 or args.pool > (1 << 31) or args.pool & (args.pool - 1):
         print("dm port: --pool %d: a power of two from 4096 to 2147483648 bytes" % args.pool, file=sys.stderr)
-        return 2
+        return USAGE
     if not shutil.which(args.clang):
         print("dm port: %s not found (make deps installs clang-19)" % args.clang, file=sys.stderr)
-        return 2
+        return INTERNAL_ERROR
     work = tempfile.mkdtemp(prefix="dm-port-")
+    step = ["starting"]
     try:
-        try:
-            source = Source(args.program)
-            porter = Porter(args.program, clang_ast(args.clang, args.program), source)
-            porter.check()
-            porter.annotate_pointers()
-            porter.intern_literals()
-            porter.bound_loops()
-            porter.bound_indexes()
-            porter.opaque_constants()
-            porter.make_static()
-        except Unsupported as e:
-            where = "%s:%d: " % (args.program, e.line) if e.line else "%s: " % args.program
-            print("%sconstruct not supported in BPF: %s" % (where, e.what), file=sys.stderr)
-            return 1
-        ported = os.path.join(work, name)
-        with open(ported, "w", encoding="utf-8") as f:
-            f.write(source.result())
-        unchecked = check_allocations(ported)  # lines of the file as modify.sh is about to write it
-        rewrite = subprocess.run([os.path.join(HERE, "modify.sh"), ported], capture_output=True, text=True)
-        if rewrite.returncode:
-            sys.stderr.write(rewrite.stderr)
-            print("dm port: %s: modify/modify.sh could not rewrite the program (Coccinelle cannot parse it)"
-                  % args.program, file=sys.stderr)
-            return 1
-        with open(ported, encoding="utf-8") as f:
-            text = f.read().replace(ARENA_MARK, "__arena ")
-        # modify.sh added one include line (if anything allocates): the lines after it are one further down
-        lines = text.split("\n")
-        if '#include "dynamic_memory.h"' in lines:
-            added = lines.index('#include "dynamic_memory.h"') + 1
-            lines = wrap_unchecked(text, {n: n - (n > added) for n in unchecked}).split("\n")
-            lines.insert(added, '#line %d "%s"' % (added, name))
-        # the runtime first, whatever the program includes; then the program's own line numbers
-        lines[:0] = ['#include "dm_port_runtime.h"', '#line 1 "%s"' % name]
-        # dm run names the program in its messages
-        lines.append('const char dm_port_source[] SEC(".rodata.dm_port") = "%s";' % name.replace('"', ''))
-        with open(ported, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines))
-        multiarch = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
-        command = [args.clang, "-O2", "-g", "-target", "bpf", "-mcpu=v4", "-ffreestanding", "-nostdlibinc",
-                   "-isystem", INCLUDE, "-I", args.include_dir, "-idirafter", "/usr/include",
-                   "-idirafter", "/usr/include/" + multiarch, "-DDM_POOL_SIZE=%d" % args.pool,
-                   "-Wno-unused-value", "-c", ported, "-o", args.output]
-        run = subprocess.run(command, capture_output=True, text=True, cwd=work)
-        if args.keep:
-            os.makedirs(args.keep, exist_ok=True)
-            shutil.copy(ported, os.path.join(args.keep, name))
-        if run.returncode:
-            return compile_failure(run.stderr, args.program)
-        print("dm port: %s -> %s: the arena heap (%d-byte pool), plain pointers" % (args.program, args.output,
-                                                                                   args.pool))
-        return 0
+        return port(args, work, step)
+    except Unsupported as e:
+        where = "%s:%d: " % (args.program, e.line) if e.line else "%s: " % args.program
+        print("%sconstruct not supported in BPF: %s" % (where, e.what), file=sys.stderr)
+        return 1
+    except Refused as e:
+        print(e, file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug of the porter's own: said as one, never as a traceback
+        print("dm port: %s: internal error while %s: %s: %s (a bug in dm port: please report it with the program)"
+              % (args.program, step[0], type(e).__name__, e), file=sys.stderr)
+        return INTERNAL_ERROR
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -14,6 +14,7 @@ packages=(
 	coccinelle                                   # modify/ rewriter (spatch)
 	python3                                      # dm port's front end (modify/port.py)
 	libmicrohttpd-dev                            # dm stat --prometheus: the HTTP server behind /metrics
+	csmith libcsmith-dev                         # random C programs for dm port's differential fuzzer
 	prometheus curl                              # dm stat --prometheus, scraped by a real Prometheus in the tests
 	libjemalloc-dev libmimalloc-dev gnuplot-nox  # make bench: the allocators compared against, and the plots
 	qemu-system-x86 busybox-static kmod xz-utils # tests/vm: boot Debian's 6.1 and 6.12 kernels for the in-kernel tests

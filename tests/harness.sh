@@ -15,7 +15,7 @@ run() { # NAME COMMAND...
 	status=$?
 	echo "-- $name: exit $status in $(($(date +%s) - start)) s"
 	# Show the test's own closing lines (cmocka summary or "N passed, N failed").
-	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^Done [0-9]+ runs|^violation|FAILED|ERROR|^(ok  |FAIL) |^\| |^(not )?ok [0-9]+ ' "$log" | tail -n 40
+	grep -E '^\[  (PASSED|FAILED)  \]|passed, [0-9]+ failed|^agreement |^Done [0-9]+ runs|^violation|FAILED|ERROR|^(ok  |FAIL) |^\| |^(not )?ok [0-9]+ ' "$log" | tail -n 40
 	if [ $status -eq 0 ]; then
 		passed=$((passed + 1))
 	else

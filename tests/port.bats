@@ -48,6 +48,20 @@ same_as_native() {
 @test "local arrays too large for the BPF stack move to static storage, and the program still agrees" {
 	same_as_native tests/port/large_locals.c
 }
+@test "initialised local arrays above 256 bytes move to static storage, initialised again at each call" {
+	same_as_native tests/port/initialised_arrays.c
+}
+@test "char* s (the star on the type) and parenthesised function names port and agree" {
+	same_as_native tests/port/pointer_spellings.c
+}
+@test "loops made with a backward goto are bounded and agree" { same_as_native tests/port/goto_loop.c; }
+@test "structs and unions passed and returned by value agree" { same_as_native tests/port/struct_by_value.c; }
+@test "a function that ignores a parameter loads as a global subprogram and agrees" {
+	same_as_native tests/port/ignored_parameter.c
+}
+@test "a static struct used in part keeps its BTF, so the heap's callback loads" {
+	same_as_native tests/port/static_struct_parts.c
+}
 
 # unsupported CONSTRUCT: dm port refuses tests/port/unsupported/CONSTRUCT.c, exit 1, with the expected message
 unsupported() {
@@ -67,7 +81,7 @@ unsupported() {
 @test "a variable-length array is refused" { unsupported variable_length_array; }
 @test "the address of a variable is refused" { unsupported address_of_local; }
 @test "a function pointer is refused" { unsupported function_pointer; }
-@test "an initialised local array beyond the BPF stack is refused, named" { unsupported stack_limit; }
+@test "main with parameters is refused" { unsupported main_with_parameters; }
 
 # failing PROGRAM [PORT OPTIONS]: ports, and dm run stops it with exit 70 and the expected message
 failing() {
@@ -104,4 +118,37 @@ failing() {
 	[ "$status" -eq 0 ] && [[ "$output" == *"(8192-byte pool)"* ]]
 	run "$dm" run "$build/bpf/cost-seg-4096.bpf.o"
 	[ "$status" -eq 3 ] && [[ "$output" == *"not made by dm port"* ]]
+}
+
+@test "bad input: a directory, an empty file, a binary, no main, a syntax error, each said as what it is" {
+	mkdir "$tmp/somedir"
+	run "$dm" port "$tmp/somedir" -o "$tmp/x.bpf.o"
+	[ "$status" -eq 3 ] && [[ "$output" == *"somedir: a directory, expected a C file"* ]]
+	: > "$tmp/empty.c"
+	run "$dm" port "$tmp/empty.c" -o "$tmp/x.bpf.o"
+	[ "$status" -eq 3 ] && [[ "$output" == *"empty.c: empty, expected a C program"* ]]
+	run "$dm" port "$dm" -o "$tmp/x.bpf.o"
+	[ "$status" -eq 3 ] && [[ "$output" == *"binary (an ELF file), expected C source"* ]]
+	printf 'int helper(void) { return 1; }\n' > "$tmp/no_main.c"
+	run "$dm" port "$tmp/no_main.c" -o "$tmp/x.bpf.o"
+	[ "$status" -eq 1 ] && [[ "$output" == *"no_main.c: no main function"* ]] && [[ "$output" != *libbpf* ]]
+	printf 'int main(void)\n{\n\treturn (1;\n}\n' > "$tmp/syntax.c"
+	run "$dm" port "$tmp/syntax.c" -o "$tmp/x.bpf.o"
+	[ "$status" -eq 1 ] && [[ "$output" == *"syntax.c:3:"*": does not compile: expected ')'"* ]]
+	[[ "$output" != *"not supported in BPF"* ]]
+	[ ! -e "$tmp/x.bpf.o" ]
+}
+
+@test "a C program in a file not named .c ports and runs" {
+	cp examples/linked_list.c "$tmp/notes.txt"
+	"$dm" port "$tmp/notes.txt" -o "$tmp/notes.bpf.o"
+	run "$dm" run "$tmp/notes.bpf.o"
+	[ "$status" -eq 0 ] && [[ "$output" == *"deleted 4 nodes"* ]]
+}
+
+@test "an internal error of the porter names the program and the step, exit 7, no traceback" {
+	run "$dm" port --clang /bin/true examples/linked_list.c -o "$tmp/x.bpf.o" # a "compiler" that prints no AST
+	[ "$status" -eq 7 ]
+	[[ "$output" == *"examples/linked_list.c: internal error while reading the program with clang"* ]]
+	[[ "$output" != *Traceback* ]]
 }

@@ -29,6 +29,9 @@ native_tests() {
 	BUILD=$build run modify_rewriter bats tests/modify.bats
 	# dm's answers to bad input: on the host only, they do not depend on the kernel's BPF features.
 	BUILD=$build run dm_inputs bats tests/dm_inputs.bats
+	# dm port against native builds of Csmith's random programs, a fixed set of seeds (make fuzz-port runs more).
+	# On the host's kernel only: under the VM's emulation each program's port takes minutes.
+	run dm_port_csmith python3 tests/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 --keep "$build/csmith-failures"
 }
 
 # kernel_tests KERNEL: tests/kernel.sh on KERNEL; its counts join ours, its failures are named with the kernel

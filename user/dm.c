@@ -249,7 +249,7 @@ static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
 	m->arena_size = (size_t)info->max_entries * (size_t)sysconf(_SC_PAGESIZE);
 	m->heap_offset = heap_view_arena_offset(info->map_extra, m->arena_size);
 	if (m->heap_offset < 0)
-		return fail(EXIT_NOT_HEAP, "%s: not a dm heap: its arena (%zu bytes at 0x%llx) does not reach %u bytes into "
+		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: its arena (%zu bytes at 0x%llx) does not reach %u bytes into "
 				"its 4 GiB window, where the heap starts", m->path, m->arena_size,
 			    (unsigned long long)info->map_extra, DM_ARENA_HEAP_LOW);
 	at = mmap((void *)(unsigned long)info->map_extra, m->arena_size, PROT_READ, MAP_SHARED, m->fd, 0);

@@ -89,6 +89,17 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 	return dm_env_bounded((__u32)index, length);
 }
 
+/* An initialised local array that modify/port.py moved to static storage gets its initial value again at its
+ * declaration, as a local would: a byte at a time (volatile: clang would make it a memcpy call, which BPF lacks),
+ * from an unknown start so that the verifier checks one pass of the loop, the index proven on the register used. */
+#define dm_port_initialise(array, ...)                                                                           \
+	({                                                                                                         \
+		static const __typeof__(array) dm_port_initial __attribute__((used)) = __VA_ARGS__;                 \
+		for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(array) && dm_port_more(0); dm_port_i++) \
+			((volatile char *)&(array))[dm_env_bounded(dm_port_i, sizeof(array))] =                      \
+				((const char *)&dm_port_initial)[dm_env_bounded(dm_port_i, sizeof(array))];        \
+	})
+
 /* An allocation whose result the program uses without a NULL check: NULL ends the program. */
 #define dm_port_checked(call, function, line)                                                                     \
 	({                                                                                                         \
@@ -386,6 +397,12 @@ __attribute__((noinline)) __u64 dm_port_strchr(__u64 s, int c)
 #define strncpy(dst, src, n) ((char __arena *)dm_port_strncpy(DM_PORT_N(dst), DM_PORT_N(src), n))
 #define strcat(dst, src) (strcpy((dst) + strlen(dst), src), (dst))
 #define strchr(s, c) ((char __arena *)dm_port_strchr(DM_PORT_N(s), c))
+
+/* Every function of the program that can be is a global subprogram (modify/port.py), verified once with unknown
+ * arguments: its pointer parameters are arena pointers. */
+#ifndef __arg_arena
+#define __arg_arena __attribute__((btf_decl_tag("arg:arena")))
+#endif
 
 /* main, renamed by the port, is called by the program dm run runs. */
 int dm_port_main(void);
