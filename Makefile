@@ -61,11 +61,11 @@ help:
 	@echo "make demo       port a C program that mallocs with dm port, run it natively and in the kernel"
 	@echo "make test       run every test (native unit, differential, sanitizers, fuzz, stress)"
 	@echo "make bench      run the benchmarks, write bench/RESULTS.md and plots (BENCH_QUICK=1: about a minute)"
-	@echo "make install    install the header, the dm tool and a pkg-config file under PREFIX ($(PREFIX))"
+	@echo "make install    install the header, the dm tool, libdynamic_memory.so and a pkg-config file under PREFIX ($(PREFIX))"
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: DIFF_OPS=$(DIFF_OPS) (differential operations per configuration), FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
-all: $(BUILD)/native_demo $(BUILD)/dm $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS) $(BENCH_BINS)
+all: $(BUILD)/native_demo $(BUILD)/dm $(PRELOAD_LIB) $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS) $(BENCH_BINS)
 
 deps:
 	@scripts/deps.sh
@@ -102,9 +102,21 @@ $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER)
 		$(if $(findstring arena-,$*),-DDM_HEAP_ARENA) $(if $(findstring inline-,$*),-DDM_INLINE_HEADERS=1) \
 		-DDM_POOL_SIZE=$(lastword $(subst -, ,$*)) -c $< -o $@
 
-# The dm tool: reads pinned heaps (dm stat).
-$(BUILD)/dm: user/dm.c user/heap_view.h modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' $< -o $@ -lbpf
+# libdynamic_memory.so: the native heap as the malloc of any program (LD_PRELOAD). No builtin knowledge of the
+# functions it defines: gcc would turn its calloc's malloc + memset into a call to calloc.
+PRELOAD_LIB := $(BUILD)/libdynamic_memory.so
+PRELOAD_SOURCES := user/preload.c user/preload_heap.h user/preload_stats.h $(HEADER)
+PRELOAD_CFLAGS := -fPIC -shared -fvisibility=hidden -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
+	-fno-builtin-free
+$(PRELOAD_LIB): $(PRELOAD_SOURCES) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $(PRELOAD_CFLAGS) $< -o $@
+
+# The dm tool: reads pinned heaps and processes on libdynamic_memory.so (dm stat), runs commands on it (dm preload).
+DM_SOURCES := user/dm.c user/preload_stats.c
+$(BUILD)/dm: $(DM_SOURCES) user/heap_view.h user/preload_heap.h user/preload_stats.h \
+		modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' \
+		-DDM_PRELOAD_LIB='"$(abspath $(PRELOAD_LIB))"' $(DM_SOURCES) -o $@ -lbpf
 
 $(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
@@ -183,16 +195,17 @@ bench: deps
 
 # dm port's front end and runtime go to share/dynamic_memory/, which the installed dm is built to use.
 SHARE := $(PREFIX)/share/dynamic_memory
-install: $(HEADER) $(BUILD)/dm
+install: $(HEADER) $(BUILD)/dm $(PRELOAD_LIB)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(SHARE)/modify/port_include
+		$(DESTDIR)$(SHARE)/modify/port_include $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(PRELOAD_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(HEADER) $(DESTDIR)$(SHARE)/
 	install -m 755 modify/modify.sh modify/port.py $(DESTDIR)$(SHARE)/modify/
 	install -m 644 modify/*.cocci $(DESTDIR)$(SHARE)/modify/
 	install -m 644 modify/port_include/*.h $(DESTDIR)$(SHARE)/modify/port_include/
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(SHARE)/modify/port.py"' user/dm.c \
-		-o $(DESTDIR)$(PREFIX)/bin/dm -lbpf
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(SHARE)/modify/port.py"' \
+		-DDM_PRELOAD_LIB='"$(PREFIX)/lib/libdynamic_memory.so"' $(DM_SOURCES) -o $(DESTDIR)$(PREFIX)/bin/dm -lbpf
 	sed 's|@PREFIX@|$(PREFIX)|' dynamic_memory.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/dynamic_memory.pc
 
 clean:
