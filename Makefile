@@ -23,7 +23,7 @@ config_flags = $(strip \
 UNIT := $(foreach c,$(CONFIGS),$(BUILD)/unit-$(c) $(BUILD)/unit-$(c)-asan)
 DIFF := $(foreach c,$(CONFIGS),$(BUILD)/differential-$(c) $(BUILD)/differential-$(c)-asan) \
 	$(BUILD)/differential-seg-4k $(BUILD)/differential-ff-4k
-NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap
+NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap $(BUILD)/preload_api
 
 # In-kernel tests: BPF objects whose programs state their expectations, and the runner that checks them.
 # -idirafter: <linux/bpf.h> needs the multiarch asm/ headers, which clang -target bpf does not search.
@@ -110,6 +110,10 @@ PRELOAD_CFLAGS := -fPIC -shared -fvisibility=hidden -fno-builtin-malloc -fno-bui
 	-fno-builtin-free
 $(PRELOAD_LIB): $(PRELOAD_SOURCES) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $(PRELOAD_CFLAGS) $< -o $@
+
+# The C allocation interface as the library serves it (run under LD_PRELOAD by tests/preload.bats).
+$(BUILD)/preload_api: tests/preload_api.c user/preload_stats.h $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -fno-builtin $< -o $@ -pthread
 
 # The dm tool: reads pinned heaps and processes on libdynamic_memory.so (dm stat), runs commands on it (dm preload).
 DM_SOURCES := user/dm.c user/preload_stats.c

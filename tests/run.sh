@@ -48,6 +48,8 @@ run kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
 BUILD=$build run modify_rewriter bats tests/modify.bats
 BUILD=$build run dm_stat bats tests/dm_stat.bats
 BUILD=$build run dm_port bats tests/port.bats
+# libdynamic_memory.so under real programs (ls, sort, gcc, python3, bash, xz -T2) and the native tests above.
+BUILD=$build run preload bats tests/preload.bats
 # The examples check their own results (answers, static_check, return codes) and exit non-zero when one is wrong.
 for example in linked_list packet_sizes percpu_scratch hash_table; do run "example_$example" "$build/$example"; done
 
