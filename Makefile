@@ -194,7 +194,7 @@ demo: deps
 
 # Writes bench/RESULTS.md and bench/*.png (BENCH_QUICK=1: a short run). Needs root, like the in-kernel tests.
 bench: deps
-	@$(MAKE) --no-print-directory $(BENCH_BINS) $(COST_OBJS)
+	@$(MAKE) --no-print-directory $(BENCH_BINS) $(COST_OBJS) $(PRELOAD_LIB)
 	@bench/run.sh $(BUILD) "$(COST_OBJS)"
 
 # dm port's front end and runtime go to share/dynamic_memory/, which the installed dm is built to use.

@@ -5,6 +5,8 @@
 # settings (DM_POOL, DM_FALLBACK, DM_ABORT_ON_MISUSE), the live file read by dm stat --pid, and the project's own
 # native tests on the preloaded heap. Run from the repository root; BUILD (default build) holds dm and the library.
 
+bats_require_minimum_version 1.5.0
+
 setup() {
 	build=${BUILD:-build}
 	dm=$build/dm
