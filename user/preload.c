@@ -324,6 +324,8 @@ static int misused(const char *op, const void *ptr, struct misuse_mark mark)
 	*put_str(at, end, corrupt ? "damaged block header (a write past the end of a block?)"
 				  : "invalid pointer (double free, or not returned by malloc)") = 0;
 	say(line, "", "; aborting (DM_ABORT_ON_MISUSE=1)");
+	if (file_backed)
+		unlink(stats_path); /* abort runs no destructor */
 	abort();
 }
 
