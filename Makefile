@@ -24,7 +24,7 @@ config_flags = $(strip \
 UNIT := $(foreach c,$(CONFIGS),$(BUILD)/unit-$(c) $(BUILD)/unit-$(c)-asan)
 DIFF := $(foreach c,$(CONFIGS),$(BUILD)/differential-$(c) $(BUILD)/differential-$(c)-asan) \
 	$(BUILD)/differential-seg-4k $(BUILD)/differential-ff-4k
-NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap
+NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap $(BUILD)/preload_api
 
 # In-kernel tests: BPF objects whose programs state their expectations, and the runner that checks them.
 # -idirafter: <linux/bpf.h> needs the multiarch asm/ headers, which clang -target bpf does not search.
@@ -73,12 +73,12 @@ help:
 	@echo "make kernels    download and prepare Debian's kernels for the VM ($(BUILD)/kernels/; once)"
 	@echo "make fuzz-port  dm port against native on SEEDS=$(SEEDS) Csmith seeds (two programs each; needs root)"
 	@echo "make bench      run the benchmarks, write bench/RESULTS.md and plots (BENCH_QUICK=1: about a minute)"
-	@echo "make install    install the header, the dm tool and a pkg-config file under PREFIX ($(PREFIX))"
+	@echo "make install    install the header, the dm tool, libdynamic_memory.so and a pkg-config file under PREFIX ($(PREFIX))"
 	@echo "make clean      remove $(BUILD)/"
 	@echo "variables: DIFF_OPS=$(DIFF_OPS) (differential operations per configuration), FUZZ_SECONDS=$(FUZZ_SECONDS)"
 	@echo "           KERNELS=\"$(KERNELS)\" (make test, make test-kernel)"
 
-all: $(BUILD)/native_demo $(BUILD)/dm $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS) $(BENCH_BINS)
+all: $(BUILD)/native_demo $(BUILD)/dm $(PRELOAD_LIB) $(NATIVE_TESTS) $(KERNEL_TESTS) $(EXAMPLE_BINS) $(BENCH_BINS)
 
 deps:
 	@scripts/deps.sh
@@ -119,10 +119,27 @@ $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER)
 		$(if $(findstring arena-,$*),-DDM_HEAP_ARENA) $(if $(findstring inline-,$*),-DDM_INLINE_FAST_PATH=1) \
 		-DDM_POOL_SIZE=$(lastword $(subst -, ,$*)) -c $< -o $@
 
-# The dm tool: dm stat (its /metrics exporter on libmicrohttpd), arena-init, port, run.
+# libdynamic_memory.so: the native heap as the malloc of any program (LD_PRELOAD). No builtin knowledge of the
+# functions it defines: gcc would turn its calloc's malloc + memset into a call to calloc.
+PRELOAD_LIB := $(BUILD)/libdynamic_memory.so
+PRELOAD_SOURCES := user/preload.c user/preload_heap.h user/preload_stats.h $(HEADER)
+PRELOAD_CFLAGS := -fPIC -shared -fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
+	-fno-builtin-free
+$(PRELOAD_LIB): $(PRELOAD_SOURCES) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $(PRELOAD_CFLAGS) $< -o $@
+
+# The C allocation interface as the library serves it (run under LD_PRELOAD by tests/preload.bats).
+$(BUILD)/preload_api: tests/preload_api.c user/preload_stats.h $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -fno-builtin $< -o $@ -pthread
+
+# The dm tool: dm stat (pinned heaps, processes on libdynamic_memory.so; /metrics on libmicrohttpd), arena-init,
+# port, run, preload.
 DM_LIBS := -lbpf -lmicrohttpd -pthread
-$(BUILD)/dm: user/dm.c user/heap_view.h modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' $< -o $@ $(DM_LIBS)
+DM_SOURCES := user/dm.c user/preload_stats.c
+$(BUILD)/dm: $(DM_SOURCES) user/heap_view.h user/preload_heap.h user/preload_stats.h \
+		modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' \
+		-DDM_PRELOAD_LIB='"$(abspath $(PRELOAD_LIB))"' $(DM_SOURCES) -o $@ $(DM_LIBS)
 
 $(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
@@ -224,21 +241,22 @@ demo: deps
 
 # Writes bench/RESULTS.md and bench/*.png (BENCH_QUICK=1: a short run). Needs root, like the in-kernel tests.
 bench: deps
-	@$(MAKE) --no-print-directory $(BENCH_BINS) $(COST_OBJS)
+	@$(MAKE) --no-print-directory $(BENCH_BINS) $(COST_OBJS) $(PRELOAD_LIB)
 	@bench/run.sh $(BUILD) "$(COST_OBJS)"
 
 # dm port's front end and runtime go to share/dynamic_memory/, which the installed dm is built to use.
 SHARE := $(PREFIX)/share/dynamic_memory
-install: $(HEADER) $(BUILD)/dm
+install: $(HEADER) $(BUILD)/dm $(PRELOAD_LIB)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(SHARE)/modify/port_include
+		$(DESTDIR)$(SHARE)/modify/port_include $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(PRELOAD_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(HEADER) $(DESTDIR)$(SHARE)/
 	install -m 755 modify/modify.sh modify/port.py $(DESTDIR)$(SHARE)/modify/
 	install -m 644 modify/*.cocci $(DESTDIR)$(SHARE)/modify/
 	install -m 644 modify/port_include/*.h $(DESTDIR)$(SHARE)/modify/port_include/
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(SHARE)/modify/port.py"' user/dm.c \
-		-o $(DESTDIR)$(PREFIX)/bin/dm $(DM_LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(SHARE)/modify/port.py"' \
+		-DDM_PRELOAD_LIB='"$(PREFIX)/lib/libdynamic_memory.so"' $(DM_SOURCES) -o $(DESTDIR)$(PREFIX)/bin/dm $(DM_LIBS)
 	sed 's|@PREFIX@|$(PREFIX)|' dynamic_memory.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/dynamic_memory.pc
 
 clean:

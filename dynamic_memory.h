@@ -50,17 +50,17 @@
 #endif
 
 /* Pool bytes, control block included: a power of two from 4096 to 256 MiB (ARRAY heaps: the verifier proves
- * offsets below 512 MiB only) or 2 GiB (arena heap: 32-bit offsets inside the arena's 4 GiB). */
+ * offsets below 512 MiB only) or 2 GiB (arena heap and native: 32-bit offsets). */
 #ifndef DM_POOL_SIZE
 #define DM_POOL_SIZE 65536
 #endif
-#if defined(DM_HEAP_ARENA)
+#if defined(DM_HEAP_ARENA) || !defined(__bpf__)
 #define DM_POOL_SIZE_MAX 2147483648
 #else
 #define DM_POOL_SIZE_MAX 268435456
 #endif
 #if (DM_POOL_SIZE) < 4096 || (DM_POOL_SIZE) > DM_POOL_SIZE_MAX || ((DM_POOL_SIZE) & ((DM_POOL_SIZE) - 1)) != 0
-#error "DM_POOL_SIZE must be a power of two from 4096 to 268435456 (256 MiB), or to 2147483648 with DM_HEAP_ARENA"
+#error "DM_POOL_SIZE must be a power of two from 4096 to 268435456 (256 MiB), or to 2147483648 natively or with DM_HEAP_ARENA"
 #endif
 
 #define DM_POLICY_SEGREGATED 1 /* O(1) two-level segregated fit (default) */
@@ -738,10 +738,17 @@ DM_INLINE void *dm_rederive_at(dm_u64 raw, dm_u64 offset)
 
 #else /* native */
 
+#if defined(DM_NATIVE_HEAP)
+/* The program places the heap: DM_NATIVE_HEAP is an expression giving its address (zeroed memory of
+ * sizeof(struct dm_heap)), or NULL while there is none, when every operation refuses. libdynamic_memory.so maps it
+ * with mmap, so that pages the pool never reaches cost nothing. */
+DM_INLINE struct dm_heap *dm_env_heap(void) { return DM_NATIVE_HEAP; }
+#else
 /* Weak: every translation unit that includes this header shares one heap. */
 __attribute__((weak, aligned(64))) struct dm_heap dm_heap_storage;
 
 DM_INLINE struct dm_heap *dm_env_heap(void) { return &dm_heap_storage; }
+#endif
 DM_INLINE int dm_env_ready(struct dm_heap *heap) { return heap != NULL; }
 DM_INLINE void dm_env_refuse(void) {}
 DM_INLINE dm_u64 dm_env_refused(void) { return 0; }

@@ -25,6 +25,8 @@ $native_command > "$data/native.md"
 step "fragmentation (20 seeds x 2 workloads x 3 allocators)"
 "$build/bench_fragmentation_seg" --reference "$data/fragmentation.dat" > "$data/fragmentation.md"
 "$build/bench_fragmentation_ff" "$data/fragmentation.dat" >> "$data/fragmentation.md"
+step "real programs on glibc and on libdynamic_memory.so ($runs runs each)"
+bench/preload.sh "$build" "$runs" "$data" > "$data/preload.md"
 step "plots"
 gnuplot -e "data='$data'; out='bench'" bench/plots.gp
 
@@ -121,6 +123,15 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	cat <<-EOF
 
 	![fragmentation](fragmentation.png)
+
+	## Real programs on libdynamic_memory.so (LD_PRELOAD)
+
+	Median wall time and peak RSS of $runs runs, glibc's malloc and the preloaded heap alternated (\`bench/preload.sh\`;
+	default DM_POOL=512M). Wall times on this shared 2-CPU machine vary by ~20% between runs.
+
+	| workload | glibc | libdynamic_memory.so | ratio | peak RSS, glibc | peak RSS, preload |
+	|---|---|---|---|---|---|
 	EOF
+	cat "$data/preload.md"
 } > "$results"
 step "wrote $results and bench/*.png"

@@ -29,6 +29,8 @@ native_tests() {
 	BUILD=$build run modify_rewriter bats tests/modify.bats
 	# dm's answers to bad input: on the host only, they do not depend on the kernel's BPF features.
 	BUILD=$build run dm_inputs bats tests/dm_inputs.bats
+	# libdynamic_memory.so under real programs (ls, sort, gcc, python3, bash, xz -T2) and the native tests above.
+	BUILD=$build run preload bats tests/preload.bats
 	# dm port against native builds of Csmith's random programs, a fixed set of seeds (make fuzz-port runs more).
 	# On the host's kernel only: under the VM's emulation each program's port takes minutes.
 	run dm_port_csmith python3 tests/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 --keep "$build/csmith-failures"

@@ -3,6 +3,8 @@
  * dm: the dynamic_memory command-line tool.
  *
  *   dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]
+ *   dm stat --pid PID | STATS_FILE [--json | --prometheus [ADDR:]PORT] [--watch SECONDS]
+ *   dm preload [--lib PATH] -- COMMAND ARGS...
  *   dm arena-init PIN_PATH
  *   dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]
  *   dm run PROGRAM.bpf.o [--stats]
@@ -13,6 +15,7 @@
  */
 #include "user/heap_view.h" /* the control block layout, the header check, arena setup; the native heap goes unused */
 #include "modify/port_include/dm_port_records.h"
+#include "user/preload_stats.h" /* processes on libdynamic_memory.so: user/preload_stats.c */
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -93,6 +96,9 @@ struct heap_map {
 	const unsigned char *arena; /* arena heap: the arena, mapped read-only at its own address */
 	size_t arena_size;
 	long heap_offset; /* arena heap: where the heap starts in the arena (after room for the program's globals) */
+	int process; /* a process on libdynamic_memory.so: its stats file, read into info and stats */
+	struct dm_preload_info info;
+	struct dm_stats stats;
 };
 
 /* What a walk of one heap found. */
@@ -336,12 +342,56 @@ static int read_arena(struct heap_map *m)
 	return EXIT_OK;
 }
 
+/* A process's stats file (user/preload_stats.h) in the place of a map: its counters only, no blocks to walk. */
+static int read_process(struct heap_map *m)
+{
+	char error[320];
+
+	if (dm_preload_read(m->path, &m->info, &m->stats, error, sizeof(error)))
+		return fail(EXIT_BAD_INPUT, "%s", error);
+	snprintf(m->name, sizeof(m->name), "%s", m->info.program);
+	return EXIT_OK;
+}
+
+static int open_process(const char *path, struct heap_map *m)
+{
+	m->path = path;
+	m->process = 1;
+	m->copies = 1;
+	m->stride = sizeof(struct dm_control);
+	m->values = calloc(1, m->stride);
+	if (!m->values)
+		return fail(EXIT_INTERNAL, "out of memory reading %s", path);
+	return read_process(m);
+}
+
+/* The counters in the shape every output takes: a control block whose pool is the program's, and what a walk would
+ * have found. */
+static int process_state(const struct heap_map *m, struct heap_state *s)
+{
+	const struct dm_stats *st = &m->stats;
+	struct dm_control *ctl = (struct dm_control *)m->values;
+
+	*ctl = (struct dm_control){ .magic = DM_MAGIC, .pool_size = (dm_u32)m->info.pool, .policy = DM_POLICY_SEGREGATED,
+				    .align = 16, .sentinel = (dm_u32)st->capacity + DM_HDR, .lock_failures = st->lock_failures };
+	ctl->c = (struct dm_counters){ .allocated = st->allocated, .peak_allocated = st->peak_allocated,
+				       .used_blocks = st->used_blocks, .free_blocks = st->free_blocks,
+				       .allocations = st->allocations, .frees = st->frees,
+				       .failed_allocations = st->failed_allocations, .invalid_frees = st->invalid_frees,
+				       .corruptions = st->corruptions };
+	*s = (struct heap_state){ .ctl = ctl, .free = st->free, .largest_free = st->largest_free,
+				  .free_blocks = st->free_blocks, .used_blocks = st->used_blocks };
+	return EXIT_OK;
+}
+
 static int read_heap(struct heap_map *m)
 {
 	__u32 zero = 0;
 
 	if (m->arena)
 		return read_arena(m);
+	if (m->process)
+		return read_process(m);
 	if (bpf_map_lookup_elem(m->fd, &zero, m->values))
 		return fail(errno == EACCES || errno == EPERM ? EXIT_PERMISSION : EXIT_KERNEL, "%s: cannot read the map: %s",
 			    m->path, strerror(errno));
@@ -447,7 +497,10 @@ static void print_table_row(const char *label, const struct heap_state *s)
 	       (unsigned long long)s->ctl->c.corruptions, (unsigned long long)s->ctl->lock_failures);
 }
 
-static const char *kind_name(const struct heap_map *m) { return m->percpu ? "per-CPU" : m->arena ? "arena" : "shared"; }
+static const char *kind_name(const struct heap_map *m)
+{
+	return m->percpu ? "per-CPU" : m->arena ? "arena" : m->process ? "process" : "shared";
+}
 
 static int show_table(const struct heap_map *m, const struct heap_state *s)
 {
@@ -498,7 +551,7 @@ static const char *cpu_label(const struct heap_map *m, int i, char buf[16])
 static int show_json(const struct heap_map *m, const struct heap_state *states)
 {
 	printf("{\"map\": \"%s\", \"path\": \"%s\", \"kind\": \"%s\", \"heaps\": [", m->name, m->path,
-	       m->percpu ? "percpu" : m->arena ? "arena" : "shared");
+	       m->percpu ? "percpu" : m->arena ? "arena" : m->process ? "process" : "shared");
 	for (int i = 0; i < m->copies; i++) {
 		const struct heap_state *s = &states[i];
 		char cpu[16];
@@ -569,7 +622,8 @@ static int snapshot(struct heap_map *m, struct heap_state *states, unsigned char
 
 		if (map)
 			memset(map, 0, m->stride);
-		walked = walk_heap(m, m->values + (size_t)i * m->stride, &states[i], map);
+		walked = m->process ? process_state(m, &states[i])
+				    : walk_heap(m, m->values + (size_t)i * m->stride, &states[i], map);
 		if (walked) {
 			fprintf(errors, "dm: %s%s%.0d: %s\n", m->path, m->percpu ? ", cpu " : "", m->percpu ? i : 0,
 				states[i].error);
@@ -698,6 +752,7 @@ static void on_signal(int sig) { (void)sig, stop = 1; }
 static int stat_command(int argc, char **argv)
 {
 	const char *path = NULL, *listen_on = NULL;
+	char pid_path[64];
 	int json = 0, layout = 0, watch = 0, status;
 	struct heap_map m = { 0 };
 	struct heap_state *states;
@@ -712,6 +767,8 @@ static int stat_command(int argc, char **argv)
 			watch = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--prometheus") && i + 1 < argc)
 			listen_on = argv[++i];
+		else if (!strcmp(argv[i], "--pid") && i + 1 < argc && atoi(argv[i + 1]) > 0 && !path)
+			path = pid_path, snprintf(pid_path, sizeof(pid_path), "/dev/shm/dm-%d", atoi(argv[++i]));
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]\n\n"
 			       "Shows a pinned dynamic_memory heap (map dm_heap, shared or per-CPU, or map dm_arena), read-only:\n"
@@ -722,7 +779,9 @@ static int stat_command(int argc, char **argv)
 			       "  --layout         the pool as a bar of used and free blocks, and the largest free blocks\n"
 			       "  --watch SECONDS  refresh in place until interrupted\n"
 			       "  --prometheus [ADDR:]PORT  serve /metrics (Prometheus text format) on ADDR (default 127.0.0.1)\n"
-			       "                   until interrupted; a damaged heap answers 500 with what is wrong\n");
+			       "                   until interrupted; a damaged heap answers 500 with what is wrong\n"
+			       "  --pid PID        instead of PIN_PATH: a process running on libdynamic_memory.so (its file\n"
+			       "                   /dev/shm/dm-PID; give a DM_STATS=PATH file as PIN_PATH); no --layout\n");
 			print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_CORRUPT,
 							   EXIT_KERNEL, EXIT_INTERNAL, -1 });
 			return EXIT_OK;
@@ -733,7 +792,9 @@ static int stat_command(int argc, char **argv)
 	}
 	if (!path)
 		return fail(EXIT_USAGE, "stat: which heap? give the path of a pinned dm_heap map (see dm stat --help)");
-	status = open_heap(path, &m);
+	status = dm_preload_is_file(path) ? open_process(path, &m) : open_heap(path, &m);
+	if (!status && m.process && layout)
+		status = fail(EXIT_USAGE, "stat: %s: --layout walks the blocks; a process's file has its counters only", path);
 	if (status)
 		return status;
 	states = calloc((size_t)m.copies, sizeof(*states));
@@ -1207,12 +1268,15 @@ int main(int argc, char **argv)
 		return stat_command(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "arena-init"))
 		return arena_init_command(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "preload"))
+		return dm_preload_command(argc - 2, argv + 2);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
 		printf("usage: dm COMMAND ...\n\ncommands:\n"
 		       "  stat PIN_PATH         show a pinned heap (dm stat --help)\n"
 		       "  arena-init PIN_PATH   make a pinned arena heap ready (dm arena-init --help)\n"
 		       "  port PROGRAM.c -o PROGRAM.bpf.o   port a C program that mallocs to BPF (dm port --help)\n"
-		       "  run PROGRAM.bpf.o     run a ported program in the kernel (dm run --help)\n\n"
+		       "  run PROGRAM.bpf.o     run a ported program in the kernel (dm run --help)\n"
+		       "  preload -- COMMAND    run a command on the heap as its malloc (dm preload --help)\n\n"
 		       "Every command checks its input files first and names what a file is and what it expected.\n");
 		print_exit_statuses(NULL);
 		return EXIT_OK;

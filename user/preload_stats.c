@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dm's side of libdynamic_memory.so: reading a process's live-metrics file (dm stat --pid) and running a command on
+ * the allocator (dm preload). Built with the library's heap configuration (user/preload_heap.h), so that the
+ * control block it reads has the library's layout.
+ */
+#define _GNU_SOURCE
+#define DM_NATIVE_HEAP NULL /* a reader: it has no heap of its own */
+#include "user/preload_heap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+_Static_assert(DM_FIRST < DM_PRELOAD_PAGE, "the control block must fit the stats file's heap page");
+
+int dm_preload_is_file(const char *path)
+{
+	struct dm_preload_info info;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), is;
+
+	if (fd < 0)
+		return 0;
+	is = pread(fd, &info, sizeof(info), 0) == (ssize_t)sizeof(info) && info.magic == DM_PRELOAD_MAGIC;
+	close(fd);
+	return is;
+}
+
+/* Smallest block of a class (inverse of dm_class). */
+static dm_u32 class_floor(dm_u32 cls)
+{
+	dm_u32 fl = cls / DM_SL_COUNT, sl = cls % DM_SL_COUNT;
+
+	return fl ? (DM_SL_COUNT + sl) << (fl + DM_ALIGN_LOG2 - 1) : cls << DM_ALIGN_LOG2;
+}
+
+/* What dm_largest_request computes in the process, from its control block and the headers of the top class's
+ * first blocks, read from its memory. The header's class functions take the heap and read its control block only:
+ * gcc cannot know that they stay inside the page. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+static dm_u64 largest_free(const struct dm_control *ctl, const struct dm_preload_info *info)
+{
+	struct dm_heap *view = (struct dm_heap *)(uintptr_t)ctl; /* only its control block is read */
+	dm_u32 cls = dm_top_class(view), cur, best = 0;
+
+	if (cls >= DM_CLASSES)
+		return 0;
+	cur = dm_first_block(view, cls);
+	for (dm_u32 left = ctl->scan_limit; left && cur; left--) {
+		dm_u32 words[3]; /* word 0, check word, next link */
+		struct iovec local = { words, sizeof(words) }, remote = { (void *)(uintptr_t)(info->heap + cur), sizeof(words) };
+
+		if (process_vm_readv((pid_t)info->pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(words))
+			return class_floor(cls) - DM_HDR; /* no permission to read its memory: what the class promises */
+		best = dm_size(words[0]) > best ? dm_size(words[0]) : best;
+		cur = words[2];
+	}
+	return best ? best - DM_HDR : 0;
+}
+#pragma GCC diagnostic pop
+
+int dm_preload_read(const char *path, struct dm_preload_info *info, struct dm_stats *out, char *error,
+		    size_t error_size)
+{
+	union {
+		struct dm_control ctl;
+		unsigned char page[DM_PRELOAD_PAGE];
+	} first;
+	const struct dm_counters *c = &first.ctl.c;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd < 0 ? -1 : pread(fd, info, sizeof(*info), 0);
+
+	if (fd < 0) {
+		snprintf(error, error_size, "%s: cannot open: %s (is the process running on libdynamic_memory.so?)", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (got == (ssize_t)sizeof(*info))
+		got = pread(fd, first.page, sizeof(first.page), DM_PRELOAD_PAGE);
+	close(fd);
+	if (got != (ssize_t)sizeof(first.page) || info->magic != DM_PRELOAD_MAGIC) {
+		snprintf(error, error_size, "%s: not a libdynamic_memory.so stats file (expected %u bytes starting with "
+			 "magic 0x%x)", path, 2 * DM_PRELOAD_PAGE, DM_PRELOAD_MAGIC);
+		return -1;
+	}
+	if (kill((pid_t)info->pid, 0) && errno == ESRCH) {
+		snprintf(error, error_size, "%s: process %u has exited without removing its file (killed, or _exit "
+			 "without exec); remove it", path, info->pid);
+		return -1;
+	}
+	if (first.ctl.magic != DM_MAGIC || first.ctl.pool_size != DM_POOL_SIZE || first.ctl.align != DM_ALIGN ||
+	    first.ctl.first != DM_FIRST || first.ctl.sentinel != DM_SENTINEL) {
+		snprintf(error, error_size, "%s: heap of pool %u, align %u: not the layout of this dm's "
+			 "libdynamic_memory.so (pool %u, align %u)", path, first.ctl.pool_size, first.ctl.align,
+			 (unsigned)DM_POOL_SIZE, DM_ALIGN);
+		return -1;
+	}
+	/* Read while the process runs: each counter is current, together they may be a few operations apart. */
+	*out = (struct dm_stats){
+		.capacity = DM_CAPACITY,
+		.allocated = c->allocated,
+		.peak_allocated = c->peak_allocated,
+		.free = DM_CAPACITY + DM_HDR - c->allocated - DM_HDR * (c->used_blocks + c->free_blocks),
+		.largest_free = largest_free(&first.ctl, info),
+		.used_blocks = c->used_blocks,
+		.free_blocks = c->free_blocks,
+		.allocations = c->allocations,
+		.frees = c->frees,
+		.failed_allocations = c->failed_allocations,
+		.invalid_frees = c->invalid_frees,
+		.corruptions = c->corruptions,
+		.lock_failures = first.ctl.lock_failures,
+	};
+	dm_preload_discount(out, info);
+	return 0;
+}
+
+/* ------------------------------------------------- dm preload ------------------------------------------------- */
+
+#ifndef DM_PRELOAD_LIB
+#define DM_PRELOAD_LIB "libdynamic_memory.so"
+#endif
+
+static int preload_usage(FILE *to, int status)
+{
+	fprintf(to, "usage: dm preload [--lib PATH] -- COMMAND [ARGS...]\n\n"
+		"Runs COMMAND with its malloc replaced by the dynamic_memory heap (LD_PRELOAD of libdynamic_memory.so,\n"
+		"default %s), and when it has exited prints to stderr, for COMMAND and every process it started\n"
+		"that ran on the heap, the heap's counters at exit. COMMAND's own output is left as it is.\n"
+		"The heap's settings come from the environment: DM_POOL (default 512M), DM_FALLBACK=libc,\n"
+		"DM_ABORT_ON_MISUSE=1 (README: \"malloc for any program\").\n\n"
+		"exit status: COMMAND's (128 + N when signal N ended it); 1 bad usage; 127 COMMAND could not be run\n",
+		DM_PRELOAD_LIB);
+	return status;
+}
+
+static void print_records(FILE *records)
+{
+	struct dm_preload_record r;
+	unsigned count = 0;
+
+	fprintf(stderr, "dm preload: the heap of each process at its exit (bytes)\n%8s %-15s %12s %12s %12s %7s %7s "
+		"%7s %9s %8s\n", "pid", "program", "allocations", "frees", "peak", "failed", "invalid", "corrupt",
+		"fallback", "lockfail");
+	while (fread(&r, sizeof(r), 1, records) == 1) {
+		if (r.info.magic != DM_PRELOAD_MAGIC)
+			break;
+		fprintf(stderr, "%8u %-15.15s %12llu %12llu %12llu %7llu %7llu %7llu %9llu %8llu\n", r.info.pid,
+			r.info.program, (unsigned long long)r.stats.allocations, (unsigned long long)r.stats.frees,
+			(unsigned long long)r.stats.peak_allocated, (unsigned long long)r.stats.failed_allocations,
+			(unsigned long long)r.stats.invalid_frees, (unsigned long long)r.stats.corruptions,
+			(unsigned long long)r.info.fallback_allocations, (unsigned long long)r.stats.lock_failures);
+		count++;
+	}
+	fprintf(stderr, "dm preload: %u process%s on the heap\n", count, count == 1 ? "" : "es");
+}
+
+int dm_preload_command(int argc, char **argv)
+{
+	const char *lib = DM_PRELOAD_LIB, *old = getenv("LD_PRELOAD");
+	char report[] = "/tmp/dm-preload-XXXXXX", *preload;
+	int i = 0, status, fd;
+	FILE *records;
+	pid_t child;
+
+	for (; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return preload_usage(stdout, 0);
+		if (!strcmp(argv[i], "--lib") && i + 1 < argc)
+			lib = argv[++i];
+		else
+			return fprintf(stderr, "dm: preload: unexpected '%s' (see dm preload --help)\n", argv[i]), 1;
+	}
+	if (i + 1 >= argc)
+		return fprintf(stderr, "dm: preload: which command? dm preload -- COMMAND [ARGS...]\n"), 1;
+	if (access(lib, R_OK))
+		return fprintf(stderr, "dm: preload: %s: %s (build it with make, or give --lib PATH)\n", lib,
+			       strerror(errno)), 1;
+	fd = mkstemp(report);
+	if (fd < 0 || asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "") < 0)
+		return fprintf(stderr, "dm: preload: cannot make the report file %s: %s\n", report, strerror(errno)), 1;
+	child = fork();
+	if (child == 0) {
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("DM_REPORT", report, 1);
+		execvp(argv[i + 1], argv + i + 1);
+		fprintf(stderr, "dm: preload: cannot run %s: %s\n", argv[i + 1], strerror(errno));
+		_exit(127);
+	}
+	free(preload);
+	signal(SIGINT, SIG_IGN); /* the command decides what an interrupt does; its report is still printed */
+	if (child < 0 || waitpid(child, &status, 0) < 0)
+		return fprintf(stderr, "dm: preload: cannot run %s: %s\n", argv[i + 1], strerror(errno)), 127;
+	records = fdopen(fd, "r");
+	if (records) {
+		print_records(records);
+		fclose(records);
+	}
+	unlink(report);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
