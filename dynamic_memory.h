@@ -167,7 +167,6 @@
  *   dm_env_cas/unlock/add    atomics on heap words
  *   dm_env_single_threaded() whether the lock can be skipped (native process with one thread)
  *   dm_env_relax()           what a waiter does between lock attempts
- *   dm_env_may_loop()        a second, verifier-friendly condition on every bounded walk (may_goto in BPF)
  *   dm_env_bounded()         an index clamped so that the verifier sees the bound
  *   dm_env_repeat()          a loop of `steps` (at most the constant `most`) whose body may stop it (bpf_loop)
  *   dm_env_copy/zero()       copying and zeroing variable lengths inside the pool
@@ -242,7 +241,7 @@ typedef uint64_t dm_u64;
 /* `can_loop` (as in the kernel's bpf_experimental.h): a loop condition that lets the verifier accept a walk whose
  * length it cannot know, such as following `next` pointers through the heap. Always true natively. */
 #ifndef can_loop
-#define can_loop dm_env_may_loop()
+#define can_loop dm_may_goto()
 #endif
 
 /* ============================================= Heap layout and stats ============================================ */
@@ -333,7 +332,7 @@ struct dm_control {
 	dm_u32 guard;         /* DM_GUARD */
 	dm_u32 first;         /* offset of the first block header: readers walk the blocks from here... */
 	dm_u32 sentinel;      /* ...to the sentinel, whatever the configuration that built the heap */
-	dm_u32 scan_limit;    /* DM_SCAN: read from here, the verifier can merge the states of a bounded walk */
+	dm_u32 scan_limit;    /* DM_SCAN: the bound of the list walks, for readers of a heap another build made */
 	struct dm_walk walk;  /* static_check's scratch, used under the lock */
 	struct dm_counters c;
 	dm_u32 first_level;   /* segregated: bit f set iff second_level[f] != 0 */
@@ -530,18 +529,10 @@ DM_INLINE void dm_env_unlock(dm_u32 *word) { __sync_lock_test_and_set(word, 0); 
 DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __sync_fetch_and_add(word, value); }
 DM_INLINE int dm_env_single_threaded(void) { return 0; }
 DM_INLINE void dm_env_relax(void) {}
-/* A bounded walk also asks may_goto where the kernel has it (6.9 and later): the verifier then merges the walk's
- * states instead of following every step. Which kernel runs the program is known at load time only: libbpf fills in
- * LINUX_KERNEL_VERSION in a read-only map, which the verifier reads as a constant, so that on an older kernel the
- * may_goto instruction sits in a branch it never enters (a 6.1 verifier refuses the opcode where it reaches it) and
- * the walk starts from its constant bound instead (dm_env_walk_bound). One object loads on every kernel. */
-extern int LINUX_KERNEL_VERSION __kconfig __weak;
-#define DM_KERNEL_HAS_MAY_GOTO (LINUX_KERNEL_VERSION >= (6 << 16) + (9 << 8))
-#define dm_env_may_loop() (!DM_KERNEL_HAS_MAY_GOTO || dm_may_goto())
-DM_INLINE dm_u32 dm_env_walk_bound(dm_u32 unknown, dm_u32 constant)
-{
-	return DM_KERNEL_HAS_MAY_GOTO ? unknown : constant;
-}
+/* The allocator's own walks are bounded by constants (DM_FIT_SCAN, DM_FIRST_FIT_SCAN) inside entry points verified
+ * once: the verifier follows them step by step. They never use may_goto: a 6.1 verifier refuses the opcode wherever it
+ * stands in a program, even in a branch it would never enter (measured on Debian's 6.1). */
+/* `can_loop` for programs (as in the kernel's bpf_experimental.h): may_goto, kernel 6.9 and later. */
 #define dm_may_goto()                                                                                              \
 	({                                                                                                         \
 		__label__ dm_stop, dm_go_on;                                                                       \
@@ -719,20 +710,21 @@ DM_INLINE void *dm_rederive(dm_u64 raw)
  * byte, so that an element of up to DM_GUARD bytes is accessible at it whatever i. The offset is added after the
  * 32-bit move, to a number: added to the pointer, an unbounded index is refused. An address outside the pool wraps
  * into it (memory-safe; the program's own bug). */
-DM_INLINE void *dm_rederive_at(dm_u64 raw, dm_u64 offset)
+DM_INLINE void *dm_rederive_at(const void *p, dm_u64 offset)
 {
 	struct dm_heap *heap = dm_env_heap();
+	void *at = (void *)p; /* where the heap's map value cannot be had: never for an ARRAY map, but verifiers before
+			       * 6.13 do not know that, and &p[i] of a valid p must not be NULL */
 	dm_u32 low;
-	void *p;
 
-	if (!heap)
-		return NULL;
-	asm volatile("%0 = %1" : "=w"(low) : "w"((dm_u32)raw));
-	p = (dm_u8 *)heap + ((low + (dm_u32)offset - (dm_u32)heap->ctl.self) & DM_MASK);
-	asm volatile("" : "+r"(p));
-	return p;
+	if (heap) {
+		asm volatile("%0 = %1" : "=w"(low) : "w"((dm_u32)(dm_u64)p));
+		at = (dm_u8 *)heap + ((low + (dm_u32)offset - (dm_u32)heap->ctl.self) & DM_MASK);
+	}
+	asm volatile("" : "+r"(at));
+	return at;
 }
-#define DM_INDEX(p, i) ((__typeof__(p))dm_rederive_at((dm_u64)(p), (dm_u64)(i) * sizeof(*(p))))
+#define DM_INDEX(p, i) ((__typeof__(p))dm_rederive_at((p), (dm_u64)(i) * sizeof(*(p))))
 
 #endif /* heap pointers, BPF */
 
@@ -795,12 +787,7 @@ DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __atomic_fetch_add(word,
 DM_INLINE int dm_env_single_threaded(void) { return __libc_single_threaded; }
 DM_INLINE void dm_env_relax(void) { sched_yield(); }
 DM_INLINE dm_u32 dm_env_bounded(dm_u32 x, dm_u32 n) { return x < n ? x : 0; }
-#define dm_env_may_loop() 1
-DM_INLINE dm_u32 dm_env_walk_bound(dm_u32 unknown, dm_u32 constant)
-{
-	(void)constant;
-	return unknown;
-}
+#define dm_may_goto() 1
 
 #define DM_LOOP_MAX (1u << 23) /* as in BPF, where it is bpf_loop's limit */
 DM_INLINE void dm_env_repeat(dm_u64 steps, const dm_u64 most, dm_step_fn step, void *ctx)
@@ -1087,8 +1074,7 @@ DM_INLINE dm_u32 dm_insert_after(struct dm_heap *heap, dm_u32 block, dm_u32 cls)
 {
 	dm_u32 prev = 0, cur = dm_first_block(heap, cls);
 
-	for (dm_u32 left = dm_env_walk_bound(heap->ctl.scan_limit, DM_SCAN); left && cur && cur < block &&
-	     dm_env_may_loop(); left--) {
+	for (dm_u32 left = DM_SCAN; left && cur && cur < block; left--) {
 		prev = cur;
 		cur = *dm_next_link(heap, cur);
 	}
@@ -1171,7 +1157,7 @@ DM_ENTRY dm_u64 dm_find_free_block(dm_u64 size)
 		return 0;
 	cur = dm_first_block(heap, dm_scan_class((dm_u32)size));
 
-	for (dm_u32 left = dm_env_walk_bound(heap->ctl.scan_limit, DM_SCAN); left && cur && dm_env_may_loop(); left--) {
+	for (dm_u32 left = DM_SCAN; left && cur; left--) {
 		if (dm_size(dm_word(heap, cur)[0]) >= size)
 			return cur;
 		cur = *dm_next_link(heap, cur);
@@ -1188,7 +1174,7 @@ DM_INLINE dm_u32 dm_largest_request(struct dm_heap *heap)
 	if (cls >= DM_CLASSES)
 		return 0;
 	cur = dm_first_block(heap, cls);
-	for (dm_u32 left = dm_env_walk_bound(heap->ctl.scan_limit, DM_SCAN); left && cur && dm_env_may_loop(); left--) {
+	for (dm_u32 left = DM_SCAN; left && cur; left--) {
 		dm_u32 size = dm_size(dm_word(heap, cur)[0]);
 
 		best = size > best ? size : best;

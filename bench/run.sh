@@ -85,7 +85,7 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	verifier checks each once, whatever the pool size and the number of call sites), and a pair makes about 16
 	subprogram calls. On this machine every return of JITed code goes through the SRSO "safe RET" thunk (see the
 	machine line above): the table below measures 10 calls of an empty global subprogram against the empty program,
-	which is most of the pair's cost; \`DM_INLINE_HEADERS\` (its rows) compiles the header reads and writes into the
+	which is most of the pair's cost; \`DM_INLINE_FAST_PATH\` (its rows) puts the fast path at the call site instead of in the
 	entry points, which takes about 40% off for 45-70% more verifier work. The CAS lock itself costs ~3 ns. TLSF's utilisation (0.815 / 0.768) is the
 	figure measured on this machine kind in ../shared/KERNEL_FACTS.md: TLSF and o1heap are not Debian packages and
 	are not built here.

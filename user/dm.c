@@ -97,6 +97,7 @@ struct heap_map {
 	size_t arena_size;
 	long heap_offset; /* arena heap: where the heap starts in the arena (after room for the program's globals) */
 	int process; /* a process on libdynamic_memory.so: its stats file, read into info and stats */
+	int cache_fd; /* the front-end caches (map dm_cache) pinned beside the heap, or -1 */
 	struct dm_preload_info info;
 	struct dm_stats stats;
 };
@@ -105,6 +106,9 @@ struct heap_map {
 struct heap_state {
 	const struct dm_control *ctl;
 	unsigned long long free, largest_free, free_blocks, used_blocks;
+	unsigned long long allocated;                    /* usable bytes held by the program (parked blocks excluded) */
+	unsigned long long cached_blocks, cached_bytes; /* blocks parked in the front-end caches: used to the heap */
+	unsigned long long hits, parks, returned;       /* the caches' own allocations and frees (struct dm_cache) */
 	char error[128]; /* "block at offset N: bad header", or empty */
 	unsigned largest_at[5], largest_size[5];
 };
@@ -246,6 +250,7 @@ static const char *libbpf_error(int err)
 static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
 {
 	void *at;
+	int rw;
 
 	if (strcmp(info->name, "dm_arena") || !info->map_extra)
 		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: arena '%s'%s, expected 'dm_arena' at a fixed address",
@@ -258,6 +263,13 @@ static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
 		return fail(EXIT_BAD_INPUT, "%s: not a dm heap: its arena (%zu bytes at 0x%llx) does not reach %u bytes into "
 				"its 4 GiB window, where the heap starts", m->path, m->arena_size,
 			    (unsigned long long)info->map_extra, DM_ARENA_HEAP_LOW);
+	/* The kernel maps an arena only through a descriptor that may write it (it may fault pages in); the mapping
+	 * itself stays read-only. */
+	rw = bpf_obj_get(m->path);
+	if (rw >= 0) {
+		close(m->fd);
+		m->fd = rw;
+	}
 	at = mmap((void *)(unsigned long)info->map_extra, m->arena_size, PROT_READ, MAP_SHARED, m->fd, 0);
 	if (at == MAP_FAILED || at != (void *)(unsigned long)info->map_extra)
 		return fail(EXIT_KERNEL, "%s: cannot map the arena (%zu bytes at 0x%llx): %s", m->path, m->arena_size,
@@ -272,6 +284,44 @@ static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
 
 /* Opens and checks the pinned map: a one-entry (PERCPU_)ARRAY named dm_heap whose value type is struct dm_heap, or
  * an arena heap. */
+/* The per-CPU map dm_cache pinned beside the heap (bpftool pinmaps, DM_PIN): the caches' counters. -1 when there is
+ * none: allocations and frees are then the heap's own only. */
+static int open_caches(const char *heap_path)
+{
+	char path[PATH_MAX];
+	const char *slash = strrchr(heap_path, '/');
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd;
+
+	snprintf(path, sizeof(path), "%.*sdm_cache", slash ? (int)(slash - heap_path + 1) : 0, heap_path);
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && (bpf_map_get_info_by_fd(fd, &info, &len) || info.type != BPF_MAP_TYPE_PERCPU_ARRAY ||
+			strcmp(info.name, "dm_cache") || info.value_size != sizeof(struct dm_cache))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Adds the caches' counters for heap copy `copy` (every CPU's cache serves a shared or arena heap; CPU i's serves
+ * per-CPU heap i); caches of an older generation of the heap count for nothing. */
+static void add_cache_counters(const struct heap_map *m, int copy, struct heap_state *s)
+{
+	int cpus = libbpf_num_possible_cpus();
+	struct dm_cache *caches = cpus > 0 ? calloc((size_t)cpus, sizeof(*caches)) : NULL;
+	__u32 zero = 0;
+
+	if (caches && m->cache_fd >= 0 && !bpf_map_lookup_elem(m->cache_fd, &zero, caches))
+		for (int cpu = 0; cpu < cpus; cpu++)
+			if ((!m->percpu || cpu == copy) && caches[cpu].generation == s->ctl->generation) {
+				s->hits += caches[cpu].hits;
+				s->parks += caches[cpu].parks;
+				s->returned += caches[cpu].returned;
+			}
+	free(caches);
+}
+
 static int open_heap(const char *path, struct heap_map *m)
 {
 	struct bpf_map_info info = { 0 };
@@ -283,6 +333,7 @@ static int open_heap(const char *path, struct heap_map *m)
 	status = open_pinned(path, "map", "a pinned dm heap map (dm_heap or dm_arena)", &m->fd);
 	if (status)
 		return status;
+	m->cache_fd = open_caches(path);
 	if (bpf_map_get_info_by_fd(m->fd, &info, &len))
 		return fail(EXIT_BAD_INPUT, "%s: cannot read the map's description: %s", path, strerror(errno));
 	if (info.type == BPF_MAP_TYPE_ARENA)
@@ -380,7 +431,8 @@ static int process_state(const struct heap_map *m, struct heap_state *s)
 				       .failed_allocations = st->failed_allocations, .invalid_frees = st->invalid_frees,
 				       .corruptions = st->corruptions };
 	*s = (struct heap_state){ .ctl = ctl, .free = st->free, .largest_free = st->largest_free,
-				  .free_blocks = st->free_blocks, .used_blocks = st->used_blocks };
+				  .free_blocks = st->free_blocks, .used_blocks = st->used_blocks, .allocated = st->allocated,
+				  .cached_blocks = st->cached_blocks, .cached_bytes = st->cached_bytes };
 	return EXIT_OK;
 }
 
@@ -448,12 +500,22 @@ static int walk_heap(const struct heap_map *m, const unsigned char *value, struc
 			s->largest_free = size - DM_HDR > s->largest_free ? size - DM_HDR : s->largest_free;
 			note_free_block(s, off, size - DM_HDR);
 		} else {
-			s->used_blocks++;
+			dm_u64 tag;
+
+			/* A block parked in a cache carries its tag at payload + 8 (dynamic_memory.h, dm_parked_tag). */
+			memcpy(&tag, value + off + DM_HDR + 8, sizeof(tag));
+			if (tag == dm_parked_tag(off)) {
+				s->cached_blocks++;
+				s->cached_bytes += size;
+			} else {
+				s->used_blocks++;
+			}
 			if (used)
 				memset(used + off, 1, size);
 		}
 		off += size;
 	}
+	s->allocated = ctl->c.allocated - (s->cached_bytes - DM_HDR * s->cached_blocks);
 	return EXIT_OK;
 }
 
@@ -470,18 +532,20 @@ static const char *policy_name(const struct dm_control *ctl)
 /* One heap's numbers, shared by every output format. */
 #define HEAP_FIELDS(X)                                                                                           \
 	X(capacity, "bytes", "gauge", "Largest allocation the empty heap can satisfy", s->ctl->sentinel - s->ctl->first - DM_HDR) \
-	X(allocated, "bytes", "gauge", "Sum of usable sizes of live blocks", s->ctl->c.allocated)                          \
+	X(allocated, "bytes", "gauge", "Sum of usable sizes of live blocks", s->allocated)                                \
 	X(free, "bytes", "gauge", "Sum of usable sizes of free blocks", s->free)                                           \
 	X(peak_allocated, "bytes", "gauge", "Highest allocated ever", s->ctl->c.peak_allocated)                           \
 	X(largest_free, "bytes", "gauge", "Largest free block (usable bytes)", s->largest_free)                          \
 	X(used_blocks, "", "gauge", "Live blocks", s->used_blocks)                                                         \
 	X(free_blocks, "", "gauge", "Free blocks", s->free_blocks)                                                         \
-	X(allocations, "total", "counter", "Successful allocations", s->ctl->c.allocations)                               \
-	X(frees, "total", "counter", "Successful frees", s->ctl->c.frees)                                                  \
+	X(allocations, "total", "counter", "Successful allocations", s->ctl->c.allocations + s->hits)                    \
+	X(frees, "total", "counter", "Successful frees", s->ctl->c.frees + s->parks - s->returned)                         \
 	X(failed_allocations, "total", "counter", "Allocations that returned NULL", s->ctl->c.failed_allocations)         \
 	X(invalid_frees, "total", "counter", "Frees of pointers that were not live blocks", s->ctl->c.invalid_frees)      \
 	X(corruptions, "total", "counter", "Damaged headers found", s->ctl->c.corruptions)                                \
-	X(lock_failures, "total", "counter", "Lock give-ups (shared) or nested programs refused (per-CPU)", s->ctl->lock_failures)
+	X(lock_failures, "total", "counter", "Lock give-ups (shared) or nested programs refused (per-CPU)", s->ctl->lock_failures) \
+	X(cached_blocks, "", "gauge", "Blocks parked in the front-end caches for their next request", s->cached_blocks)    \
+	X(cached_bytes, "bytes", "gauge", "Bytes of the parked blocks, headers included", s->cached_bytes)
 
 static void print_table_row(const char *label, const struct heap_state *s)
 {
@@ -489,12 +553,13 @@ static void print_table_row(const char *label, const struct heap_state *s)
 		printf("%-6s (not used yet)\n", label);
 		return;
 	}
-	printf("%-6s %9u %9llu %9llu %9llu %9llu %6.3f %6llu/%-6llu %9llu %9llu %7llu %7llu %7llu %9llu\n", label,
-	       s->ctl->sentinel - s->ctl->first - DM_HDR, (unsigned long long)s->ctl->c.allocated, s->free,
+	printf("%-6s %9u %9llu %9llu %9llu %9llu %6.3f %6llu/%-6llu %9llu %9llu %7llu %7llu %7llu %9llu %6llu\n", label,
+	       s->ctl->sentinel - s->ctl->first - DM_HDR, s->allocated, s->free,
 	       (unsigned long long)s->ctl->c.peak_allocated, s->largest_free, fragmentation(s), s->used_blocks,
-	       s->free_blocks, (unsigned long long)s->ctl->c.allocations, (unsigned long long)s->ctl->c.frees,
+	       s->free_blocks, (unsigned long long)s->ctl->c.allocations + s->hits,
+	       (unsigned long long)s->ctl->c.frees + s->parks - s->returned,
 	       (unsigned long long)s->ctl->c.failed_allocations, (unsigned long long)s->ctl->c.invalid_frees,
-	       (unsigned long long)s->ctl->c.corruptions, (unsigned long long)s->ctl->lock_failures);
+	       (unsigned long long)s->ctl->c.corruptions, (unsigned long long)s->ctl->lock_failures, s->cached_blocks);
 }
 
 static const char *kind_name(const struct heap_map *m)
@@ -516,8 +581,9 @@ static int show_table(const struct heap_map *m, const struct heap_state *s)
 	else
 		printf("%s (%s): %s heap, not used yet%s\n", m->name, m->path, kind_name(m),
 		       m->arena ? " (dm_arena_init has not run)" : "");
-	printf("%-6s %9s %9s %9s %9s %9s %6s %13s %9s %9s %7s %7s %7s %9s\n", "heap", "capacity", "allocated", "free",
-	       "peak", "largest", "frag", "used/free", "allocs", "frees", "failed", "invalid", "corrupt", "lockfail");
+	printf("%-6s %9s %9s %9s %9s %9s %6s %13s %9s %9s %7s %7s %7s %9s %6s\n", "heap", "capacity", "allocated", "free",
+	       "peak", "largest", "frag", "used/free", "allocs", "frees", "failed", "invalid", "corrupt", "lockfail",
+	       "cached");
 	for (int i = 0; i < m->copies; i++) {
 		char label[16];
 
@@ -532,6 +598,9 @@ static int show_table(const struct heap_map *m, const struct heap_state *s)
 		sum.c.invalid_frees += s[i].ctl->c.invalid_frees, sum.c.corruptions += s[i].ctl->c.corruptions;
 		sum.lock_failures += s[i].ctl->lock_failures;
 		total.free += s[i].free, total.used_blocks += s[i].used_blocks, total.free_blocks += s[i].free_blocks;
+		total.allocated += s[i].allocated, total.cached_blocks += s[i].cached_blocks;
+		total.hits += s[i].hits, total.parks += s[i].parks, total.returned += s[i].returned;
+		total.cached_bytes += s[i].cached_bytes;
 		total.largest_free = s[i].largest_free > total.largest_free ? s[i].largest_free : total.largest_free;
 	}
 	if (m->percpu && sum.magic) {
@@ -624,6 +693,8 @@ static int snapshot(struct heap_map *m, struct heap_state *states, unsigned char
 			memset(map, 0, m->stride);
 		walked = m->process ? process_state(m, &states[i])
 				    : walk_heap(m, m->values + (size_t)i * m->stride, &states[i], map);
+		if (!walked && !m->process)
+			add_cache_counters(m, i, &states[i]);
 		if (walked) {
 			fprintf(errors, "dm: %s%s%.0d: %s\n", m->path, m->percpu ? ", cpu " : "", m->percpu ? i : 0,
 				states[i].error);
@@ -754,7 +825,7 @@ static int stat_command(int argc, char **argv)
 	const char *path = NULL, *listen_on = NULL;
 	char pid_path[64];
 	int json = 0, layout = 0, watch = 0, status;
-	struct heap_map m = { 0 };
+	struct heap_map m = { .cache_fd = -1 };
 	struct heap_state *states;
 	unsigned char *used = NULL; /* --layout: one byte map per heap, filled by the walk */
 

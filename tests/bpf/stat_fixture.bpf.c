@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* A known heap for tests/dm_stat.bats: allocate_known_set, run once, allocates 100, 200, 300 and 400 bytes and
- * frees the 200; overflow_a_block damages a header. Built for the ARRAY heap and for the arena heap. */
+ * frees the 200 (given back to the heap itself, so that it is a hole in the layout); park_a_block frees a 48-byte
+ * block into this CPU's cache; overflow_a_block damages a header. Built for the ARRAY heap and for the arena heap. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "dynamic_memory.h"
@@ -14,6 +15,18 @@ int allocate_known_set(struct xdp_md *ctx)
 	if (!keep1 || !hole || !keep2 || !keep3)
 		return XDP_ABORTED;
 	static_free(hole);
+	static_trim();
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int park_a_block(struct xdp_md *ctx)
+{
+	void __arena *p = static_malloc(48);
+
+	if (!p)
+		return XDP_ABORTED;
+	static_free(p);
 	return XDP_PASS;
 }
 
