@@ -23,7 +23,9 @@ backports=(libbpf-dev bpftool)
 # Version floors for the backported packages: libbpf >= 1.4 (arena maps), bpftool >= 7.5 (vmlinux.h with kfuncs).
 need_backports=0
 if ! pkg-config --atleast-version=1.4 libbpf 2>/dev/null; then need_backports=1; fi
-if ! command -v bpftool >/dev/null || ! bpftool version 2>/dev/null | grep -qE 'v7\.([5-9]|[1-9][0-9])'; then
+# (read whole first: under pipefail, grep -q closing the pipe early can fail bpftool with SIGPIPE)
+bpftool_version=$(command -v bpftool >/dev/null && bpftool version 2>/dev/null | head -n 1 || true)
+if ! grep -qE 'v7\.([5-9]|[1-9][0-9])' <<< "$bpftool_version"; then
 	need_backports=1
 fi
 

@@ -1322,7 +1322,7 @@ static int run_command(int argc, char **argv)
 	if (stats) {
 		fflush(stdout);
 		dup2(STDERR_FILENO, STDOUT_FILENO);
-		heap_view_print(bpf_object__find_map_by_name(obj, "dm_arena"));
+		heap_view_print(obj, bpf_object__find_map_by_name(obj, "dm_arena"));
 	}
 	ring_buffer__free(ring);
 	bpf_object__close(obj);

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 	}
 	printf("inserted %ld keys, replaced every third, deleted the even ones: %ld left (%llu entries in the table), "
 	       "%ld wrong answers\n", n, found, (unsigned long long)skel->bss->entries, wrong);
-	heap_view_print(skel->maps.dm_heap);
+	heap_view_print(skel->obj, skel->maps.dm_heap);
 	hash_table_bpf__destroy(skel);
 	return wrong ? 1 : 0;
 }

@@ -75,30 +75,35 @@ static inline const struct dm_control *heap_view_arena(const struct bpf_map *map
 	return bpf_map__type(map) == BPF_MAP_TYPE_ARENA && at >= 0 ? (const void *)(uintptr_t)(addr + (__u64)at) : NULL;
 }
 
-/* Blocks parked in the object's front-end caches (the per-CPU map dm_cache) for the heap generation `generation`:
- * to the control block they are used blocks, to programs free ones. 0 when the object has no caches. */
-static inline __u64 heap_view_cached_blocks(struct bpf_object *obj, __u32 generation)
+/* What the object's front-end caches (the per-CPU map dm_cache) hold and counted for heap generation `generation`:
+ * every CPU's (cpu -1: a shared or arena heap) or one CPU's (a per-CPU heap). To the control block parked blocks are
+ * used blocks, and the caches' own allocations and frees are not in its counters. All zero without caches. */
+static inline struct dm_cache_sums heap_view_cache_sums(struct bpf_object *obj, __u32 generation, int cpu)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, "dm_cache");
 	int cpus = libbpf_num_possible_cpus();
 	size_t stride = map ? (bpf_map__value_size(map) + 7) & ~(size_t)7 : 0;
 	unsigned char *values = map && cpus > 0 ? calloc((size_t)cpus, stride) : NULL;
-	__u64 blocks = 0;
+	struct dm_cache_sums sums = { .generation = generation };
 	__u32 zero = 0;
 
 	if (values && !bpf_map_lookup_elem(bpf_map__fd(map), &zero, values))
-		for (int cpu = 0; cpu < cpus; cpu++) {
-			const struct dm_cache *cache = (const struct dm_cache *)(values + (size_t)cpu * stride);
+		for (int c = 0; c < cpus; c++) {
+			const struct dm_cache *cache = (const struct dm_cache *)(values + (size_t)c * stride);
 
-			blocks += cache->generation == generation ? cache->blocks : 0;
+			if ((cpu >= 0 && c != cpu) || cache->generation != generation)
+				continue;
+			sums.blocks += cache->blocks, sums.bytes += cache->bytes, sums.hits += cache->hits;
+			sums.parks += cache->parks, sums.returned += cache->returned;
 		}
 	free(values);
-	return blocks;
+	return sums;
 }
 
-/* Prints one line per heap (one per CPU for a per-CPU heap). Returns 0, or -1 when the map cannot be read.
- * `map` is the object's dm_heap map, or its dm_arena map for an arena heap. */
-static inline int heap_view_print(const struct bpf_map *map)
+/* Prints one line per heap (one per CPU for a per-CPU heap), the object's caches accounted as static_stats does.
+ * Returns 0, or -1 when the map cannot be read. `map` is the object's dm_heap map, or its dm_arena map for an arena
+ * heap. */
+static inline int heap_view_print(struct bpf_object *obj, const struct bpf_map *map)
 {
 	int percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY, arena = bpf_map__type(map) == BPF_MAP_TYPE_ARENA;
 	int copies = percpu ? libbpf_num_possible_cpus() : 1;
@@ -114,6 +119,7 @@ static inline int heap_view_print(const struct bpf_map *map)
 	for (int i = 0; i < copies; i++) {
 		const struct dm_control *ctl =
 			arena ? heap_view_arena(map) : (const struct dm_control *)(value + (size_t)i * stride);
+		struct dm_cache_sums cached;
 
 		if (percpu)
 			printf("  cpu %d:", i);
@@ -121,11 +127,15 @@ static inline int heap_view_print(const struct bpf_map *map)
 			printf("  heap not used yet (pool %u bytes)\n", bpf_map__value_size(map));
 			continue;
 		}
-		printf("  heap: %llu B allocated in %llu blocks (peak %llu B), %llu free blocks; %llu allocations, "
-		       "%llu frees, %llu failed, %llu invalid frees, %llu corruptions, %llu lock failures\n",
-		       (unsigned long long)ctl->c.allocated, (unsigned long long)ctl->c.used_blocks,
+		cached = heap_view_cache_sums(obj, ctl->generation, percpu ? i : -1);
+		printf("  heap: %llu B allocated in %llu blocks (peak %llu B), %llu free blocks, %llu parked in caches; "
+		       "%llu allocations, %llu frees, %llu failed, %llu invalid frees, %llu corruptions, %llu lock "
+		       "failures\n",
+		       (unsigned long long)(ctl->c.allocated - (cached.bytes - DM_HDR * cached.blocks)),
+		       (unsigned long long)(ctl->c.used_blocks - cached.blocks),
 		       (unsigned long long)ctl->c.peak_allocated, (unsigned long long)ctl->c.free_blocks,
-		       (unsigned long long)ctl->c.allocations, (unsigned long long)ctl->c.frees,
+		       (unsigned long long)cached.blocks, (unsigned long long)(ctl->c.allocations + cached.hits),
+		       (unsigned long long)(ctl->c.frees + cached.parks - cached.returned),
 		       (unsigned long long)ctl->c.failed_allocations, (unsigned long long)ctl->c.invalid_frees,
 		       (unsigned long long)ctl->c.corruptions, (unsigned long long)ctl->lock_failures);
 	}

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 		       skel->bss->runs % 3 == 0 ? ", dropped the oldest" : "", (unsigned long long)skel->bss->length,
 		       (unsigned long long)skel->bss->sum);
 	}
-	err = heap_view_print(skel->maps.dm_heap);
+	err = heap_view_print(skel->obj, skel->maps.dm_heap);
 	linked_list_bpf__destroy(skel);
 	return err ? 1 : 0;
 }

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		printf("  %9s B: %4llu %.*s\n", range, (unsigned long long)histogram[b],
 		       (int)(histogram[b] / 8), "##################################################");
 	}
-	heap_view_print(skel->maps.dm_heap);
+	heap_view_print(skel->obj, skel->maps.dm_heap);
 	free(heap);
 	packet_sizes_bpf__destroy(skel);
 	return 0;

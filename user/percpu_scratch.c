@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 	}
 	printf("%llu packets checksummed (total %llu), each with a %d-byte scratch buffer from its CPU's heap:\n",
 	       (unsigned long long)skel->bss->packets, (unsigned long long)skel->bss->checksum, 128);
-	heap_view_print(skel->maps.dm_heap);
+	heap_view_print(skel->obj, skel->maps.dm_heap);
 	percpu_scratch_bpf__destroy(skel);
 	return 0;
 }
