@@ -52,6 +52,9 @@ BENCH_BINS := $(foreach h,shared percpu arena,$(foreach p,seg ff,$(BUILD)/bench/
 heap_flags = $(if $(filter percpu,$(1)),-DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384,$(if $(filter arena,$(1)),-DDM_HEAP_ARENA) \
 	-DDM_POOL_SIZE=1048576)
 
+# libdynamic_memory.so (its rule below); defined here, before `all` names it as a prerequisite.
+PRELOAD_LIB := $(BUILD)/libdynamic_memory.so
+
 # Examples, libbpf-bootstrap style: bpf/X.bpf.c + user/X.c, the loader built against X's skeleton.
 EXAMPLES := linked_list packet_sizes percpu_scratch hash_table
 EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
@@ -121,7 +124,6 @@ $(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER)
 
 # libdynamic_memory.so: the native heap as the malloc of any program (LD_PRELOAD). No builtin knowledge of the
 # functions it defines: gcc would turn its calloc's malloc + memset into a call to calloc.
-PRELOAD_LIB := $(BUILD)/libdynamic_memory.so
 PRELOAD_SOURCES := user/preload.c user/preload_heap.h user/preload_stats.h $(HEADER)
 PRELOAD_CFLAGS := -fPIC -shared -fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
 	-fno-builtin-free

@@ -123,12 +123,12 @@ failing() {
 @test "bad input: a directory, an empty file, a binary, no main, a syntax error, each said as what it is" {
 	mkdir "$tmp/somedir"
 	run "$dm" port "$tmp/somedir" -o "$tmp/x.bpf.o"
-	[ "$status" -eq 3 ] && [[ "$output" == *"somedir: a directory, expected a C file"* ]]
+	[ "$status" -eq 3 ] && [[ "$output" == *"somedir: a directory, expected a C program"* ]]
 	: > "$tmp/empty.c"
 	run "$dm" port "$tmp/empty.c" -o "$tmp/x.bpf.o"
-	[ "$status" -eq 3 ] && [[ "$output" == *"empty.c: empty, expected a C program"* ]]
+	[ "$status" -eq 3 ] && [[ "$output" == *"empty.c: empty (0 bytes), expected a C program"* ]]
 	run "$dm" port "$dm" -o "$tmp/x.bpf.o"
-	[ "$status" -eq 3 ] && [[ "$output" == *"binary (an ELF file), expected C source"* ]]
+	[ "$status" -eq 3 ] && [[ "$output" == *"an ELF object, not C source"* ]]
 	printf 'int helper(void) { return 1; }\n' > "$tmp/no_main.c"
 	run "$dm" port "$tmp/no_main.c" -o "$tmp/x.bpf.o"
 	[ "$status" -eq 1 ] && [[ "$output" == *"no_main.c: no main function"* ]] && [[ "$output" != *libbpf* ]]

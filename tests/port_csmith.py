@@ -13,7 +13,7 @@ one file: the lines Csmith's runtime headers (csmith.h, safe_math.h) contribute,
 Every program whose native run finishes within --timeout must either
   - agree: `dm port` ports it and `dm run` prints the same output and exits with the same status; or
   - be refused clearly: dm port exits 1 with `FILE:LINE: construct not supported in BPF: ...` (or the compiler's
-    error at a line), or 3 with the verifier's reason and a source line, or dm run stops it (exit 70) with
+    error at a line), or 6 with the verifier's reason and a source line, or dm run stops it (exit 70) with
     `FILE:LINE: ...` (a loop past the verifier's budget).
 Anything else fails: a traceback, an internal error, a different checksum, a verifier rejection without a source
 line, a crash. Failing programs are kept in --keep DIR (default build/csmith-failures) as SEED[-np].c with the
@@ -81,7 +81,7 @@ def check(seed, pointers, args, work):
     said = (out + err).strip()
     if status == 1 and REFUSED.search(said):
         return "refused", said.splitlines()[-1]
-    if status == 3 and REJECTED_AT_LINE.search(said):
+    if status == 6 and REJECTED_AT_LINE.search(said):  # dm's exit status table: 6, the kernel refused
         return "refused", said.splitlines()[0] + " / " + said.splitlines()[-1]
     if status != 0:
         return "FAILED", "dm port exit %s:\n%s" % (status, said)

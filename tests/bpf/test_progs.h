@@ -3,7 +3,7 @@
  * Expectations of in-kernel test programs, written next to them as in the kernel's BPF selftests and checked by
  * tests/bpf_runner.c (they travel in the object's BTF as decl tags):
  *   __success           the program loads
- *   __failure __msg(m)  the verifier rejects it, and its log contains m
+ *   __failure __msg(m)  the verifier rejects it, and its log contains m ("a|b": a or b, as kernels differ)
  *   __retval(n)         running it gives n: test_run's return value, or (tracing types, which are attached and
  *                       triggered) the value it passed to dm_test_report()
  *   __runs(n)           run it n times (the last run's value counts): state must persist across runs
