@@ -81,14 +81,14 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	| utilisation at first failure, W1 (segregated) | >= 0.90, above first fit ($ff_w1) and TLSF | $w1 | $(verdict "$w1 >= 0.90 && $w1 > $ff_w1 && $w1 > 0.815") |
 	| utilisation at first failure, W2 (segregated) | >= 0.85, above first fit ($ff_w2) and TLSF | $w2 | $(verdict "$w2 >= 0.85 && $w2 > $ff_w2 && $w2 > 0.768") |
 
-	Why the in-kernel pair misses its targets: the allocator's entry points are global subprograms (so that the
-	verifier checks each once, whatever the pool size and the number of call sites), and a pair makes about 16
-	subprogram calls. On this machine every return of JITed code goes through the SRSO "safe RET" thunk (see the
-	machine line above): the table below measures 10 calls of an empty global subprogram against the empty program,
-	which is most of the pair's cost; \`DM_INLINE_FAST_PATH\` (its rows) puts the fast path at the call site instead of in the
-	entry points, which takes about 40% off for 45-70% more verifier work. The CAS lock itself costs ~3 ns. TLSF's utilisation (0.815 / 0.768) is the
-	figure measured on this machine kind in ../shared/KERNEL_FACTS.md: TLSF and o1heap are not Debian packages and
-	are not built here.
+	Why the in-kernel pair misses its targets: a pair is two calls of the front end's global subprograms (the fast path,
+	verified once), each taking this CPU's cache with one atomic exchange; the table below measures 10 calls of an
+	empty global subprogram and the CAS lock against the empty program, side by side. \`DM_INLINE_FAST_PATH\` (its rows)
+	puts the fast path at the call site: no call when a cache serves, for ~7,000 fewer verified instructions per program
+	but ~100-150 more per call site. Requests above DM_CACHE_LIMIT (the 512 B and larger sizes) go to the heap itself.
+	The utilisation rows measure the heap with its caches, which hold freed blocks back from coalescing until an
+	allocation fails. TLSF's utilisation (0.815 / 0.768) is the figure measured on this machine kind in
+	../shared/KERNEL_FACTS.md: TLSF and o1heap are not Debian packages and are not built here.
 
 	## In-kernel (BPF_PROG_TEST_RUN)
 
