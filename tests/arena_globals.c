@@ -184,8 +184,11 @@ static int unload_pinned(void **state)
 	(void)state;
 	arena_globals_peer_bpf__destroy(peer);
 	arena_globals_pinned_bpf__destroy(pinned);
-	snprintf(map, sizeof(map), "%s/dm_arena", pin_root);
-	unlink(map);
+	/* DM_PIN pins the heap's arena and the front-end caches beside it */
+	for (const char **name = (const char *[]){ "dm_arena", "dm_cache", NULL }; *name; name++) {
+		snprintf(map, sizeof(map), "%s/%s", pin_root, *name);
+		unlink(map);
+	}
 	rmdir(pin_root);
 	return 0;
 }
