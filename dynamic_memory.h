@@ -1582,13 +1582,12 @@ static long dm_flush_step(dm_u64 index, void *ctx)
 	}
 	return 0;
 }
-/* Gives every block of the calling CPU's or thread's cache back to the heap; the caller holds the lock and the
- * cache. */
-DM_INLINE void dm_cache_flush(struct dm_heap *heap, struct dm_cache *cache)
+/* Gives every block of the calling CPU's or thread's cache (dm_env_cache(), which each step looks up again: a loop
+ * body in BPF gets no map pointer) back to the heap; the caller holds the lock and the cache. */
+DM_INLINE void dm_cache_flush(void)
 {
 	dm_u32 cls = 0;
 
-	(void)heap, (void)cache;
 	dm_env_repeat(DM_CACHE_CLASSES * (DM_CACHE_COUNT + 1), DM_CACHE_CLASSES * (DM_CACHE_COUNT + 1), dm_flush_step,
 		      &cls);
 }
@@ -1784,7 +1783,7 @@ DM_INLINE dm_u64 dm_heap_malloc(struct dm_heap *heap, dm_u64 size)
 	if (!off && block_size && cache && cache->blocks) {
 		/* What this CPU or thread parked may be what the request needs: give it back and try again. */
 		heap->ctl.c.failed_allocations--;
-		dm_cache_flush(heap, cache);
+		dm_cache_flush();
 		off = dm_allocate(heap, block_size);
 	}
 	if (cache)
@@ -1929,7 +1928,7 @@ DM_ENTRY int dm_trim_heap(void)
 	dm_complete_deferred();
 	if (dm_env_cache_enter(cache)) {
 		dm_cache_sync(heap, cache);
-		dm_cache_flush(heap, cache);
+		dm_cache_flush();
 		dm_env_cache_leave(cache);
 	}
 	dm_unlock(heap);
@@ -2064,7 +2063,7 @@ static void dm_cache_retire(void *arg)
 	if (!dm_acquire(heap))
 		return;
 	if (cache->generation == heap->ctl.generation) {
-		dm_cache_flush(heap, cache);
+		dm_cache_flush();
 		heap->ctl.c.retired_hits += cache->hits;
 		heap->ctl.c.retired_parks += cache->parks;
 		heap->ctl.c.retired_returned += cache->returned;

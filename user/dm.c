@@ -308,18 +308,9 @@ static int open_caches(const char *heap_path)
  * per-CPU heap i); caches of an older generation of the heap count for nothing. */
 static void add_cache_counters(const struct heap_map *m, int copy, struct heap_state *s)
 {
-	int cpus = libbpf_num_possible_cpus();
-	struct dm_cache *caches = cpus > 0 ? calloc((size_t)cpus, sizeof(*caches)) : NULL;
-	__u32 zero = 0;
+	struct dm_cache_sums cached = heap_view_cache_sums_fd(m->cache_fd, s->ctl->generation, m->percpu ? copy : -1);
 
-	if (caches && m->cache_fd >= 0 && !bpf_map_lookup_elem(m->cache_fd, &zero, caches))
-		for (int cpu = 0; cpu < cpus; cpu++)
-			if ((!m->percpu || cpu == copy) && caches[cpu].generation == s->ctl->generation) {
-				s->hits += caches[cpu].hits;
-				s->parks += caches[cpu].parks;
-				s->returned += caches[cpu].returned;
-			}
-	free(caches);
+	s->hits = cached.hits, s->parks = cached.parks, s->returned = cached.returned;
 }
 
 static int open_heap(const char *path, struct heap_map *m)

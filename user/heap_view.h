@@ -75,29 +75,33 @@ static inline const struct dm_control *heap_view_arena(const struct bpf_map *map
 	return bpf_map__type(map) == BPF_MAP_TYPE_ARENA && at >= 0 ? (const void *)(uintptr_t)(addr + (__u64)at) : NULL;
 }
 
-/* What the object's front-end caches (the per-CPU map dm_cache) hold and counted for heap generation `generation`:
- * every CPU's (cpu -1: a shared or arena heap) or one CPU's (a per-CPU heap). To the control block parked blocks are
- * used blocks, and the caches' own allocations and frees are not in its counters. All zero without caches. */
-static inline struct dm_cache_sums heap_view_cache_sums(struct bpf_object *obj, __u32 generation, int cpu)
+/* What the front-end caches (the per-CPU map dm_cache, open as `fd`) hold and counted for heap generation
+ * `generation`: every CPU's (cpu -1: a shared or arena heap) or one CPU's (a per-CPU heap). To the control block
+ * parked blocks are used blocks, and the caches' own allocations and frees are not in its counters. All zero without
+ * caches (fd < 0). */
+static inline struct dm_cache_sums heap_view_cache_sums_fd(int fd, __u32 generation, int cpu)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, "dm_cache");
 	int cpus = libbpf_num_possible_cpus();
-	size_t stride = map ? (bpf_map__value_size(map) + 7) & ~(size_t)7 : 0;
-	unsigned char *values = map && cpus > 0 ? calloc((size_t)cpus, stride) : NULL;
+	struct dm_cache *caches = fd >= 0 && cpus > 0 ? calloc((size_t)cpus, sizeof(*caches)) : NULL;
 	struct dm_cache_sums sums = { .generation = generation };
 	__u32 zero = 0;
 
-	if (values && !bpf_map_lookup_elem(bpf_map__fd(map), &zero, values))
+	if (caches && !bpf_map_lookup_elem(fd, &zero, caches))
 		for (int c = 0; c < cpus; c++) {
-			const struct dm_cache *cache = (const struct dm_cache *)(values + (size_t)c * stride);
-
-			if ((cpu >= 0 && c != cpu) || cache->generation != generation)
+			if ((cpu >= 0 && c != cpu) || caches[c].generation != generation)
 				continue;
-			sums.blocks += cache->blocks, sums.bytes += cache->bytes, sums.hits += cache->hits;
-			sums.parks += cache->parks, sums.returned += cache->returned;
+			sums.blocks += caches[c].blocks, sums.bytes += caches[c].bytes, sums.hits += caches[c].hits;
+			sums.parks += caches[c].parks, sums.returned += caches[c].returned;
 		}
-	free(values);
+	free(caches);
 	return sums;
+}
+/* The same for a loaded object's own dm_cache map. */
+static inline struct dm_cache_sums heap_view_cache_sums(struct bpf_object *obj, __u32 generation, int cpu)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "dm_cache");
+
+	return heap_view_cache_sums_fd(map ? bpf_map__fd(map) : -1, generation, cpu);
 }
 
 /* Prints one line per heap (one per CPU for a per-CPU heap), the object's caches accounted as static_stats does.
