@@ -12,6 +12,13 @@ setup() {
 	pins=/sys/fs/bpf/dm_inputs_cmds_$$
 	tmp=$(mktemp -d)
 	chmod 0755 "$tmp" # nobody reads the inputs too
+	# nobody runs dm and port.py from this checkout: every directory above it must let others search it (a clone
+	# under `mktemp -d` sits in a 0700 one)
+	local dir=$PWD
+	while [ "$dir" != / ]; do
+		[ -n "$(find "$dir" -maxdepth 0 -perm -o+x)" ] || chmod o+x "$dir"
+		dir=$(dirname "$dir")
+	done
 	mkdir -p "$pins" "$tmp/dir" "$tmp/out"
 	chmod 0755 "$pins"
 	chown 65534:65534 "$tmp/out" # where nobody may write
