@@ -83,7 +83,7 @@ clean() {
 }
 
 @test "bash runs a pipeline: every process of it on the heap, identical output" {
-	script='seq 1 20000 | grep 7 | tr 7 x | sort -r | head -3; echo "$(seq 5 | wc -l) lines"'
+	script='seq 1 20000 | grep 7 | tr 7 x | sort -r | tail -3; echo "$(seq 5 | wc -l) lines"'
 	bash -c "$script" > "$tmp/expected"
 	on_heap bash -c "$script"
 	cmp "$tmp/expected" "$tmp/out"
