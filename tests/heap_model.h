@@ -247,7 +247,8 @@ static void model_free_invalid(struct model *m, int s, unsigned variant)
 			return;
 		bad = b->ptr + DM_ALIGN;
 		/* Data that happens to carry the offset tag of its place (1 in 2^16) reads as a damaged header. */
-		if ((((dm_u32 *)(bad - DM_HDR))[1] & 0xffff0000u) == dm_offset_tag((dm_u32)(bad - DM_HDR - model_pool_start()))) {
+		if ((((dm_u32 *)(bad - DM_HDR))[1] & 0xffff0000u) ==
+		    dm_offset_tag((dm_u32)(bad - DM_HDR - model_pool_start()), dm_env_heap()->ctl.generation)) {
 			static_free(bad);
 			m->expect.corruptions++;
 			return;

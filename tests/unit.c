@@ -297,14 +297,19 @@ static void test_stats_track_peak_and_blocks(void **state)
 {
 	void *a = static_malloc(100), *b = static_malloc(200);
 	size_t ua = static_usable_size(a), ub = static_usable_size(b);
-	struct dm_stats s;
+	struct dm_stats s = stats();
+	size_t peak;
 
 	(void)state;
+	/* The peak counts parked blocks as allocated (refills park blocks beside a and b). */
+	assert_int_equal(s.allocated, ua + ub);
+	assert_int_equal(s.peak_allocated, s.allocated + s.cached_bytes - DM_HDR * s.cached_blocks);
+	peak = s.peak_allocated;
 	static_free(a);
 	static_trim();
 	s = stats();
 	assert_int_equal(s.allocated, ub);
-	assert_int_equal(s.peak_allocated, ua + ub);
+	assert_int_equal(s.peak_allocated, peak);
 	assert_int_equal(s.used_blocks, 1);
 	assert_int_equal(s.free_blocks, 2);
 	assert_int_equal(s.free + s.allocated + DM_HDR * (s.used_blocks + s.free_blocks), s.capacity + DM_HDR);
@@ -322,6 +327,7 @@ static void test_largest_free_is_exact(void **state)
 		p[i] = static_malloc(24 + 40 * (size_t)(i % 7));
 	for (int i = 0; i < 64; i += 2)
 		static_free(p[i]);
+	static_trim(); /* parked blocks merge with their free neighbours only once given back */
 	largest = stats().largest_free;
 	assert_true(largest > 0);
 	assert_null(static_malloc(largest + 1));
@@ -340,8 +346,12 @@ static void test_overflow_by_one_byte_is_detected(void **state)
 	(void)state;
 	for (int how = 0; how < 3; how++) {
 		for (int value = 0; value < 256; value++) {
-			unsigned char *a = static_malloc(40), *b = static_malloc(40);
-			unsigned char original = a[static_usable_size(a)];
+			unsigned char *a = static_malloc(40), *b = static_malloc(40), *lower = a < b ? a : b;
+			unsigned char original;
+
+			/* a is the lower of two neighbours (a cache hands out the pieces of a refill from the top down) */
+			b = a == lower ? b : a, a = lower;
+			original = a[static_usable_size(a)];
 
 			if ((unsigned char)value == original)
 				continue; /* writing the byte that is there already damages nothing */

@@ -481,7 +481,7 @@ static int walk_heap(const struct heap_map *m, const unsigned char *value, struc
 		memcpy(&word0, value + off, 4);
 		memcpy(&check, value + off + 4, 4);
 		size = word0 & ~DM_FLAGS;
-		if (check != dm_check_word(off, word0) || size < min_block || size % align || size > ctl->sentinel - off) {
+		if (check != dm_check_word(off, word0, ctl->generation) || size < min_block || size % align || size > ctl->sentinel - off) {
 			snprintf(s->error, sizeof(s->error), "block at offset %u: bad header", off);
 			return EXIT_CORRUPT;
 		}

@@ -90,7 +90,8 @@ static inline struct dm_cache_sums heap_view_cache_sums_fd(int fd, __u32 generat
 		for (int c = 0; c < cpus; c++) {
 			if ((cpu >= 0 && c != cpu) || caches[c].generation != generation)
 				continue;
-			sums.blocks += caches[c].blocks, sums.bytes += caches[c].bytes, sums.hits += caches[c].hits;
+			sums.blocks += caches[c].blocks, sums.bytes += caches[c].bytes;
+			sums.hits += caches[c].hits - caches[c].refilled;
 			sums.parks += caches[c].parks, sums.returned += caches[c].returned;
 		}
 	free(caches);

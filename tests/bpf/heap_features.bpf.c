@@ -71,13 +71,19 @@ int calloc_zeroes_reused_memory(void *ctx)
 SEC("syscall") __success __retval(1)
 int realloc_moves_and_keeps_contents(void *ctx)
 {
-	__u64 __arena *p = static_malloc(64), *blocker, *q;
+	__u64 __arena *p = static_malloc(64), *blocker = static_malloc(64), *q;
 
-	if (!p)
+	if (!p || !blocker)
 		return -1;
+	/* Two neighbours (taken one after the other from a fresh region, or two pieces of one refill, handed out from
+	 * the top down): the lower one cannot grow in place. */
+	if ((unsigned long)blocker < (unsigned long)p) {
+		q = p, p = blocker, blocker = q;
+	}
+	if ((unsigned long)blocker - (unsigned long)p != static_usable_size(p) + DM_HDR)
+		return -6;
 	for (int i = 0; i < 8; i++)
 		p[i] = i * 3;
-	blocker = static_malloc(8); /* p cannot grow in place */
 	q = static_realloc(p, 4000);
 	if (!q)
 		return -2;
