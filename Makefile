@@ -137,8 +137,8 @@ $(BUILD)/preload_api: tests/preload_api.c user/preload_stats.h $(HEADER) | $(BUI
 # The dm tool: dm stat (pinned heaps, processes on libdynamic_memory.so; /metrics on libmicrohttpd), arena-init,
 # port, run, preload.
 DM_LIBS := -lbpf -lmicrohttpd -pthread
-DM_SOURCES := user/dm.c user/preload_stats.c
-$(BUILD)/dm: $(DM_SOURCES) user/heap_view.h user/preload_heap.h user/preload_stats.h \
+DM_SOURCES := $(wildcard user/dm/*.c) user/preload_stats.c
+$(BUILD)/dm: $(DM_SOURCES) user/dm/dm.h user/heap_view.h user/preload_heap.h user/preload_stats.h \
 		modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' \
 		-DDM_PRELOAD_LIB='"$(abspath $(PRELOAD_LIB))"' $(DM_SOURCES) -o $@ $(DM_LIBS)

@@ -210,7 +210,7 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 	[ "$status" -eq 0 ]
 	table=$(sed -n '/^exit status:/,$p' <<< "$output")
 	for code in 0 1 2 3 4 5 6 7 70; do grep -qE "^ +$code  " <<< "$table" || { echo "no row $code"; return 1; }; done
-	for command in stat arena-init port run; do
+	for command in stat arena-init port run preload; do
 		run "$dm" "$command" --help
 		[ "$status" -eq 0 ] && [[ "$output" == *"exit status:"* ]]
 		while IFS= read -r row; do
@@ -230,6 +230,12 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 	[ "$status" -eq 2 ]
 	run "$dm" arena-init a b
 	[ "$status" -eq 2 ]
+	run "$dm" preload --bogus -- true
+	[ "$status" -eq 2 ]
+	run "$dm" preload
+	[ "$status" -eq 2 ]
+	run "$dm" stat --watch
+	[ "$status" -eq 2 ] && [[ "$output" == *"--watch needs a value: --watch SECONDS"* ]]
 	run "$dm" frobnicate
 	[ "$status" -eq 2 ]
 }

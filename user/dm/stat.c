@@ -1,90 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dm: the dynamic_memory command-line tool.
- *
- *   dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]
- *   dm stat --pid PID | STATS_FILE [--json | --prometheus [ADDR:]PORT] [--watch SECONDS]
- *   dm preload [--lib PATH] -- COMMAND ARGS...
- *   dm arena-init PIN_PATH
- *   dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]
- *   dm run PROGRAM.bpf.o [--stats]
- *
- * Reads a pinned heap map (dm_heap: shared or per-CPU; dm_arena: arena heap, through a read-only mapping) without
- * changing it, validating every offset it follows, and shows its state. Every command checks its input files before
- * doing any work and says in one line what a file is and what was expected; exit statuses: EXIT_STATUSES below.
+ * dm stat: reads a pinned heap map (dm_heap: shared or per-CPU; dm_arena: arena heap, through a read-only mapping)
+ * without changing it, validating every offset it follows, and shows its state: a table, JSON, the pool's layout, or
+ * Prometheus metrics served on /metrics. A process on libdynamic_memory.so is read from its stats file instead.
  */
 #include "user/heap_view.h" /* the control block layout, the header check, arena setup; the native heap goes unused */
-#include "modify/port_include/dm_port_records.h"
 #include "user/preload_stats.h" /* processes on libdynamic_memory.so: user/preload_stats.c */
+#include "user/dm/dm.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/mman.h>
-#include <linux/magic.h>
 #include <sys/socket.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-
-/* One table of exit statuses for every command: dm --help prints it, each command's --help the rows it can return.
- * dm port's front end (modify/port.py) returns 1 and 2 with these meanings. */
-#define EXIT_STATUSES(X)                                                                                              \
-	X(EXIT_OK, 0, "done (dm run: the program's own exit status, main's return value)")                           \
-	X(EXIT_UNPORTABLE, 1, "the C program cannot be ported: a construct BPF cannot run, a compile error, no main")  \
-	X(EXIT_USAGE, 2, "bad usage: an unknown option, a missing or malformed argument")                             \
-	X(EXIT_BAD_INPUT, 3, "the input is not what the command takes: missing, a directory, empty, not C, not an ELF " \
-			     "object, not made by dm port, truncated, not a pinned map or program, not a dm heap")      \
-	X(EXIT_PERMISSION, 4, "permission denied: a file the user may not read or write, or BPF without root or CAP_BPF") \
-	X(EXIT_CORRUPT, 5, "the heap is corrupt (what and where is printed)")                                          \
-	X(EXIT_KERNEL, 6, "the kernel refused: the verifier rejects the object, the arena's pages could not be had")    \
-	X(EXIT_INTERNAL, 7, "internal error: dm port's front end failed unexpectedly, python3 missing, out of memory")  \
-	X(EXIT_PROGRAM_FAILED, 70, "the ported program failed in the kernel: heap exhausted at an unchecked "          \
-				   "allocation, a loop past the verifier's budget, an index out of bounds")
-
-#define EXIT_ENUM(name, code, meaning) name = code,
-enum { EXIT_STATUSES(EXIT_ENUM) };
-#undef EXIT_ENUM
-
-/* Prints the rows of the exit status table for the given statuses (all of them: NULL), ended by -1. */
-static void print_exit_statuses(const int *statuses)
-{
-	static const struct {
-		int code;
-		const char *meaning;
-	} table[] = {
-#define EXIT_ROW(name, code, meaning) { code, meaning },
-		EXIT_STATUSES(EXIT_ROW)
-#undef EXIT_ROW
-	};
-
-	printf("\nexit status:\n");
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		int listed = !statuses;
-
-		for (const int *s = statuses; s && *s >= 0 && !listed; s++)
-			listed = *s == table[i].code;
-		if (listed)
-			printf("  %2d  %s\n", table[i].code, table[i].meaning);
-	}
-}
 
 struct heap_map {
 	const char *path;
@@ -112,139 +53,6 @@ struct heap_state {
 	char error[128]; /* "block at offset N: bad header", or empty */
 	unsigned largest_at[5], largest_size[5];
 };
-
-static int fail(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("dm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
-
-/* ------------------------------------------------------------------ input checks, shared by every command */
-
-/* What a path that exists is, for messages. */
-static const char *file_kind(const struct stat *st)
-{
-	if (S_ISREG(st->st_mode))
-		return st->st_size ? "a regular file" : "an empty regular file";
-	return S_ISDIR(st->st_mode) ? "a directory" : S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISSOCK(st->st_mode) ? "a socket"
-	       : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device" : "a special file";
-}
-
-/* The path exists and is not a directory. */
-static int check_exists(const char *path, const char *expected, struct stat *st)
-{
-	if (stat(path, st)) {
-		if (errno == EACCES)
-			return fail(EXIT_PERMISSION, "%s: permission denied: uid %u may not search a directory on its path", path,
-				    geteuid());
-		return fail(EXIT_BAD_INPUT, "%s: %s, expected %s", path,
-			    errno == ENOENT || errno == ENOTDIR ? "no such file" : strerror(errno), expected);
-	}
-	if (S_ISDIR(st->st_mode))
-		return fail(EXIT_BAD_INPUT, "%s: a directory, expected %s", path, expected);
-	return EXIT_OK;
-}
-
-static int permission_denied(const char *path, const struct stat *st, const char *what)
-{
-	return fail(EXIT_PERMISSION, "%s: permission denied: mode %04o, owner uid %u: uid %u may not %s it", path,
-		    st->st_mode & 07777, st->st_uid, geteuid(), what);
-}
-
-/* An input file a command reads (a C program, a BPF object): a readable, non-empty regular file. Its first bytes go
- * to head (size bytes at most, *got of them read). */
-static int read_input_head(const char *path, const char *expected, struct stat *st, unsigned char *head, size_t size,
-			   size_t *got)
-{
-	int status = check_exists(path, expected, st), fd;
-	ssize_t n;
-
-	if (status)
-		return status;
-	if (!S_ISREG(st->st_mode))
-		return fail(EXIT_BAD_INPUT, "%s: %s, expected %s", path, file_kind(st), expected);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return errno == EACCES ? permission_denied(path, st, "read")
-				       : fail(EXIT_BAD_INPUT, "%s: cannot read: %s", path, strerror(errno));
-	n = read(fd, head, size);
-	close(fd);
-	if (n < 0)
-		return fail(EXIT_BAD_INPUT, "%s: cannot read: %s", path, strerror(errno));
-	if (n == 0)
-		return fail(EXIT_BAD_INPUT, "%s: empty (0 bytes), expected %s", path, expected);
-	*got = (size_t)n;
-	return EXIT_OK;
-}
-
-/* What a pinned object is: /proc/self/fdinfo says map_type for maps, prog_type for programs, link_type for links. */
-static const char *pinned_kind(int fd)
-{
-	static const char *const kinds[][2] = { { "map_type:", "map" }, { "prog_type:", "program" }, { "link_type:", "link" } };
-	const char *kind = "BPF object";
-	char path[64], line[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-			if (!strncmp(line, kinds[i][0], strlen(kinds[i][0])))
-				kind = kinds[i][1];
-	if (f)
-		fclose(f);
-	return kind;
-}
-
-/* Opens a pinned BPF object of the given kind ("map": read-only, "program"). Permission is blamed on root only when
- * the kernel refused BPF itself (EPERM), not when the file's mode did (EACCES). */
-static int open_pinned(const char *path, const char *kind, const char *expected, int *fd)
-{
-	LIBBPF_OPTS(bpf_obj_get_opts, read_only, .file_flags = BPF_F_RDONLY);
-	struct statfs fs;
-	struct stat st;
-	int status = check_exists(path, expected, &st);
-
-	if (status)
-		return status;
-	/* bpf_obj_get answers EPERM for a path outside bpffs: tell that apart from a real permission problem */
-	if (statfs(path, &fs) || fs.f_type != BPF_FS_MAGIC)
-		return fail(EXIT_BAD_INPUT, "%s: %s, not a pinned BPF object (not on a BPF filesystem such as /sys/fs/bpf); "
-			    "expected %s", path, file_kind(&st), expected);
-	*fd = strcmp(kind, "map") ? bpf_obj_get(path) : bpf_obj_get_opts(path, &read_only);
-	if (*fd < 0) {
-		if (errno == EACCES)
-			return permission_denied(path, &st, "open");
-		if (errno == EPERM)
-			return fail(EXIT_PERMISSION, "%s: permission denied: %s", path,
-				    geteuid() ? "opening a pinned BPF object needs root or CAP_BPF"
-					      : "the kernel refuses BPF to root (lockdown or a security module)");
-		return fail(EXIT_BAD_INPUT, "%s: not a pinned BPF object: %s; expected %s", path, strerror(errno), expected);
-	}
-	if (strcmp(pinned_kind(*fd), kind)) {
-		fail(EXIT_BAD_INPUT, "%s: a pinned %s, expected %s", path, pinned_kind(*fd), expected);
-		close(*fd);
-		return EXIT_BAD_INPUT;
-	}
-	return EXIT_OK;
-}
-
-/* libbpf's message for one of its error codes (its own, from 4000, or an errno). */
-static const char *libbpf_error(int err)
-{
-	static char text[128];
-
-	libbpf_strerror(err, text, sizeof(text));
-	return text;
-}
-
-/* ------------------------------------------------------------------ dm stat */
 
 /* An arena heap (DM_HEAP_ARENA): the map dm_arena, mapped where its programs see it (its map_extra address). */
 static int open_arena(const struct bpf_map_info *info, struct heap_map *m)
@@ -811,9 +619,30 @@ static int serve_prometheus(const char *listen_on, struct heap_map *m, struct he
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig, stop = 1; }
 
-static int stat_command(int argc, char **argv)
+void stat_help(void)
 {
-	const char *path = NULL, *listen_on = NULL;
+	printf("usage: dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]\n\n"
+	       "Shows a pinned dynamic_memory heap (map dm_heap, shared or per-CPU, or map dm_arena), read-only:\n"
+	       "  (default)        a table: capacity, allocated, free, peak, largest free block, fragmentation\n"
+	       "                   (1 - largest/free), used/free blocks, allocations, frees, failed, invalid\n"
+	       "                   frees, corruptions, lock failures; a row per CPU and a total for per-CPU heaps\n"
+	       "  --json           the same as one JSON object (fields as in the table, named as in struct dm_stats)\n"
+	       "  --layout         the pool as a bar of used and free blocks, and the largest free blocks\n"
+	       "  --watch SECONDS  refresh in place until interrupted\n"
+	       "  --prometheus [ADDR:]PORT  serve /metrics (Prometheus text format) on ADDR (default 127.0.0.1)\n"
+	       "                   until interrupted; a damaged heap answers 500 with what is wrong\n"
+	       "  --pid PID        instead of PIN_PATH: a process running on libdynamic_memory.so (its file\n"
+	       "                   /dev/shm/dm-PID; give a DM_STATS=PATH file as PIN_PATH); no --layout\n");
+	print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_CORRUPT,
+					   EXIT_KERNEL, EXIT_INTERNAL, -1 });
+}
+
+int stat_command(int argc, char **argv)
+{
+	static const struct dm_option options[] = { { "--json", NULL }, { "--layout", NULL }, { "--watch", "SECONDS" },
+						    { "--prometheus", "[ADDR:]PORT" }, { "--pid", "PID" }, { NULL, NULL } };
+	enum { JSON, LAYOUT, WATCH, PROMETHEUS, PID };
+	const char *path = NULL, *listen_on = NULL, *value;
 	char pid_path[64];
 	int json = 0, layout = 0, watch = 0, status;
 	struct heap_map m = { .cache_fd = -1 };
@@ -821,36 +650,38 @@ static int stat_command(int argc, char **argv)
 	unsigned char *used = NULL; /* --layout: one byte map per heap, filled by the walk */
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+		switch (next_argument("stat", options, argc, argv, &i, &value)) {
+		case JSON:
 			json = 1;
-		else if (!strcmp(argv[i], "--layout"))
+			break;
+		case LAYOUT:
 			layout = 1;
-		else if (!strcmp(argv[i], "--watch") && i + 1 < argc && atoi(argv[i + 1]) > 0)
-			watch = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--prometheus") && i + 1 < argc)
-			listen_on = argv[++i];
-		else if (!strcmp(argv[i], "--pid") && i + 1 < argc && atoi(argv[i + 1]) > 0 && !path)
-			path = pid_path, snprintf(pid_path, sizeof(pid_path), "/dev/shm/dm-%d", atoi(argv[++i]));
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: dm stat PIN_PATH [--json | --layout | --prometheus [ADDR:]PORT] [--watch SECONDS]\n\n"
-			       "Shows a pinned dynamic_memory heap (map dm_heap, shared or per-CPU, or map dm_arena), read-only:\n"
-			       "  (default)        a table: capacity, allocated, free, peak, largest free block, fragmentation\n"
-			       "                   (1 - largest/free), used/free blocks, allocations, frees, failed, invalid\n"
-			       "                   frees, corruptions, lock failures; a row per CPU and a total for per-CPU heaps\n"
-			       "  --json           the same as one JSON object (fields as in the table, named as in struct dm_stats)\n"
-			       "  --layout         the pool as a bar of used and free blocks, and the largest free blocks\n"
-			       "  --watch SECONDS  refresh in place until interrupted\n"
-			       "  --prometheus [ADDR:]PORT  serve /metrics (Prometheus text format) on ADDR (default 127.0.0.1)\n"
-			       "                   until interrupted; a damaged heap answers 500 with what is wrong\n"
-			       "  --pid PID        instead of PIN_PATH: a process running on libdynamic_memory.so (its file\n"
-			       "                   /dev/shm/dm-PID; give a DM_STATS=PATH file as PIN_PATH); no --layout\n");
-			print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_CORRUPT,
-							   EXIT_KERNEL, EXIT_INTERNAL, -1 });
-			return EXIT_OK;
-		} else if (argv[i][0] != '-' && !path)
-			path = argv[i];
-		else
-			return fail(EXIT_USAGE, "stat: unexpected '%s' (see dm stat --help)", argv[i]);
+			break;
+		case WATCH:
+			watch = atoi(value);
+			if (watch <= 0)
+				return fail(EXIT_USAGE, "stat: --watch %s: expected a number of seconds above 0", value);
+			break;
+		case PROMETHEUS:
+			listen_on = value;
+			break;
+		case PID:
+			if (atoi(value) <= 0)
+				return fail(EXIT_USAGE, "stat: --pid %s: expected a process id above 0", value);
+			if (path)
+				return fail(EXIT_USAGE, "stat: give PIN_PATH or --pid PID, not both (see dm stat --help)");
+			path = pid_path, snprintf(pid_path, sizeof(pid_path), "/dev/shm/dm-%d", atoi(value));
+			break;
+		case ARGUMENT_OPERAND:
+			if (path)
+				return path == pid_path ? fail(EXIT_USAGE, "stat: give PIN_PATH or --pid PID, not both (see dm "
+							       "stat --help)")
+							: unexpected_argument("stat", value);
+			path = value;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
 	}
 	if (!path)
 		return fail(EXIT_USAGE, "stat: which heap? give the path of a pinned dm_heap map (see dm stat --help)");
@@ -901,444 +732,4 @@ static int stat_command(int argc, char **argv)
 		munmap((void *)m.arena, m.arena_size);
 	close(m.fd);
 	return status;
-}
-
-/* Runs a pinned dm_arena_init: what a loader does after loading an arena heap, for objects loaded with bpftool
- * (whose `prog run` cannot run syscall programs). */
-static int arena_init_command(int argc, char **argv)
-{
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	int fd, status;
-
-	if (argc != 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-		printf("usage: dm arena-init PIN_PATH\n\n"
-		       "Runs the pinned program dm_arena_init of an arena heap (DM_HEAP_ARENA) once: it allocates the\n"
-		       "arena's pages and formats the heap. Until then every allocation fails. Running it again is harmless.\n");
-		print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_KERNEL, -1 });
-		return argc == 1 ? EXIT_OK : EXIT_USAGE;
-	}
-	status = open_pinned(argv[0], "program", "the pinned program dm_arena_init of an arena heap", &fd);
-	if (status)
-		return status;
-	if (bpf_prog_get_info_by_fd(fd, &info, &len) || info.type != BPF_PROG_TYPE_SYSCALL ||
-	    strcmp(info.name, "dm_arena_init")) {
-		close(fd);
-		return fail(EXIT_BAD_INPUT, "%s: the pinned program '%s', expected dm_arena_init (a syscall program)",
-			    argv[0], info.name);
-	}
-	if (bpf_prog_test_run_opts(fd, &opts))
-		status = fail(errno == EPERM ? EXIT_PERMISSION : EXIT_KERNEL, "%s: the kernel would not run it: %s", argv[0],
-			      strerror(errno));
-	else if (opts.retval)
-		status = fail(EXIT_KERNEL, "%s: dm_arena_init failed: %d (%s): the kernel would not give the arena's pages",
-			      argv[0], (int)opts.retval, strerror(-(int)opts.retval));
-	close(fd);
-	if (status == EXIT_OK)
-		printf("arena heap ready\n");
-	return status;
-}
-
-/* ------------------------------------------------------------------ dm port, dm run */
-
-#ifndef DM_PORT_SCRIPT
-#define DM_PORT_SCRIPT "modify/port.py"
-#endif
-
-static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level, (void)fmt, (void)ap;
-	return 0;
-}
-
-/* The verifier's reason, the source line it points to (BTF line info: "; code @ file.c:LINE"), and that line. */
-static void explain_rejection(const char *log, const char *program)
-{
-	const char *name = strrchr(program, '/') ? strrchr(program, '/') + 1 : program, *at = NULL, *p;
-	char marker[300], line_text[512] = "";
-	int line = 0, shown = 0;
-
-	snprintf(marker, sizeof(marker), " @ %s:", name); /* the program's own lines, not the runtime's */
-	for (p = log; (p = strstr(p, marker)); p += strlen(marker))
-		at = p;
-	if (at)
-		line = atoi(at + strlen(marker));
-	printf("dm port: %s: the verifier rejects the ported program", program);
-	if (line) {
-		FILE *f = fopen(program, "r");
-
-		for (int n = 1; f && fgets(line_text, sizeof(line_text), f) && n < line; n++)
-			;
-		if (f)
-			fclose(f);
-		printf(" at %s:%d:\n  %s", program, line, line_text);
-		if (!strchr(line_text, '\n'))
-			putchar('\n');
-	} else {
-		printf(":\n");
-	}
-	/* the last lines of the log, where the reason is */
-	for (p = log + strlen(log); p > log && shown < 8; p--)
-		if (p[-1] == '\n' && p[0])
-			shown++;
-	printf("verifier log (last lines):\n%s", p);
-}
-
-/* Loads an object as `dm run` will, to report a verifier rejection at port time. */
-static int check_loads(const char *object, const char *program)
-{
-	static char log[1 << 22];
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
-		    .kernel_log_level = 1);
-	struct bpf_object *obj = bpf_object__open_file(object, &opts);
-	int err;
-
-	if (!obj)
-		return fail(EXIT_INTERNAL, "port: %s, just written, cannot be opened: %s", object, libbpf_error(errno));
-	libbpf_set_print(quiet_libbpf);
-	err = bpf_object__load(obj);
-	bpf_object__close(obj);
-	if (err == -EPERM)
-		return fail(EXIT_PERMISSION, "port: %s is written; checking that it loads needs root or CAP_BPF", object);
-	if (err) {
-		explain_rejection(log, program);
-		return EXIT_KERNEL;
-	}
-	return EXIT_OK;
-}
-
-/* dm port's options that are followed by a value */
-static int takes_value(const char *option)
-{
-	static const char *const with_value[] = { "-o", "--pool", "--keep", "--clang", "--include-dir" };
-
-	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
-		if (!strcmp(option, with_value[i]))
-			return 1;
-	return 0;
-}
-
-/* dm port's input: a C source file, text, named .c (clang takes a file's language from its name). */
-static int check_c_program(const char *program)
-{
-	static const char expected[] = "a C program (PROGRAM.c with int main(void))";
-	unsigned char head[4096];
-	const unsigned char *nul;
-	struct stat st;
-	size_t got;
-	int status = read_input_head(program, expected, &st, head, sizeof(head), &got);
-
-	if (status)
-		return status;
-	if (got >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG))
-		return fail(EXIT_BAD_INPUT, "%s: an ELF object, not C source; expected %s", program, expected);
-	nul = memchr(head, 0, got);
-	if (nul)
-		return fail(EXIT_BAD_INPUT, "%s: binary (a NUL byte at offset %td), not C source; expected %s", program,
-			    nul - head, expected);
-	return EXIT_OK; /* any name: the front end reads the file as C whatever its name (tests/port.bats) */
-}
-
-/* dm port's -o: a file it may write, in a directory that exists, and not the program itself. */
-static int check_output(const char *object, const char *program)
-{
-	char path[PATH_MAX];
-	const char *dir;
-	struct stat out, in;
-
-	if (!stat(object, &out)) {
-		if (S_ISDIR(out.st_mode))
-			return fail(EXIT_BAD_INPUT, "-o %s: a directory, expected the path of the object to write",
-				    object);
-		if (!stat(program, &in) && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-			return fail(EXIT_USAGE, "port: -o %s is the program itself: writing the object would destroy it",
-				    object);
-		return faccessat(AT_FDCWD, object, W_OK, AT_EACCESS) ? permission_denied(object, &out, "write") : EXIT_OK;
-	}
-	snprintf(path, sizeof(path), "%s", object);
-	dir = dirname(path);
-	if (stat(dir, &out) || !S_ISDIR(out.st_mode))
-		return fail(EXIT_BAD_INPUT, "-o %s: no directory %s to write it in", object, dir);
-	return faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) ? permission_denied(dir, &out, "write in") : EXIT_OK;
-}
-
-/* Whether a status is a row of EXIT_STATUSES: dm port passes its front end's statuses on only then. */
-static int is_exit_status(int code)
-{
-	switch (code) {
-#define EXIT_CASE(name, value, meaning) case value:
-		EXIT_STATUSES(EXIT_CASE)
-#undef EXIT_CASE
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static int port_command(int argc, char **argv)
-{
-	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT") : DM_PORT_SCRIPT;
-	const char *program = NULL, *object = NULL;
-	char **args;
-	int status, n = 0;
-	pid_t child;
-
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]\n\n"
-			       "Ports a plain C program (int main(void); malloc, calloc, realloc, free; printf, puts, putchar;\n"
-			       "the <string.h> subset in README) to a BPF object that `dm run` runs in the kernel, on the arena\n"
-			       "heap. Constructs BPF cannot run stop it with FILE:LINE: construct not supported in BPF: ...;\n"
-			       "a verifier rejection is shown with the source line it points to.\n"
-			       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
-			       "  --keep DIR    keep the ported C source in DIR\n");
-			print_exit_statuses((const int[]){ EXIT_OK, EXIT_UNPORTABLE, EXIT_USAGE, EXIT_BAD_INPUT,
-							   EXIT_PERMISSION, EXIT_KERNEL, EXIT_INTERNAL, -1 });
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			object = argv[i + 1];
-		else if (argv[i][0] != '-' && !program && !(i > 0 && takes_value(argv[i - 1])))
-			program = argv[i];
-	}
-	if (!program || !object)
-		return fail(EXIT_USAGE, "port: give a C file and -o OBJECT (see dm port --help)");
-	status = check_c_program(program);
-	if (!status)
-		status = check_output(object, program);
-	if (status)
-		return status;
-	if (access(script, R_OK))
-		return fail(EXIT_INTERNAL, "port: the front end %s: %s (reinstall dm, or set DM_PORT_SCRIPT)", script,
-			    strerror(errno));
-	args = calloc((size_t)argc + 3, sizeof(*args));
-	if (!args)
-		return fail(EXIT_INTERNAL, "out of memory");
-	args[n++] = "python3";
-	args[n++] = (char *)script;
-	for (int i = 0; i < argc; i++)
-		args[n++] = argv[i];
-	fflush(stdout);
-	child = fork();
-	if (child == 0) {
-		execvp("python3", args);
-		fprintf(stderr, "dm: port: cannot run python3 %s: %s (make deps installs python3)\n", script,
-			strerror(errno));
-		_exit(EXIT_INTERNAL);
-	}
-	free(args);
-	if (child < 0 || waitpid(child, &status, 0) < 0)
-		return fail(EXIT_INTERNAL, "port: cannot run %s: %s", script, strerror(errno));
-	if (!WIFEXITED(status))
-		return fail(EXIT_INTERNAL, "port: %s: the front end %s was killed by signal %d", program, script,
-			    WTERMSIG(status));
-	if (!is_exit_status(WEXITSTATUS(status)))
-		return fail(EXIT_INTERNAL, "port: %s: the front end %s exited with %d", program, script,
-			    WEXITSTATUS(status));
-	return WEXITSTATUS(status) ? WEXITSTATUS(status) : check_loads(object, program);
-}
-
-static const char *failure_text(const struct dm_port_failure *f, char *buf, size_t size)
-{
-	static const char *allocator[] = { "an allocation", "malloc", "calloc", "realloc" };
-
-	switch (f->kind) {
-	case DM_PORT_NO_MEMORY:
-		snprintf(buf, size, "out of heap memory: %s returned NULL and the program uses the result without a "
-			 "check (a larger heap: dm port --pool)", allocator[f->value < 4 ? f->value : 0]);
-		break;
-	case DM_PORT_LOOP_LIMIT:
-		snprintf(buf, size, "a loop ran past the verifier's budget (can_loop: about 8 million iterations)");
-		break;
-	case DM_PORT_BAD_INDEX:
-		snprintf(buf, size, "index %lld is outside the array's %u elements", (long long)f->value, f->bound);
-		break;
-	default:
-		snprintf(buf, size, "failure %u", f->kind);
-	}
-	return buf;
-}
-
-struct run_output {
-	const char *source;
-	int failed;
-};
-
-static int on_record(void *ctx, void *data, size_t size)
-{
-	struct run_output *out = ctx;
-	const unsigned char *record = data;
-	char text[256];
-
-	if (!size || out->failed)
-		return 0;
-	if (record[0] == DM_PORT_TEXT) {
-		fwrite(record + 1, 1, size - 1, stdout);
-	} else if (record[0] == DM_PORT_FAILURE && size >= sizeof(struct dm_port_failure)) {
-		const struct dm_port_failure *f = data;
-
-		fflush(stdout);
-		fprintf(stderr, "dm run: %s:%u: %s\n", out->source, f->line, failure_text(f, text, sizeof(text)));
-		out->failed = 1;
-	}
-	return 0;
-}
-
-/* dm run's input: a whole ELF object for BPF; that dm port made it is checked once libbpf has opened it. */
-static int check_bpf_object(const char *object)
-{
-	static const char expected[] = "a BPF object made by dm port";
-	size_t got, length = strlen(object);
-	Elf64_Ehdr elf;
-	struct stat st;
-	unsigned long long size;
-	int status = read_input_head(object, expected, &st, (unsigned char *)&elf, sizeof(elf), &got);
-
-	if (status)
-		return status;
-	size = (unsigned long long)st.st_size;
-	if (got < SELFMAG || memcmp(elf.e_ident, ELFMAG, SELFMAG)) {
-		if (length > 2 && !strcmp(object + length - 2, ".c"))
-			return fail(EXIT_BAD_INPUT, "%s: C source, not a BPF object: port it first (dm port %s -o "
-				    "PROGRAM.bpf.o)", object, object);
-		return fail(EXIT_BAD_INPUT, "%s: not an ELF object (%llu bytes, not starting with \\177ELF); expected %s",
-			    object, size, expected);
-	}
-	if (got < sizeof(elf))
-		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, less than an ELF header (%zu); expected %s", object,
-			    size, sizeof(elf), expected);
-	if (elf.e_ident[EI_CLASS] != ELFCLASS64 || elf.e_machine != EM_BPF)
-		return fail(EXIT_BAD_INPUT, "%s: an ELF object for another machine (e_machine %u, BPF is %u); expected %s",
-			    object, elf.e_machine, EM_BPF, expected);
-	if (elf.e_shoff > size || (unsigned long long)elf.e_shnum * elf.e_shentsize > size - elf.e_shoff)
-		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, but its section headers end at byte %llu; "
-			    "expected %s", object, size,
-			    (unsigned long long)elf.e_shoff + (unsigned long long)elf.e_shnum * elf.e_shentsize, expected);
-	return EXIT_OK;
-}
-
-/* What dm port puts in every object it makes and dm run needs; the first one missing, or NULL. */
-static const char *missing_port_part(struct bpf_object *obj)
-{
-	if (!bpf_object__find_program_by_name(obj, "dm_port_run"))
-		return "the program dm_port_run";
-	if (!bpf_object__find_map_by_name(obj, "dm_port_output"))
-		return "the ring buffer dm_port_output";
-	if (!bpf_object__find_map_by_name(obj, "dm_arena"))
-		return "the arena heap dm_arena";
-	return NULL;
-}
-
-static int run_command(int argc, char **argv)
-{
-	const char *object = NULL;
-	struct run_output out = { "the program", 0 };
-	struct bpf_object *obj;
-	struct bpf_map *source;
-	const char *name;
-	struct ring_buffer *ring;
-	int stats = 0, err, status;
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--stats"))
-			stats = 1;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: dm run PROGRAM.bpf.o [--stats]\n\n"
-			       "Loads a program ported by dm port, runs its main once in the kernel, prints its output as the\n"
-			       "native program would, and exits with main's return value.\n"
-			       "  --stats  afterwards, print the heap's counters (on standard error)\n\n"
-			       "Its exit status is main's when main ran (the messages on standard error tell the cases apart);\n"
-			       "otherwise one of these.\n");
-			print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_KERNEL,
-							   EXIT_PROGRAM_FAILED, -1 });
-			return EXIT_OK;
-		} else if (argv[i][0] != '-' && !object)
-			object = argv[i];
-		else
-			return fail(EXIT_USAGE, "run: unexpected '%s' (see dm run --help)", argv[i]);
-	}
-	if (!object)
-		return fail(EXIT_USAGE, "run: which program? give an object made by dm port (see dm run --help)");
-	status = check_bpf_object(object);
-	if (status)
-		return status;
-	libbpf_set_print(quiet_libbpf);
-	obj = bpf_object__open_file(object, NULL);
-	if (!obj)
-		return fail(EXIT_BAD_INPUT, "%s: libbpf cannot open it: %s; expected a BPF object made by dm port", object,
-			    libbpf_error(errno));
-	if (missing_port_part(obj)) {
-		fail(EXIT_BAD_INPUT, "%s: a BPF object without %s: not made by dm port (dm port PROGRAM.c -o OBJECT "
-		     "makes one)", object, missing_port_part(obj));
-		bpf_object__close(obj);
-		return EXIT_BAD_INPUT;
-	}
-	err = bpf_object__load(obj);
-	if (err) {
-		bpf_object__close(obj);
-		if (err == -EPERM)
-			return fail(EXIT_PERMISSION, "%s: permission denied: loading a BPF program needs root or CAP_BPF",
-				    object);
-		return fail(EXIT_KERNEL, "%s: the kernel refuses to load it: %s (dm port shows the verifier's reason)",
-			    object, libbpf_error(err));
-	}
-	source = bpf_object__find_map_by_name(obj, ".rodata.dm_port"); /* the program's file name */
-	name = source ? bpf_map__initial_value(source, &(size_t){ 0 }) : NULL;
-	if (name)
-		out.source = name;
-	err = dm_arena_setup(obj);
-	ring = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "dm_port_output")), on_record, &out,
-				NULL);
-	if (err || !ring) {
-		bpf_object__close(obj);
-		return fail(EXIT_KERNEL, "%s: %s", object, err ? "the heap could not be set up (dm_arena_init failed)"
-							       : "the output ring buffer could not be set up");
-	}
-	err = bpf_prog_test_run_opts(bpf_program__fd(bpf_object__find_program_by_name(obj, "dm_port_run")), &opts);
-	ring_buffer__consume(ring);
-	fflush(stdout);
-	if (err) {
-		ring_buffer__free(ring);
-		bpf_object__close(obj);
-		return fail(EXIT_KERNEL, "%s: the kernel would not run it: %s", object, strerror(errno));
-	}
-	if (opts.retval & DM_PORT_OUTPUT_LOST)
-		fprintf(stderr, "dm run: %s: some output was lost: the ring buffer was full\n", object);
-	if (stats) {
-		fflush(stdout);
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		heap_view_print(obj, bpf_object__find_map_by_name(obj, "dm_arena"));
-	}
-	ring_buffer__free(ring);
-	bpf_object__close(obj);
-	return out.failed || (opts.retval & DM_PORT_OUTPUT_LOST) ? EXIT_PROGRAM_FAILED : (int)(opts.retval & 0xff);
-}
-
-int main(int argc, char **argv)
-{
-	if (argc >= 2 && !strcmp(argv[1], "port"))
-		return port_command(argc - 2, argv + 2);
-	if (argc >= 2 && !strcmp(argv[1], "run"))
-		return run_command(argc - 2, argv + 2);
-	if (argc >= 2 && !strcmp(argv[1], "stat"))
-		return stat_command(argc - 2, argv + 2);
-	if (argc >= 2 && !strcmp(argv[1], "arena-init"))
-		return arena_init_command(argc - 2, argv + 2);
-	if (argc >= 2 && !strcmp(argv[1], "preload"))
-		return dm_preload_command(argc - 2, argv + 2);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
-		printf("usage: dm COMMAND ...\n\ncommands:\n"
-		       "  stat PIN_PATH         show a pinned heap (dm stat --help)\n"
-		       "  arena-init PIN_PATH   make a pinned arena heap ready (dm arena-init --help)\n"
-		       "  port PROGRAM.c -o PROGRAM.bpf.o   port a C program that mallocs to BPF (dm port --help)\n"
-		       "  run PROGRAM.bpf.o     run a ported program in the kernel (dm run --help)\n"
-		       "  preload -- COMMAND    run a command on the heap as its malloc (dm preload --help)\n\n"
-		       "Every command checks its input files first and names what a file is and what it expected.\n");
-		print_exit_statuses(NULL);
-		return EXIT_OK;
-	}
-	return fail(EXIT_USAGE, argc < 2 ? "which command? (dm --help lists them)" : "unknown command '%s' (dm --help)",
-		    argv[1]);
 }
