@@ -55,6 +55,9 @@ heap_flags = $(if $(filter percpu,$(1)),-DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384,$(
 # libdynamic_memory.so (its rule below); defined here, before `all` names it as a prerequisite.
 PRELOAD_LIB := $(BUILD)/libdynamic_memory.so
 
+# The one userspace reader of a heap (user/heap_reader.h): dm, the loaders, the kernel tests and bench link it.
+READER := user/heap_reader.c user/heap_reader.h
+
 # Examples, libbpf-bootstrap style: bpf/X.bpf.c + user/X.c, the loader built against X's skeleton.
 EXAMPLES := linked_list packet_sizes percpu_scratch hash_table
 EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
@@ -99,8 +102,8 @@ $(BUILD)/examples/%.bpf.o: bpf/%.bpf.c $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/e
 $(BUILD)/examples/%.skel.h: $(BUILD)/examples/%.bpf.o
 	bpftool gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(EXAMPLE_BINS): $(BUILD)/%: user/%.c $(BUILD)/examples/%.skel.h user/heap_view.h $(HEADER)
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/examples $< -o $@ -lbpf
+$(EXAMPLE_BINS): $(BUILD)/%: user/%.c $(BUILD)/examples/%.skel.h $(READER) $(HEADER)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/examples $< user/heap_reader.c -o $@ -lbpf
 
 $(BUILD)/vmlinux.h: | $(BUILD)
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
@@ -137,18 +140,18 @@ $(BUILD)/preload_api: tests/preload_api.c user/preload_stats.h $(HEADER) | $(BUI
 # The dm tool: dm stat (pinned heaps, processes on libdynamic_memory.so; /metrics on libmicrohttpd), arena-init,
 # port, run, preload.
 DM_LIBS := -lbpf -lmicrohttpd -pthread
-DM_SOURCES := $(wildcard user/dm/*.c) user/preload_stats.c
-$(BUILD)/dm: $(DM_SOURCES) user/dm/dm.h user/heap_view.h user/preload_heap.h user/preload_stats.h \
+DM_SOURCES := $(wildcard user/dm/*.c) user/heap_reader.c user/preload_stats.c
+$(BUILD)/dm: $(DM_SOURCES) $(wildcard user/dm/*.h) $(READER) user/preload_heap.h user/preload_stats.h \
 		modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' \
 		-DDM_PRELOAD_LIB='"$(abspath $(PRELOAD_LIB))"' $(DM_SOURCES) -o $@ $(DM_LIBS)
 
-$(BUILD)/bpf_runner: tests/bpf_runner.c $(HEADER) | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
+$(BUILD)/bpf_runner: tests/bpf_runner.c $(READER) $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< user/heap_reader.c -o $@ -lbpf -pthread
 
 $(BUILD)/arena: tests/arena.c tests/test_run.h tests/bpf/arena_structures.h $(BUILD)/bpf-arena/arena_structures.skel.h \
-		user/heap_view.h $(HEADER) | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< -o $@ -lbpf -lcmocka
+		$(READER) $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< user/heap_reader.c -o $@ -lbpf -lcmocka
 
 $(BUILD)/bpf-arena/arena_structures.bpf.o: tests/bpf/arena_structures.h
 
@@ -157,8 +160,8 @@ $(BUILD)/bpf-arena/arena_structures.bpf.o: tests/bpf/arena_structures.h
 ARENA_GLOBALS_SKELS := $(addprefix $(BUILD)/bpf-arena/,arena_globals.skel.h arena_globals_pinned.skel.h \
 	arena_globals_peer.skel.h)
 $(BUILD)/arena_globals: tests/arena_globals.c tests/test_run.h tests/bpf/arena_globals.h $(ARENA_GLOBALS_SKELS) \
-		user/heap_view.h $(HEADER) | $(BUILD)
-	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< -o $@ -lbpf -lcmocka
+		$(READER) $(HEADER) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< user/heap_reader.c -o $@ -lbpf -lcmocka
 $(addprefix $(BUILD)/bpf-arena/,arena_globals.bpf.o arena_globals_pinned.bpf.o arena_globals_peer.bpf.o): \
 	tests/bpf/arena_globals.h
 $(BUILD)/bpf-arena/arena_globals_small_room.bpf.o: tests/bpf/arena_globals.bpf.c tests/bpf/arena_globals.h $(HEADER) \
@@ -194,8 +197,8 @@ $(BUILD)/bench/heap-%.bpf.o: bench/heap_ops.bpf.c $(HEADER) $(BUILD)/vmlinux.h |
 $(BUILD)/bench/baselines.bpf.o: bench/baselines.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 # The thread-safe build at plain -O2, as a user would build it.
-$(BUILD)/bench_kernel: bench/kernel.c user/heap_view.h $(HEADER) | $(BUILD)
-	$(CC) -O2 $(WARN) $(NATIVE) $< -o $@ -lbpf -pthread
+$(BUILD)/bench_kernel: bench/kernel.c $(READER) $(HEADER) | $(BUILD)
+	$(CC) -O2 $(WARN) $(NATIVE) $< user/heap_reader.c -o $@ -lbpf -pthread
 $(BUILD)/bench_native: bench/native.c $(HEADER) | $(BUILD)
 	$(CC) -O2 $(WARN) $(NATIVE) -DDM_POOL_SIZE=1048576 $< -o $@ -pthread -ljemalloc -lmimalloc
 $(BUILD)/bench_fragmentation_%: bench/fragmentation.c bench/first_fit_reference.h $(HEADER) | $(BUILD)

@@ -36,10 +36,12 @@ load dm_stat_helpers
 	run "$dm" stat "$heap"
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *"shared heap, pool 65536 B, segregated, align 8"* ]]
-	[[ "${lines[1]}" == *capacity*allocated*free*peak*largest*frag*used/free*allocs*frees*failed*invalid*corrupt*lockfail* ]]
+	read -r -a header <<< "${lines[1]}"
+	[ "${header[*]}" = "heap capacity allocated peak free largest used freeblk allocs frees failed invalid corrupt lockfail cached cachedB frag" ]
 	read -r -a row <<< "${lines[2]}"
-	[ "${row[0]}" = all ] && [ "${row[1]}" = 64576 ] && [ "${row[2]}" = 808 ] && [ "${row[3]}" = 63736 ]
-	[ "${row[4]}" = 1008 ] && [ "${row[5]}" = 63536 ] && [ "${row[7]}" = 3/2 ] && [ "${row[8]}" = 4 ] && [ "${row[9]}" = 1 ]
+	[ "${row[0]}" = all ] && [ "${row[1]}" = 64576 ] && [ "${row[2]}" = 808 ] && [ "${row[3]}" = 1008 ]
+	[ "${row[4]}" = 63736 ] && [ "${row[5]}" = 63536 ] && [ "${row[6]}" = 3 ] && [ "${row[7]}" = 2 ] && [ "${row[8]}" = 4 ]
+	[ "${row[9]}" = 1 ] && [ "${row[16]}" = 0.003 ]
 }
 
 @test "--layout draws the pool and lists the largest free blocks, the 200-byte hole among them" {

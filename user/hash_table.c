@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Drives bpf/hash_table.bpf.c: inserts N keys, replaces some, deletes the even ones, looks every key up, and checks
  * each answer against what it should be. Usage: hash_table [N] (default 200). */
-#include "heap_view.h"
+#include "user/heap_reader.h"
 #include "hash_table.skel.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct table_op {
@@ -54,7 +57,7 @@ int main(int argc, char **argv)
 	}
 	printf("inserted %ld keys, replaced every third, deleted the even ones: %ld left (%llu entries in the table), "
 	       "%ld wrong answers\n", n, found, (unsigned long long)skel->bss->entries, wrong);
-	heap_view_print(skel->obj, skel->maps.dm_heap);
+	heap_reader_print_object(stdout, skel->obj);
 	hash_table_bpf__destroy(skel);
 	return wrong ? 1 : 0;
 }

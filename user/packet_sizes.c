@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Feeds packets of assorted sizes to bpf/packet_sizes.bpf.c (XDP, through BPF_PROG_TEST_RUN) and prints the
  * histogram the program keeps in heap memory, read from userspace through the dm_heap map. */
-#include "heap_view.h"
+#include "user/heap_reader.h"
 #include "packet_sizes.skel.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BUCKETS 17
@@ -57,7 +60,7 @@ int main(int argc, char **argv)
 		printf("  %9s B: %4llu %.*s\n", range, (unsigned long long)histogram[b],
 		       (int)(histogram[b] / 8), "##################################################");
 	}
-	heap_view_print(skel->obj, skel->maps.dm_heap);
+	heap_reader_print_object(stdout, skel->obj);
 	free(heap);
 	packet_sizes_bpf__destroy(skel);
 	return 0;

@@ -2,6 +2,7 @@
 /* dm preload: runs a command on libdynamic_memory.so (user/preload.c) and prints every process's counters at exit,
  * from the records each appends to DM_REPORT. */
 #define _GNU_SOURCE
+#include "user/heap_reader.h" /* the table's columns */
 #include "user/preload_stats.h"
 #include "user/dm/dm.h"
 
@@ -36,17 +37,15 @@ static void print_records(FILE *records)
 	struct dm_preload_record r;
 	unsigned count = 0;
 
-	fprintf(stderr, "dm preload: the heap of each process at its exit (bytes)\n%8s %-15s %12s %12s %12s %7s %7s "
-		"%7s %9s %8s\n", "pid", "program", "allocations", "frees", "peak", "failed", "invalid", "corrupt",
-		"fallback", "lockfail");
+	fprintf(stderr, "dm preload: the heap of each process at its exit (bytes)\n%8s %-15s", "pid", "program");
+	heap_reader_print_titles(stderr);
+	fprintf(stderr, " %9s\n", "fallback");
 	while (fread(&r, sizeof(r), 1, records) == 1) {
 		if (r.info.magic != DM_PRELOAD_MAGIC)
 			break;
-		fprintf(stderr, "%8u %-15.15s %12llu %12llu %12llu %7llu %7llu %7llu %9llu %8llu\n", r.info.pid,
-			r.info.program, (unsigned long long)r.stats.allocations, (unsigned long long)r.stats.frees,
-			(unsigned long long)r.stats.peak_allocated, (unsigned long long)r.stats.failed_allocations,
-			(unsigned long long)r.stats.invalid_frees, (unsigned long long)r.stats.corruptions,
-			(unsigned long long)r.info.fallback_allocations, (unsigned long long)r.stats.lock_failures);
+		fprintf(stderr, "%8u %-15.15s", r.info.pid, r.info.program);
+		heap_reader_print_values(stderr, &r.stats);
+		fprintf(stderr, " %9llu\n", (unsigned long long)r.info.fallback_allocations);
 		count++;
 	}
 	fprintf(stderr, "dm preload: %u process%s on the heap\n", count, count == 1 ? "" : "es");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dm run: loads a program dm port made, runs its main once in the kernel, prints its output as the native program
  * would (the records of modify/port_include/dm_port_records.h) and exits with main's return value. */
-#include "user/heap_view.h" /* arena setup, the heap's counters (--stats) */
+#include "user/heap_reader.h" /* arena setup, the heap's counters (--stats) */
 #include "modify/port_include/dm_port_records.h"
 #include "user/dm/dm.h"
 
@@ -191,11 +191,8 @@ int run_command(int argc, char **argv)
 	}
 	if (opts.retval & DM_PORT_OUTPUT_LOST)
 		fprintf(stderr, "dm run: %s: some output was lost: the ring buffer was full\n", object);
-	if (stats) {
-		fflush(stdout);
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		heap_view_print(obj, bpf_object__find_map_by_name(obj, "dm_arena"));
-	}
+	if (stats)
+		heap_reader_print_object(stderr, obj);
 	ring_buffer__free(ring);
 	bpf_object__close(obj);
 	return out.failed || (opts.retval & DM_PORT_OUTPUT_LOST) ? EXIT_PROGRAM_FAILED : (int)(opts.retval & 0xff);
