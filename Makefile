@@ -58,7 +58,8 @@ PRELOAD_LIB := $(BUILD)/libdynamic_memory.so
 # The one userspace reader of a heap (user/heap_reader.h): dm, the loaders, the kernel tests and bench link it.
 READER := user/heap_reader.c user/heap_reader.h
 
-# Examples, libbpf-bootstrap style: bpf/X.bpf.c + user/X.c, the loader built against X's skeleton.
+# Examples, libbpf-bootstrap style: examples/bpf/X.bpf.c + X.c (+ X.h, what both share), the loader built against
+# X's skeleton.
 EXAMPLES := linked_list packet_sizes percpu_scratch hash_table
 EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
 
@@ -96,13 +97,15 @@ kernels: deps
 $(BUILD) $(BUILD)/bpf $(BUILD)/bpf-arena $(BUILD)/examples $(BUILD)/bench:
 	@mkdir -p $@
 
-$(BUILD)/examples/%.bpf.o: bpf/%.bpf.c $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/examples
+$(BUILD)/examples/%.bpf.o: examples/bpf/%.bpf.c $(wildcard examples/bpf/*.h) $(HEADER) $(BUILD)/vmlinux.h | \
+		$(BUILD)/examples
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/examples/%.skel.h: $(BUILD)/examples/%.bpf.o
 	bpftool gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(EXAMPLE_BINS): $(BUILD)/%: user/%.c $(BUILD)/examples/%.skel.h $(READER) $(HEADER)
+$(EXAMPLE_BINS): $(BUILD)/%: examples/bpf/%.c $(BUILD)/examples/%.skel.h $(wildcard examples/bpf/*.h) $(READER) \
+		$(HEADER)
 	$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/examples $< user/heap_reader.c -o $@ -lbpf
 
 $(BUILD)/vmlinux.h: | $(BUILD)

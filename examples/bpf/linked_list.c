@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Loads bpf/linked_list.bpf.o and runs its syscall program N times: the list it keeps on the heap grows between
+/* Loads linked_list.bpf.o and runs its syscall program N times: the list it keeps on the heap grows between
  * runs. Prints what each run found and the heap's counters. Usage: linked_list [RUNS] (default 6). */
 #include "user/heap_reader.h"
 #include "linked_list.skel.h"
@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 	}
 	skel = linked_list_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "linked_list: cannot load bpf/linked_list.bpf.o: %s (root and a BPF-enabled kernel "
+		fprintf(stderr, "linked_list: cannot load linked_list.bpf.o: %s (root and a BPF-enabled kernel "
 				"are needed)\n", strerror(errno));
 		return 1;
 	}

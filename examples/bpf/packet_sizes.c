@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Feeds packets of assorted sizes to bpf/packet_sizes.bpf.c (XDP, through BPF_PROG_TEST_RUN) and prints the
+/* Feeds packets of assorted sizes to packet_sizes.bpf.c (XDP, through BPF_PROG_TEST_RUN) and prints the
  * histogram the program keeps in heap memory, read from userspace through the dm_heap map. */
 #include "user/heap_reader.h"
 #include "packet_sizes.skel.h"
+#include "packet_sizes.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define BUCKETS 17
 
 int main(int argc, char **argv)
 {
@@ -28,7 +27,7 @@ int main(int argc, char **argv)
 	}
 	skel = packet_sizes_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "packet_sizes: cannot load bpf/packet_sizes.bpf.o: %s\n", strerror(errno));
+		fprintf(stderr, "packet_sizes: cannot load packet_sizes.bpf.o: %s\n", strerror(errno));
 		return 1;
 	}
 	srand(1);
@@ -56,7 +55,7 @@ int main(int argc, char **argv)
 	for (int b = 0; b < BUCKETS; b++) {
 		char range[16];
 
-		snprintf(range, sizeof(range), b == BUCKETS - 1 ? "%d+" : "%d-%d", b * 64, b * 64 + 63);
+		snprintf(range, sizeof(range), b == BUCKETS - 1 ? "%d+" : "%d-%d", b * BUCKET_BYTES, b * BUCKET_BYTES + BUCKET_BYTES - 1);
 		printf("  %9s B: %4llu %.*s\n", range, (unsigned long long)histogram[b],
 		       (int)(histogram[b] / 8), "##################################################");
 	}

@@ -5,6 +5,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "dynamic_memory.h"
+#include "hash_table.h"
 
 #define BUCKETS 32 /* 32 pointers: 256 bytes, every index provable below DM_GUARD */
 #define MAX_CHAIN 64
@@ -12,10 +13,6 @@
 struct entry {
 	__u64 key, value;
 	struct entry *next;
-};
-
-struct table_op {
-	__u64 key, value;
 };
 
 struct entry **table;

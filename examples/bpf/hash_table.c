@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Drives bpf/hash_table.bpf.c: inserts N keys, replaces some, deletes the even ones, looks every key up, and checks
+/* Drives hash_table.bpf.c: inserts N keys, replaces some, deletes the even ones, looks every key up, and checks
  * each answer against what it should be. Usage: hash_table [N] (default 200). */
 #include "user/heap_reader.h"
 #include "hash_table.skel.h"
+#include "hash_table.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct table_op {
-	__u64 key, value;
-};
 
 static long call(const struct bpf_program *prog, __u64 key, __u64 value)
 {
@@ -40,7 +37,7 @@ int main(int argc, char **argv)
 	}
 	skel = hash_table_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "hash_table: cannot load bpf/hash_table.bpf.o: %s\n", strerror(errno));
+		fprintf(stderr, "hash_table: cannot load hash_table.bpf.o: %s\n", strerror(errno));
 		return 1;
 	}
 	for (long k = 1; k <= n; k++)
