@@ -353,9 +353,9 @@ struct dm_control {
  * exactly one size per list, linked through their payloads (next block offset at payload + 0) and marked parked
  * (dm_parked_tag at payload + 8): to the heap they are used blocks, so that no lock is needed to take them back. */
 #define DM_CACHE_MAX_BLOCK                                                                                         \
-	((((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(DM_ALIGN - 1)) < DM_MIN_BLOCK                            \
+	((((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(dm_u32)(DM_ALIGN - 1)) < DM_MIN_BLOCK                    \
 		 ? DM_MIN_BLOCK                                                                                    \
-		 : (((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(DM_ALIGN - 1)))
+		 : (((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(dm_u32)(DM_ALIGN - 1)))
 #define DM_CACHE_CLASSES ((DM_CACHE_MAX_BLOCK - DM_MIN_BLOCK) / DM_ALIGN + 1)
 struct dm_cache {
 	dm_u32 busy;        /* BPF: a program of this CPU is using the cache (taken with xchg: nested programs see it) */
@@ -951,8 +951,8 @@ DM_INLINE dm_u32 dm_block_size(dm_u64 request)
 }
 
 /* Index of the highest set bit; x != 0. */
-DM_INLINE dm_u32 dm_fls(dm_u32 x) { return 31 - __builtin_clz(x); }
-DM_INLINE dm_u32 dm_ffs(dm_u32 x) { return __builtin_ctz(x); }
+DM_INLINE dm_u32 dm_fls(dm_u32 x) { return 31u - (dm_u32)__builtin_clz(x); }
+DM_INLINE dm_u32 dm_ffs(dm_u32 x) { return (dm_u32)__builtin_ctz(x); }
 
 /* =========================================== Internal: free-list index =========================================== */
 /* The policy decides which list a free block goes in, where in it, and which block serves a request. The lists

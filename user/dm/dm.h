@@ -22,18 +22,21 @@
 
 /* One table of exit statuses for every command: dm --help prints it, each command's --help the rows it can return.
  * dm port's front end (modify/port.py) returns 1 and 2 with these meanings. */
-#define EXIT_STATUSES(X)                                                                                              \
-	X(EXIT_OK, 0, "done (dm run: the program's own exit status, main's return value)")                           \
+#define EXIT_STATUSES(X)                                                                                               \
+	X(EXIT_OK, 0, "done (dm run: the program's own exit status, main's return value)")                             \
 	X(EXIT_UNPORTABLE, 1, "the C program cannot be ported: a construct BPF cannot run, a compile error, no main")  \
-	X(EXIT_USAGE, 2, "bad usage: an unknown option, a missing or malformed argument")                             \
-	X(EXIT_BAD_INPUT, 3, "the input is not what the command takes: missing, a directory, empty, not C, not an ELF " \
-			     "object, not made by dm port, truncated, not a pinned map or program, not a dm heap")      \
-	X(EXIT_PERMISSION, 4, "permission denied: a file the user may not read or write, or BPF without root or CAP_BPF") \
+	X(EXIT_USAGE, 2, "bad usage: an unknown option, a missing or malformed argument")                              \
+	X(EXIT_BAD_INPUT, 3,                                                                                           \
+	  "the input is not what the command takes: missing, a directory, empty, not C, not an ELF "                   \
+	  "object, not made by dm port, truncated, not a pinned map or program, not a dm heap")                        \
+	X(EXIT_PERMISSION, 4,                                                                                          \
+	  "permission denied: a file the user may not read or write, or BPF without root or CAP_BPF")                  \
 	X(EXIT_CORRUPT, 5, "the heap is corrupt (what and where is printed)")                                          \
-	X(EXIT_KERNEL, 6, "the kernel refused: the verifier rejects the object, the arena's pages could not be had")    \
-	X(EXIT_INTERNAL, 7, "internal error: dm port's front end failed unexpectedly, python3 missing, out of memory")  \
-	X(EXIT_PROGRAM_FAILED, 70, "the ported program failed in the kernel: heap exhausted at an unchecked "          \
-				   "allocation, a loop past the verifier's budget, an index out of bounds")
+	X(EXIT_KERNEL, 6, "the kernel refused: the verifier rejects the object, the arena's pages could not be had")   \
+	X(EXIT_INTERNAL, 7, "internal error: dm port's front end failed unexpectedly, python3 missing, out of memory") \
+	X(EXIT_PROGRAM_FAILED, 70,                                                                                     \
+	  "the ported program failed in the kernel: heap exhausted at an unchecked "                                   \
+	  "allocation, a loop past the verifier's budget, an index out of bounds")
 
 #define EXIT_ENUM(name, code, meaning) name = code,
 enum { EXIT_STATUSES(EXIT_ENUM) };
@@ -58,6 +61,10 @@ int read_input_head(const char *path, const char *expected, struct stat *st, uns
 int open_pinned(const char *path, const char *kind, const char *expected, int *fd);
 /* libbpf's message for one of its error codes (its own, from 4000, or an errno). */
 const char *libbpf_error(int err);
+/* A file dm needs at run time: `installed`, relative to the directory above dm's own (make install puts bin/dm,
+ * lib/ and share/dynamic_memory/ side by side), when it is there, else `built` (the source tree's, where the tested
+ * build/dm finds it). So the binary make install installs is the one that was tested. */
+const char *dm_data_file(const char *installed, const char *built);
 /* A libbpf print callback that prints nothing: dm says what went wrong itself. */
 int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap);
 

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* The checks every dm command makes of its input files before doing any work: each failure says in one line what the
  * file is and what was expected, and returns the status of the exit status table (user/dm/dm.h) that fits. */
+#define _GNU_SOURCE /* asprintf */
 #include "user/dm/dm.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -29,8 +33,11 @@ const char *file_kind(const struct stat *st)
 {
 	if (S_ISREG(st->st_mode))
 		return st->st_size ? "a regular file" : "an empty regular file";
-	return S_ISDIR(st->st_mode) ? "a directory" : S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISSOCK(st->st_mode) ? "a socket"
-	       : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device" : "a special file";
+	return S_ISDIR(st->st_mode)                           ? "a directory"
+	       : S_ISFIFO(st->st_mode)                        ? "a FIFO"
+	       : S_ISSOCK(st->st_mode)                        ? "a socket"
+	       : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device"
+							      : "a special file";
 }
 
 /* The path exists and is not a directory. */
@@ -38,7 +45,8 @@ int check_exists(const char *path, const char *expected, struct stat *st)
 {
 	if (stat(path, st)) {
 		if (errno == EACCES)
-			return fail(EXIT_PERMISSION, "%s: permission denied: uid %u may not search a directory on its path", path,
+			return fail(EXIT_PERMISSION,
+				    "%s: permission denied: uid %u may not search a directory on its path", path,
 				    geteuid());
 		return fail(EXIT_BAD_INPUT, "%s: %s, expected %s", path,
 			    errno == ENOENT || errno == ENOTDIR ? "no such file" : strerror(errno), expected);
@@ -57,7 +65,7 @@ int permission_denied(const char *path, const struct stat *st, const char *what)
 /* An input file a command reads (a C program, a BPF object): a readable, non-empty regular file. Its first bytes go
  * to head (size bytes at most, *got of them read). */
 int read_input_head(const char *path, const char *expected, struct stat *st, unsigned char *head, size_t size,
-			   size_t *got)
+		    size_t *got)
 {
 	int status = check_exists(path, expected, st), fd;
 	ssize_t n;
@@ -83,7 +91,9 @@ int read_input_head(const char *path, const char *expected, struct stat *st, uns
 /* What a pinned object is: /proc/self/fdinfo says map_type for maps, prog_type for programs, link_type for links. */
 static const char *pinned_kind(int fd)
 {
-	static const char *const kinds[][2] = { { "map_type:", "map" }, { "prog_type:", "program" }, { "link_type:", "link" } };
+	static const char *const kinds[][2] = { { "map_type:", "map" },
+						{ "prog_type:", "program" },
+						{ "link_type:", "link" } };
 	const char *kind = "BPF object";
 	char path[64], line[128];
 	FILE *f;
@@ -112,8 +122,10 @@ int open_pinned(const char *path, const char *kind, const char *expected, int *f
 		return status;
 	/* bpf_obj_get answers EPERM for a path outside bpffs: tell that apart from a real permission problem */
 	if (statfs(path, &fs) || fs.f_type != BPF_FS_MAGIC)
-		return fail(EXIT_BAD_INPUT, "%s: %s, not a pinned BPF object (not on a BPF filesystem such as /sys/fs/bpf); "
-			    "expected %s", path, file_kind(&st), expected);
+		return fail(EXIT_BAD_INPUT,
+			    "%s: %s, not a pinned BPF object (not on a BPF filesystem such as /sys/fs/bpf); "
+			    "expected %s",
+			    path, file_kind(&st), expected);
 	*fd = strcmp(kind, "map") ? bpf_obj_get(path) : bpf_obj_get_opts(path, &read_only);
 	if (*fd < 0) {
 		if (errno == EACCES)
@@ -122,7 +134,8 @@ int open_pinned(const char *path, const char *kind, const char *expected, int *f
 			return fail(EXIT_PERMISSION, "%s: permission denied: %s", path,
 				    geteuid() ? "opening a pinned BPF object needs root or CAP_BPF"
 					      : "the kernel refuses BPF to root (lockdown or a security module)");
-		return fail(EXIT_BAD_INPUT, "%s: not a pinned BPF object: %s; expected %s", path, strerror(errno), expected);
+		return fail(EXIT_BAD_INPUT, "%s: not a pinned BPF object: %s; expected %s", path, strerror(errno),
+			    expected);
 	}
 	if (strcmp(pinned_kind(*fd), kind)) {
 		fail(EXIT_BAD_INPUT, "%s: a pinned %s, expected %s", path, pinned_kind(*fd), expected);
@@ -145,4 +158,21 @@ int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level, (void)fmt, (void)ap;
 	return 0;
+}
+
+const char *dm_data_file(const char *installed, const char *built)
+{
+	char self[PATH_MAX], *path;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return built;
+	self[n] = 0;
+	/* bin/dm -> PREFIX */
+	if (asprintf(&path, "%s/%s", dirname(dirname(self)), installed) < 0)
+		return built;
+	if (!access(path, R_OK))
+		return path;
+	free(path);
+	return built;
 }

@@ -139,7 +139,8 @@ void port_help(void)
 
 int port_command(int argc, char **argv)
 {
-	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT") : DM_PORT_SCRIPT;
+	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT")
+						      : dm_data_file("share/dynamic_memory/modify/port.py", DM_PORT_SCRIPT);
 	const char *program = NULL, *object = NULL;
 	char **args;
 	int status, n = 0;

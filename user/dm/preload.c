@@ -17,6 +17,7 @@
 #ifndef DM_PRELOAD_LIB
 #define DM_PRELOAD_LIB "libdynamic_memory.so"
 #endif
+#define INSTALLED_LIB "lib/libdynamic_memory.so" /* beside bin/dm, as make install puts it */
 
 void preload_help(void)
 {
@@ -28,7 +29,7 @@ void preload_help(void)
 	       "DM_ABORT_ON_MISUSE=1 (README: \"malloc for any program\").\n\n"
 	       "Once COMMAND runs, dm exits with COMMAND's status (128 + N when signal N ended it; 127 when it\n"
 	       "could not be run); before that, with one of these.\n",
-	       DM_PRELOAD_LIB);
+	       dm_data_file(INSTALLED_LIB, DM_PRELOAD_LIB));
 	print_exit_statuses((const int[]){ EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_INTERNAL, -1 });
 }
 
@@ -55,7 +56,7 @@ int preload_command(int argc, char **argv)
 {
 	static const struct dm_option options[] = { { "--lib", "PATH" }, { NULL, NULL } };
 	enum { LIB };
-	const char *lib = DM_PRELOAD_LIB, *old = getenv("LD_PRELOAD"), *value;
+	const char *lib = dm_data_file(INSTALLED_LIB, DM_PRELOAD_LIB), *old = getenv("LD_PRELOAD"), *value;
 	char report[] = "/tmp/dm-preload-XXXXXX", *preload;
 	int i = 0, status, fd;
 	FILE *records;
