@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2030,SC2031 # bats runs a test and its teardown in one shell: pids reaches teardown
 # Hostile input (issue 18): every dm command, run as root and as an unprivileged user (nobody), meets the inputs
 # people mistype and answers each in one line that names the file, says what it is and what was expected, with the
 # exit status of dm --help's table. Permission is blamed on root only when BPF itself was refused. The /metrics
@@ -35,7 +36,9 @@ setup() {
 }
 
 teardown() {
+	# shellcheck disable=SC2086 # pids: a list of process ids, one word each
 	[ -z "${pids:-}" ] || kill $pids 2>/dev/null || true
+	# shellcheck disable=SC2086
 	[ -z "${pids:-}" ] || wait $pids 2>/dev/null || true
 	rm -rf "$pins" "$tmp"
 }

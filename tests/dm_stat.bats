@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2154 # build, dm, heap, pins, tmp: set by dm_stat_helpers.bash (bats load)
 # dm stat against real heaps: a BPF program allocates a known set of blocks into a heap pinned by bpftool, and
 # dm stat must report exactly those numbers (table, JSON, layout, watch, and through a real Prometheus), and every
 # error path must say what is wrong. Run from the repository root; BUILD (default build) holds dm and the fixtures.

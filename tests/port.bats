@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2030,SC2031 # bats: `run` in a helper sets status and output in the test's own shell
 # dm port + dm run end to end: every program in examples/ runs in the kernel and prints byte for byte what it prints
 # natively, with the same exit status; every unsupported construct (tests/port/unsupported/) stops dm port with the
 # message its "expect:" comment gives; programs that fail in the kernel (tests/port/failing/) are reported, not

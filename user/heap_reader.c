@@ -72,8 +72,9 @@ int dm_arena_setup(struct bpf_object *obj)
 		return -EINVAL;
 	}
 	if (globals > (size_t)room) {
-		fprintf(stderr, "%s: the program's __arena globals (%zu bytes) do not fit the %ld bytes DM_ARENA_GLOBALS "
-				"leaves them in the arena: build it with a larger DM_ARENA_GLOBALS\n",
+		fprintf(stderr,
+			"%s: the program's __arena globals (%zu bytes) do not fit the %ld bytes DM_ARENA_GLOBALS "
+			"leaves them in the arena: build it with a larger DM_ARENA_GLOBALS\n",
 			bpf_object__name(obj), globals, room);
 		return -E2BIG;
 	}
@@ -110,16 +111,19 @@ static enum heap_reader_result open_arena(struct heap_reader *r, const struct bp
 	int rw;
 
 	if (strcmp(info->name, "dm_arena") || !info->map_extra)
-		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: not a dm heap: arena '%s'%s, expected 'dm_arena' at a fixed "
-			      "address", r->path, info->name, info->map_extra ? "" : " without a fixed address");
+		return refuse(r, HEAP_READ_NOT_A_HEAP,
+			      "%s: not a dm heap: arena '%s'%s, expected 'dm_arena' at a fixed "
+			      "address",
+			      r->path, info->name, info->map_extra ? "" : " without a fixed address");
 	r->arena = 1;
 	r->copies = 1;
 	r->arena_size = (size_t)info->max_entries * (size_t)sysconf(_SC_PAGESIZE);
 	r->heap_offset = heap_reader_arena_offset(info->map_extra, r->arena_size);
 	if (r->heap_offset < 0)
-		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: not a dm heap: its arena (%zu bytes at 0x%llx) does not reach "
-			      "%u bytes into its 4 GiB window, where the heap starts", r->path, r->arena_size,
-			      (unsigned long long)info->map_extra, DM_ARENA_HEAP_LOW);
+		return refuse(r, HEAP_READ_NOT_A_HEAP,
+			      "%s: not a dm heap: its arena (%zu bytes at 0x%llx) does not reach "
+			      "%u bytes into its 4 GiB window, where the heap starts",
+			      r->path, r->arena_size, (unsigned long long)info->map_extra, DM_ARENA_HEAP_LOW);
 	r->stride = r->arena_size;
 	r->values = calloc(1, r->stride);
 	if (!r->values)
@@ -175,15 +179,21 @@ static enum heap_reader_result open_array(struct heap_reader *r, const struct bp
 	int described;
 
 	if (info->type != BPF_MAP_TYPE_ARRAY && info->type != BPF_MAP_TYPE_PERCPU_ARRAY)
-		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: not a dm heap: map type %u, expected ARRAY, PERCPU_ARRAY or "
-			      "ARENA", r->path, info->type);
+		return refuse(r, HEAP_READ_NOT_A_HEAP,
+			      "%s: not a dm heap: map type %u, expected ARRAY, PERCPU_ARRAY or "
+			      "ARENA",
+			      r->path, info->type);
 	if (strcmp(info->name, "dm_heap") || info->max_entries != 1 || info->key_size != 4)
-		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: not a dm heap: map '%s' with %u entries of %u-byte keys, "
-			      "expected 'dm_heap' with 1", r->path, info->name, info->max_entries, info->key_size);
+		return refuse(r, HEAP_READ_NOT_A_HEAP,
+			      "%s: not a dm heap: map '%s' with %u entries of %u-byte keys, "
+			      "expected 'dm_heap' with 1",
+			      r->path, info->name, info->max_entries, info->key_size);
 	btf = info->btf_id ? btf__load_from_kernel_by_id(info->btf_id) : NULL;
 	if (!btf && info->btf_id && errno == EPERM)
-		return refuse(r, HEAP_READ_PERMISSION, "%s: permission denied: reading a map's type information (BTF) "
-			      "needs root or CAP_SYS_ADMIN", r->path);
+		return refuse(r, HEAP_READ_PERMISSION,
+			      "%s: permission denied: reading a map's type information (BTF) "
+			      "needs root or CAP_SYS_ADMIN",
+			      r->path);
 	described = btf && !strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, info->btf_value_type_id)->name_off),
 				   "dm_heap");
 	btf__free(btf);
@@ -191,7 +201,8 @@ static enum heap_reader_result open_array(struct heap_reader *r, const struct bp
 		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: not a dm heap: its BTF does not describe struct dm_heap",
 			      r->path);
 	if (info->value_size < sizeof(struct dm_control))
-		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: not a dm heap: value of %u bytes", r->path, info->value_size);
+		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: not a dm heap: value of %u bytes", r->path,
+			      info->value_size);
 	r->percpu = info->type == BPF_MAP_TYPE_PERCPU_ARRAY;
 	r->copies = r->percpu ? libbpf_num_possible_cpus() : 1;
 	r->value_size = info->value_size;
@@ -209,7 +220,8 @@ static enum heap_reader_result open_map(struct heap_reader *r, int fd, const cha
 
 	*r = (struct heap_reader){ .path = path, .fd = fd, .cache_fd = -1 };
 	if (bpf_map_get_info_by_fd(fd, &info, &len))
-		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: cannot read the map's description: %s", path, strerror(errno));
+		return refuse(r, HEAP_READ_NOT_A_HEAP, "%s: cannot read the map's description: %s", path,
+			      strerror(errno));
 	snprintf(r->name, sizeof(r->name), "%s", info.name);
 	if (pinned)
 		r->cache_fd = open_pinned_caches(path);
@@ -259,7 +271,10 @@ void heap_reader_close(struct heap_reader *r)
 /* Pages of an arena that dm_arena_init has not allocated fault in as zeros (a heap not used yet), or raise SIGSEGV
  * when the kernel has no page to give: the heap is then shown as not used. */
 static sigjmp_buf arena_fault;
-static void on_arena_fault(int sig) { siglongjmp(arena_fault, sig); }
+static void on_arena_fault(int sig)
+{
+	siglongjmp(arena_fault, sig);
+}
 
 static enum heap_reader_result snapshot_arena(struct heap_reader *r)
 {
@@ -341,7 +356,8 @@ enum heap_reader_result heap_reader_walk(const struct heap_reader *r, int copy, 
 		memcpy(&word0, value + off, 4);
 		memcpy(&check, value + off + 4, 4);
 		size = word0 & ~DM_FLAGS;
-		if (check != dm_check_word(off, word0) || size < min_block || size % align || size > ctl->sentinel - off) {
+		if (check != dm_check_word(off, word0) || size < min_block || size % align ||
+		    size > ctl->sentinel - off) {
 			snprintf(w->error, sizeof(w->error), "block at offset %u: bad header", off);
 			return HEAP_READ_CORRUPT;
 		}
@@ -407,7 +423,7 @@ void heap_reader_print_titles(FILE *out)
 
 void heap_reader_print_values(FILE *out, const struct dm_stats *s)
 {
-#define VALUE_COLUMN(member, unit, type, column, meaning)                                                            \
+#define VALUE_COLUMN(member, unit, type, column, meaning)                                                              \
 	fprintf(out, " %*llu", COLUMN_WIDTH(column), (unsigned long long)s->member);
 	DM_STATS_FIELDS(VALUE_COLUMN)
 #undef VALUE_COLUMN

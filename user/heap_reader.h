@@ -24,26 +24,26 @@
 /* What went wrong when a reader function fails: the message is in the reader's `error`. */
 enum heap_reader_result {
 	HEAP_READ_OK,
-	HEAP_READ_NOT_A_HEAP,  /* the map is not a dm heap: its type, name, value or BTF says so */
-	HEAP_READ_PERMISSION,  /* the kernel refused: root or CAP_BPF / CAP_SYS_ADMIN is needed */
-	HEAP_READ_KERNEL,      /* the map could not be read or the arena mapped */
+	HEAP_READ_NOT_A_HEAP, /* the map is not a dm heap: its type, name, value or BTF says so */
+	HEAP_READ_PERMISSION, /* the kernel refused: root or CAP_BPF / CAP_SYS_ADMIN is needed */
+	HEAP_READ_KERNEL,     /* the map could not be read or the arena mapped */
 	HEAP_READ_NO_MEMORY,
-	HEAP_READ_CORRUPT,     /* a walk found a damaged header (heap_walk.error says where) */
+	HEAP_READ_CORRUPT, /* a walk found a damaged header (heap_walk.error says where) */
 };
 
 struct heap_reader {
-	const char *path;            /* the pin, or the object's name: for messages */
-	char name[BPF_OBJ_NAME_LEN]; /* dm_heap or dm_arena */
-	int fd, cache_fd;            /* the heap's map; the caches' map or -1 */
-	int percpu, copies;          /* a per-CPU heap has one copy per possible CPU */
-	int arena;                   /* an arena heap, read in place at its own address */
-	__u32 value_size;            /* bytes of one copy */
-	size_t stride;               /* bytes between copies in the snapshot */
-	unsigned char *values;       /* the snapshot: copies x stride bytes */
+	const char *path;                /* the pin, or the object's name: for messages */
+	char name[BPF_OBJ_NAME_LEN];     /* dm_heap or dm_arena */
+	int fd, cache_fd;                /* the heap's map; the caches' map or -1 */
+	int percpu, copies;              /* a per-CPU heap has one copy per possible CPU */
+	int arena;                       /* an arena heap, read in place at its own address */
+	__u32 value_size;                /* bytes of one copy */
+	size_t stride;                   /* bytes between copies in the snapshot */
+	unsigned char *values;           /* the snapshot: copies x stride bytes */
 	const unsigned char *arena_base; /* the arena's mapping */
 	size_t arena_size;
-	long heap_offset;            /* where the heap starts in the arena (after room for the program's globals) */
-	int mapped;                  /* the reader mapped the arena (a pin), rather than libbpf (a loaded object) */
+	long heap_offset; /* where the heap starts in the arena (after room for the program's globals) */
+	int mapped;       /* the reader mapped the arena (a pin), rather than libbpf (a loaded object) */
 	char error[256];
 };
 
@@ -53,7 +53,7 @@ struct heap_walk {
 	int used;                     /* formatted (a zeroed map value, an arena before dm_arena_init: not used yet) */
 	struct dm_stats stats;        /* as static_stats reports them */
 	unsigned largest_at[5], largest_size[5]; /* the five largest free blocks: offset and usable bytes */
-	char error[128];              /* "block at offset N: bad header", or empty */
+	char error[128];                         /* "block at offset N: bad header", or empty */
 };
 
 /* Opens the heap whose map `fd` is (the reader owns it from here; `path` names it in messages, and an arena pin is

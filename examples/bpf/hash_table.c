@@ -47,13 +47,17 @@ int main(int argc, char **argv)
 	for (long k = 2; k <= n; k += 2)
 		wrong += call(skel->progs.delete, (__u64)k, 0) != 1;
 	for (long k = 1; k <= n; k++) {
-		long expect = k % 2 == 0 ? -1 : (k - 1) % 3 == 0 ? k * 100 : k * 10, got = call(skel->progs.get, (__u64)k, 0);
+		long expect = k % 2 == 0         ? -1
+			      : (k - 1) % 3 == 0 ? k * 100
+						 : k * 10,
+		     got = call(skel->progs.get, (__u64)k, 0);
 
 		wrong += got != expect;
 		found += got != -1;
 	}
 	printf("inserted %ld keys, replaced every third, deleted the even ones: %ld left (%llu entries in the table), "
-	       "%ld wrong answers\n", n, found, (unsigned long long)skel->bss->entries, wrong);
+	       "%ld wrong answers\n",
+	       n, found, (unsigned long long)skel->bss->entries, wrong);
 	heap_reader_print_object(stdout, skel->obj);
 	hash_table_bpf__destroy(skel);
 	return wrong ? 1 : 0;

@@ -21,8 +21,10 @@ int main(int argc, char **argv)
 	}
 	skel = linked_list_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "linked_list: cannot load linked_list.bpf.o: %s (root and a BPF-enabled kernel "
-				"are needed)\n", strerror(errno));
+		fprintf(stderr,
+			"linked_list: cannot load linked_list.bpf.o: %s (root and a BPF-enabled kernel "
+			"are needed)\n",
+			strerror(errno));
 		return 1;
 	}
 	printf("BPF program grow_list (syscall) loaded; each run mallocs one list item in the kernel:\n");

@@ -22,7 +22,8 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
 			"usage: %s   send 1000 test packets of assorted sizes through an XDP program and show the "
-			"size histogram it keeps on the BPF heap\n", argv[0]);
+			"size histogram it keeps on the BPF heap\n",
+			argv[0]);
 		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
 	}
 	skel = packet_sizes_bpf__open_and_load();
@@ -34,7 +35,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 1000; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = 60 + (unsigned)rand() % 1440);
 
-		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.count_packet), &opts) || opts.retval != XDP_PASS) {
+		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.count_packet), &opts) ||
+		    opts.retval != XDP_PASS) {
 			fprintf(stderr, "packet_sizes: test run %d failed (retval %u)\n", i, opts.retval);
 			return 1;
 		}
@@ -55,9 +57,10 @@ int main(int argc, char **argv)
 	for (int b = 0; b < BUCKETS; b++) {
 		char range[16];
 
-		snprintf(range, sizeof(range), b == BUCKETS - 1 ? "%d+" : "%d-%d", b * BUCKET_BYTES, b * BUCKET_BYTES + BUCKET_BYTES - 1);
-		printf("  %9s B: %4llu %.*s\n", range, (unsigned long long)histogram[b],
-		       (int)(histogram[b] / 8), "##################################################");
+		snprintf(range, sizeof(range), b == BUCKETS - 1 ? "%d+" : "%d-%d", b * BUCKET_BYTES,
+			 b * BUCKET_BYTES + BUCKET_BYTES - 1);
+		printf("  %9s B: %4llu %.*s\n", range, (unsigned long long)histogram[b], (int)(histogram[b] / 8),
+		       "##################################################");
 	}
 	heap_reader_print_object(stdout, skel->obj);
 	free(heap);

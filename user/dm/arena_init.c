@@ -13,7 +13,8 @@ void arena_init_help(void)
 {
 	printf("usage: dm arena-init PIN_PATH\n\n"
 	       "Runs the pinned program dm_arena_init of an arena heap (DM_HEAP_ARENA) once: it allocates the\n"
-	       "arena's pages and formats the heap. Until then every allocation fails. Running it again is harmless.\n");
+	       "arena's pages and formats the heap. Until then every allocation fails. Running it again is "
+	       "harmless.\n");
 	print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_KERNEL, -1 });
 }
 
@@ -36,7 +37,7 @@ int arena_init_command(int argc, char **argv)
 	}
 	if (!path)
 		return fail(EXIT_USAGE, "arena-init: which heap? give the path of its pinned dm_arena_init (see dm "
-			    "arena-init --help)");
+					"arena-init --help)");
 	status = open_pinned(path, "program", "the pinned program dm_arena_init of an arena heap", &fd);
 	if (status)
 		return status;
@@ -47,11 +48,12 @@ int arena_init_command(int argc, char **argv)
 			    path, info.name);
 	}
 	if (bpf_prog_test_run_opts(fd, &opts))
-		status = fail(errno == EPERM ? EXIT_PERMISSION : EXIT_KERNEL, "%s: the kernel would not run it: %s", path,
-			      strerror(errno));
+		status = fail(errno == EPERM ? EXIT_PERMISSION : EXIT_KERNEL, "%s: the kernel would not run it: %s",
+			      path, strerror(errno));
 	else if (opts.retval)
-		status = fail(EXIT_KERNEL, "%s: dm_arena_init failed: %d (%s): the kernel would not give the arena's pages",
-			      path, (int)opts.retval, strerror(-(int)opts.retval));
+		status = fail(EXIT_KERNEL,
+			      "%s: dm_arena_init failed: %d (%s): the kernel would not give the arena's pages", path,
+			      (int)opts.retval, strerror(-(int)opts.retval));
 	close(fd);
 	if (status == EXIT_OK)
 		printf("arena heap ready\n");

@@ -76,7 +76,8 @@ int next_argument(const char *command, const struct dm_option *options, int argc
 	if (option->value) {
 		if (*i + 1 >= argc)
 			return fail(EXIT_USAGE, "%s: %s needs a value: %s %s (see dm %s --help)", command, option->name,
-				    option->name, option->value, command), ARGUMENT_BAD;
+				    option->name, option->value, command),
+			       ARGUMENT_BAD;
 		*value = argv[++*i];
 	}
 	return (int)(option - options);

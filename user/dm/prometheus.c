@@ -17,15 +17,15 @@
 
 static void write_metrics(FILE *out, const struct stat_target *t)
 {
-#define PROMETHEUS_FIELD(member, unit, type, column, meaning)                                                        \
+#define PROMETHEUS_FIELD(member, unit, type, column, meaning)                                                          \
 	fprintf(out, "# HELP dm_" #member "%s%s " meaning "\n# TYPE dm_" #member "%s%s " type "\n", *unit ? "_" : "",  \
-		unit, *unit ? "_" : "", unit);                                                                      \
-	for (int i = 0; i < t->copies; i++) {                                                                      \
-		char cpu[16];                                                                                      \
-		if (t->walks[i].used)                                                                              \
-			fprintf(out, "dm_" #member "%s%s{heap=\"%s\",path=\"%s\",cpu=\"%s\"} %llu\n", *unit ? "_" : "", \
-				unit, t->name, t->path, stat_cpu_label(t, i, cpu),                                 \
-				(unsigned long long)t->walks[i].stats.member);                                     \
+		unit, *unit ? "_" : "", unit);                                                                         \
+	for (int i = 0; i < t->copies; i++) {                                                                          \
+		char cpu[16];                                                                                          \
+		if (t->walks[i].used)                                                                                  \
+			fprintf(out, "dm_" #member "%s%s{heap=\"%s\",path=\"%s\",cpu=\"%s\"} %llu\n",                  \
+				*unit ? "_" : "", unit, t->name, t->path, stat_cpu_label(t, i, cpu),                   \
+				(unsigned long long)t->walks[i].stats.member);                                         \
 	}
 	DM_STATS_FIELDS(PROMETHEUS_FIELD)
 #undef PROMETHEUS_FIELD
@@ -89,7 +89,8 @@ int serve_prometheus(const char *listen_on, struct stat_target *t)
 	if (colon)
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_on), listen_on);
 	if (*end || port <= 0 || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1)
-		return fail(EXIT_USAGE, "stat: --prometheus %s: expected [ADDR:]PORT, e.g. 9464 or 127.0.0.1:9464", listen_on);
+		return fail(EXIT_USAGE, "stat: --prometheus %s: expected [ADDR:]PORT, e.g. 9464 or 127.0.0.1:9464",
+			    listen_on);
 	addr.sin_port = htons((unsigned short)port);
 	server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (server < 0)
@@ -99,8 +100,8 @@ int serve_prometheus(const char *listen_on, struct stat_target *t)
 		int bind_errno = errno;
 
 		close(server);
-		return fail(bind_errno == EACCES ? EXIT_PERMISSION : EXIT_USAGE, "stat: cannot listen on %s:%ld: %s", host,
-			    port, strerror(bind_errno));
+		return fail(bind_errno == EACCES ? EXIT_PERMISSION : EXIT_USAGE, "stat: cannot listen on %s:%ld: %s",
+			    host, port, strerror(bind_errno));
 	}
 	/* the server's thread inherits the blocked signals: they reach sigwait below, not it */
 	sigemptyset(&stop_signals);
@@ -108,9 +109,9 @@ int serve_prometheus(const char *listen_on, struct stat_target *t)
 	sigaddset(&stop_signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, answer_scrape, t,
-				  MHD_OPTION_LISTEN_SOCKET, server,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SCRAPE_TIMEOUT_SECONDS,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)SCRAPE_CONNECTIONS, MHD_OPTION_END);
+				  MHD_OPTION_LISTEN_SOCKET, server, MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned)SCRAPE_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned)SCRAPE_CONNECTIONS, MHD_OPTION_END);
 	if (!daemon) {
 		close(server);
 		return fail(EXIT_INTERNAL, "stat: libmicrohttpd cannot serve on %s:%ld", host, port);
@@ -121,4 +122,3 @@ int serve_prometheus(const char *listen_on, struct stat_target *t)
 	close(server);
 	return EXIT_OK;
 }
-

@@ -58,8 +58,9 @@ static int read_process(struct stat_target *t)
 	if (dm_preload_read(t->path, &t->info, &w->stats, error, sizeof(error)))
 		return fail(EXIT_BAD_INPUT, "%s", error);
 	t->name = t->info.program;
-	t->shape = (struct dm_control){ .magic = DM_MAGIC, .pool_size = (dm_u32)t->info.pool,
-					.policy = DM_POLICY_SEGREGATED, .align = 16 };
+	t->shape = (struct dm_control){
+		.magic = DM_MAGIC, .pool_size = (dm_u32)t->info.pool, .policy = DM_POLICY_SEGREGATED, .align = 16
+	};
 	w->ctl = &t->shape;
 	w->used = 1;
 	return EXIT_OK;
@@ -76,8 +77,8 @@ int stat_snapshot(struct stat_target *t, FILE *errors)
 	if (result)
 		return fail(reader_status(result), "%s", t->reader.error);
 	for (int i = 0; i < t->copies; i++) {
-		result = heap_reader_walk(&t->reader, i, &t->walks[i], t->used ? t->used + (size_t)i * t->reader.stride
-									       : NULL);
+		result = heap_reader_walk(&t->reader, i, &t->walks[i],
+					  t->used ? t->used + (size_t)i * t->reader.stride : NULL);
 		if (result) {
 			fprintf(errors, "dm: %s%s%.0d: %s\n", t->path, t->percpu ? ", cpu " : "", t->percpu ? i : 0,
 				t->walks[i].error);
@@ -145,7 +146,10 @@ static int show_table(const struct stat_target *t)
 static int show_json(const struct stat_target *t)
 {
 	printf("{\"map\": \"%s\", \"path\": \"%s\", \"kind\": \"%s\", \"heaps\": [", t->name, t->path,
-	       t->percpu ? "percpu" : t->reader.arena ? "arena" : t->process ? "process" : "shared");
+	       t->percpu         ? "percpu"
+	       : t->reader.arena ? "arena"
+	       : t->process      ? "process"
+				 : "shared");
 	for (int i = 0; i < t->copies; i++) {
 		const struct heap_walk *w = &t->walks[i];
 		char cpu[16];
@@ -155,7 +159,7 @@ static int show_json(const struct stat_target *t)
 		if (w->used) {
 			printf(", \"pool_size\": %u, \"policy\": \"%s\", \"align\": %u", w->ctl->pool_size,
 			       heap_reader_policy(w->ctl), w->ctl->align);
-#define JSON_FIELD(member, unit, type, column, meaning)                                                              \
+#define JSON_FIELD(member, unit, type, column, meaning)                                                                \
 	printf(", \"" #member "\": %llu", (unsigned long long)w->stats.member);
 			DM_STATS_FIELDS(JSON_FIELD)
 #undef JSON_FIELD
@@ -201,13 +205,17 @@ static int show_layout(const struct heap_walk *w, const unsigned char *used, con
 	}
 	printf("]\n  largest free blocks:");
 	for (int i = 0; i < 5 && w->largest_size[i]; i++)
-		printf(" %u B at %u%s", w->largest_size[i], w->largest_at[i], i < 4 && w->largest_size[i + 1] ? "," : "");
+		printf(" %u B at %u%s", w->largest_size[i], w->largest_at[i],
+		       i < 4 && w->largest_size[i + 1] ? "," : "");
 	printf("%s\n", w->largest_size[0] ? "" : " none");
 	return EXIT_OK;
 }
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig, stop = 1; }
+static void on_signal(int sig)
+{
+	(void)sig, stop = 1;
+}
 
 void stat_help(void)
 {
@@ -229,8 +237,9 @@ void stat_help(void)
 
 int stat_command(int argc, char **argv)
 {
-	static const struct dm_option options[] = { { "--json", NULL }, { "--layout", NULL }, { "--watch", "SECONDS" },
-						    { "--prometheus", "[ADDR:]PORT" }, { "--pid", "PID" }, { NULL, NULL } };
+	static const struct dm_option options[] = { { "--json", NULL },       { "--layout", NULL },
+						    { "--watch", "SECONDS" }, { "--prometheus", "[ADDR:]PORT" },
+						    { "--pid", "PID" },       { NULL, NULL } };
 	enum { JSON, LAYOUT, WATCH, PROMETHEUS, PID };
 	const char *path = NULL, *listen_on = NULL, *value;
 	char pid_path[64];
@@ -248,7 +257,8 @@ int stat_command(int argc, char **argv)
 		case WATCH:
 			watch = atoi(value);
 			if (watch <= 0)
-				return fail(EXIT_USAGE, "stat: --watch %s: expected a number of seconds above 0", value);
+				return fail(EXIT_USAGE, "stat: --watch %s: expected a number of seconds above 0",
+					    value);
 			break;
 		case PROMETHEUS:
 			listen_on = value;
@@ -257,14 +267,16 @@ int stat_command(int argc, char **argv)
 			if (atoi(value) <= 0)
 				return fail(EXIT_USAGE, "stat: --pid %s: expected a process id above 0", value);
 			if (path)
-				return fail(EXIT_USAGE, "stat: give PIN_PATH or --pid PID, not both (see dm stat --help)");
+				return fail(EXIT_USAGE,
+					    "stat: give PIN_PATH or --pid PID, not both (see dm stat --help)");
 			path = pid_path, snprintf(pid_path, sizeof(pid_path), "/dev/shm/dm-%d", atoi(value));
 			break;
 		case ARGUMENT_OPERAND:
 			if (path)
-				return path == pid_path ? fail(EXIT_USAGE, "stat: give PIN_PATH or --pid PID, not both (see dm "
-							       "stat --help)")
-							: unexpected_argument("stat", value);
+				return path == pid_path
+					       ? fail(EXIT_USAGE, "stat: give PIN_PATH or --pid PID, not both (see dm "
+								  "stat --help)")
+					       : unexpected_argument("stat", value);
 			path = value;
 			break;
 		default:
@@ -277,7 +289,8 @@ int stat_command(int argc, char **argv)
 	t.process = dm_preload_is_file(path);
 	status = t.process ? (t.copies = 1, EXIT_OK) : open_heap(path, &t);
 	if (!status && t.process && layout)
-		status = fail(EXIT_USAGE, "stat: %s: --layout walks the blocks; a process's file has its counters only", path);
+		status = fail(EXIT_USAGE, "stat: %s: --layout walks the blocks; a process's file has its counters only",
+			      path);
 	if (!status) {
 		t.walks = calloc((size_t)t.copies, sizeof(*t.walks));
 		if (layout)
