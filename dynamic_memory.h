@@ -304,23 +304,32 @@ typedef long (*dm_step_fn)(dm_u64 index, void *ctx);
 #define DM_CLASSES 1
 #endif
 
-/* Statistics, readable at any time (static_stats) and, as part of the map value, from userspace. */
+/* Statistics, readable at any time (static_stats) and from userspace (user/heap_reader.h). Declared once, here:
+ * X(member, unit, type, column, meaning). Every printer (dm stat's table, JSON and Prometheus metrics, the loaders'
+ * and dm preload's tables) is generated from this list, so a new counter is a line here and its value in
+ * dm_stats_into (and in heap_reader_walk, which computes the same numbers from a snapshot). unit and type make the
+ * Prometheus metric (dm_MEMBER_UNIT, a gauge or a counter), column heads the table's column. */
+#define DM_STATS_FIELDS(X)                                                                                           \
+	X(capacity, "bytes", "gauge", "capacity", "largest allocation an empty heap can satisfy (pool less metadata)") \
+	X(allocated, "bytes", "gauge", "allocated", "sum of usable sizes of live blocks")                             \
+	X(peak_allocated, "bytes", "gauge", "peak", "highest allocated has been, blocks parked in caches included")   \
+	X(free, "bytes", "gauge", "free", "sum of usable sizes of free blocks")                                      \
+	X(largest_free, "bytes", "gauge", "largest", "largest request that would succeed now; 0: none would")         \
+	X(used_blocks, "", "gauge", "used", "live blocks")                                                            \
+	X(free_blocks, "", "gauge", "freeblk", "free blocks")                                                         \
+	X(allocations, "total", "counter", "allocs", "successful malloc/calloc/realloc allocations")                  \
+	X(frees, "total", "counter", "frees", "successful frees (realloc's included)")                               \
+	X(failed_allocations, "total", "counter", "failed", "requests that returned NULL")                           \
+	X(invalid_frees, "total", "counter", "invalid", "free/realloc of a pointer that is not a live block: refused") \
+	X(corruptions, "total", "counter", "corrupt", "damaged headers found (a write past a block's end): refused")  \
+	X(lock_failures, "total", "counter", "lockfail", "lock given up (shared), nested program refused (per-CPU)")  \
+	X(cached_blocks, "", "gauge", "cached", "blocks parked in the front-end caches, free to their next request")  \
+	X(cached_bytes, "bytes", "gauge", "cachedB", "bytes of the parked blocks, headers included")
+
 struct dm_stats {
-	dm_u64 capacity;           /* largest allocation an empty heap can satisfy (pool minus metadata) */
-	dm_u64 allocated;          /* sum of usable sizes of live blocks */
-	dm_u64 peak_allocated;     /* highest value `allocated` has had, blocks parked in caches included */
-	dm_u64 free;               /* sum of usable sizes of free blocks */
-	dm_u64 largest_free;       /* largest request that would succeed now; 0: none would, not even 0 bytes */
-	dm_u64 used_blocks;        /* live blocks */
-	dm_u64 free_blocks;        /* free blocks */
-	dm_u64 allocations;        /* successful malloc/calloc/realloc allocations */
-	dm_u64 frees;              /* successful frees (realloc's included) */
-	dm_u64 failed_allocations; /* requests that returned NULL */
-	dm_u64 invalid_frees;      /* free/realloc of a pointer that is not a live block: refused */
-	dm_u64 corruptions;        /* damaged headers found (e.g. a write past the end of a block): operation refused */
-	dm_u64 lock_failures;      /* shared heap: gave up on the lock; per-CPU heap: nested program refused */
-	dm_u64 cached_blocks;      /* blocks parked in the front-end caches (free to their next request of that size) */
-	dm_u64 cached_bytes;       /* their bytes, headers included */
+#define DM_STATS_MEMBER(member, unit, type, column, meaning) dm_u64 member;
+	DM_STATS_FIELDS(DM_STATS_MEMBER)
+#undef DM_STATS_MEMBER
 };
 
 /* Counters kept under the lock; lock_failures is atomic and kept apart from them. */
@@ -368,9 +377,9 @@ struct dm_control {
  * exactly one size per list, linked through their payloads (next block offset at payload + 0) and marked parked
  * (dm_parked_tag at payload + 8): to the heap they are used blocks, so that no lock is needed to take them back. */
 #define DM_CACHE_MAX_BLOCK                                                                                         \
-	((((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(DM_ALIGN - 1)) < DM_MIN_BLOCK                            \
+	((((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(dm_u32)(DM_ALIGN - 1)) < DM_MIN_BLOCK                    \
 		 ? DM_MIN_BLOCK                                                                                    \
-		 : (((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(DM_ALIGN - 1)))
+		 : (((DM_CACHE_LIMIT) + DM_HDR + DM_ALIGN - 1) & ~(dm_u32)(DM_ALIGN - 1)))
 #define DM_CACHE_CLASSES ((DM_CACHE_MAX_BLOCK - DM_MIN_BLOCK) / DM_ALIGN + 1)
 struct dm_cache {
 	dm_u32 busy;        /* BPF: a program of this CPU is using the cache (taken with xchg: nested programs see it) */
@@ -408,7 +417,7 @@ _Static_assert(sizeof(struct dm_control) + 2 * DM_MIN_BLOCK < (DM_POOL_SIZE) / 2
 
 /* Arena heap: the heap starts this far into its arena's 4 GiB window (the low 32 bits of its address, all that the
  * kernel's arena pointers keep), whatever the pool size and DM_ARENA_GLOBALS: userspace readers (dm stat,
- * user/heap_view.h) find it from the arena's address alone. Never 0, which the kernel's pointer casts take for NULL. */
+ * user/heap_reader.h) find it from the arena's address alone. Never 0, which the kernel's pointer casts take for NULL. */
 #define DM_ARENA_HEAP_LOW (1u << 30)
 
 #if defined(__bpf__) && defined(DM_HEAP_ARENA)
@@ -665,7 +674,7 @@ DM_INLINE dm_u64 dm_env_off(struct dm_heap *heap, const void DM_AS *ptr)
 
 /*
  * dm_arena_init: allocates the heap's pages and formats the heap. A loader runs it once after loading the object
- * (BPF_PROG_TEST_RUN; user/heap_view.h has dm_arena_setup()); until then every allocation returns NULL and is
+ * (BPF_PROG_TEST_RUN; user/heap_reader.h has dm_arena_setup()); until then every allocation returns NULL and is
  * counted. Returns 0, also when the heap was ready already, or -ENOMEM (-12) when the pages cannot be had.
  * Sleepable (arena pages can only be allocated there); ~11 us per 4 KiB page. Not to be run by two at once.
  * Objects linked together (bpftool gen object) share it; with libbpf 1.4, whose linker cannot merge a kfunc
@@ -973,8 +982,8 @@ DM_INLINE dm_u32 dm_block_size(dm_u64 request)
 }
 
 /* Index of the highest set bit; x != 0. */
-DM_INLINE dm_u32 dm_fls(dm_u32 x) { return 31 - __builtin_clz(x); }
-DM_INLINE dm_u32 dm_ffs(dm_u32 x) { return __builtin_ctz(x); }
+DM_INLINE dm_u32 dm_fls(dm_u32 x) { return 31u - (dm_u32)__builtin_clz(x); }
+DM_INLINE dm_u32 dm_ffs(dm_u32 x) { return (dm_u32)__builtin_ctz(x); }
 
 /* =========================================== Internal: free-list index =========================================== */
 /* The policy decides which list a free block goes in, where in it, and which block serves a request. The lists

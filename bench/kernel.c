@@ -11,12 +11,17 @@
  * (DM_INLINE_FAST_PATH), all from bench/heap_ops.bpf.c.
  */
 #define _GNU_SOURCE
-#include "user/heap_view.h"
+#include "user/heap_reader.h"
 
+#include <bpf/bpf.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_RUNS 32
 #define MAX_ROWS 16

@@ -9,17 +9,21 @@
  *   - Two objects sharing a pinned arena (DM_PIN), globals in each: one list, one heap, one set of globals.
  * The tests of a group run in order and share its loaded objects.
  */
-#include "user/heap_view.h"
+#include "user/heap_reader.h"
 #include "tests/bpf/arena_globals.h"
 #include "arena_globals.skel.h"
 #include "arena_globals_pinned.skel.h"
 #include "arena_globals_peer.skel.h"
 
+#include <bpf/bpf.h>
+#include <errno.h>
 #include <linux/magic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -74,8 +78,8 @@ static void test_libbpf_wrote_the_globals_before_dm_arena_init(void **state)
 static void test_globals_and_heap_do_not_overlap(void **state)
 {
 	struct bpf_map *arena = skel->maps.dm_arena;
-	uintptr_t start = (uintptr_t)bpf_map__map_extra(arena), end = start + heap_view_arena_bytes(arena);
-	uintptr_t heap = (uintptr_t)heap_view_arena(arena), globals = (uintptr_t)skel->arena;
+	uintptr_t start = (uintptr_t)bpf_map__map_extra(arena), end = start + heap_reader_arena_bytes(arena);
+	uintptr_t heap = (uintptr_t)heap_reader_arena(arena), globals = (uintptr_t)skel->arena;
 	size_t globals_size = 0;
 
 	(void)state;
@@ -96,11 +100,11 @@ static void test_globals_and_heap_do_not_overlap(void **state)
 static void test_setup_after_a_read_and_twice(void **state)
 {
 	(void)state;
-	assert_int_not_equal(heap_view_arena(skel->maps.dm_arena)->magic, DM_MAGIC);
+	assert_int_not_equal(heap_reader_arena(skel->maps.dm_arena)->magic, DM_MAGIC);
 	assert_int_equal(dm_arena_setup(skel->obj), 0);
-	assert_int_equal(heap_view_arena(skel->maps.dm_arena)->magic, DM_MAGIC);
+	assert_int_equal(heap_reader_arena(skel->maps.dm_arena)->magic, DM_MAGIC);
 	assert_int_equal(dm_arena_setup(skel->obj), 0);
-	assert_int_equal(heap_view_arena(skel->maps.dm_arena)->c.used_blocks, 0);
+	assert_int_equal(heap_reader_arena(skel->maps.dm_arena)->c.used_blocks, 0);
 	assert_true(skel->arena->init_word == INIT_WORD); /* the globals are untouched by the setup */
 }
 
@@ -119,7 +123,7 @@ static void test_xdp_pushes_and_raw_tp_walks_from_the_arena_root(void **state)
 	assert_true(skel->bss->walks >= 1);
 	assert_int_equal(skel->bss->walked_items, PUSHES);
 	assert_int_equal(skel->bss->walked_sum, PUSHES * (PUSHES + 1) / 2);
-	assert_int_equal(heap_view_arena(skel->maps.dm_arena)->c.used_blocks, PUSHES);
+	assert_int_equal(heap_reader_arena(skel->maps.dm_arena)->c.used_blocks, PUSHES);
 }
 
 /* This process follows the same root and pointers, and sees the globals the programs wrote and those they did not. */
@@ -137,7 +141,7 @@ static void test_userspace_reads_the_same_globals(void **state)
 	assert_int_equal(skel->arena->init_page_plus_one[0], INIT_FIRST);
 	assert_int_equal(skel->arena->init_page_plus_one[4095], INIT_LAST_OF_PAGE);
 	assert_int_equal(skel->arena->zero_words[2], 0);
-	assert_int_equal(heap_view_arena(skel->maps.dm_arena)->c.corruptions, 0);
+	assert_int_equal(heap_reader_arena(skel->maps.dm_arena)->c.corruptions, 0);
 }
 
 /* Globals larger than DM_ARENA_GLOBALS would lie on the heap: the setup says so and refuses. */
@@ -208,7 +212,7 @@ static void test_the_second_object_reuses_the_pinned_arena(void **state)
 	assert_int_equal(map_id(peer->maps.dm_arena), map_id(pinned->maps.dm_arena));
 	assert_int_equal(dm_arena_setup(pinned->obj), 0);
 	assert_int_equal(dm_arena_setup(peer->obj), 0); /* the heap is ready already */
-	assert_int_equal(heap_view_arena(pinned->maps.dm_arena)->c.allocations, 0);
+	assert_int_equal(heap_reader_arena(pinned->maps.dm_arena)->c.allocations, 0);
 }
 
 /* libbpf puts both objects' globals at the same offsets: one set of globals, which the first load initialised. */
@@ -219,7 +223,7 @@ static void test_both_objects_see_the_globals_at_one_place(void **state)
 	assert_int_equal(run_program(peer->progs.peer_where), 1);
 	assert_memory_equal(&pinned->bss->places, &peer->bss->places, sizeof(struct places));
 	assert_true(pinned->bss->places.count == (uintptr_t)&pinned->arena->shared.count);
-	assert_true(pinned->bss->places.heap == (uintptr_t)heap_view_arena(pinned->maps.dm_arena));
+	assert_true(pinned->bss->places.heap == (uintptr_t)heap_reader_arena(pinned->maps.dm_arena));
 }
 
 static void test_one_list_one_heap(void **state)
@@ -241,7 +245,7 @@ static void test_one_list_one_heap(void **state)
 	assert_int_equal(pinned->bss->walked_sum, 15);
 	assert_int_equal(pinned->arena->shared.count, 5);
 	assert_int_equal(pinned->arena->shared.zero_page_plus_one[4096], 5);
-	assert_int_equal(heap_view_arena(peer->maps.dm_arena)->c.used_blocks, 5);
+	assert_int_equal(heap_reader_arena(peer->maps.dm_arena)->c.used_blocks, 5);
 }
 
 int main(int argc, char **argv)

@@ -9,7 +9,7 @@
  *   bpf_runner --cost OBJECT...     verified_insns per object; within 5% across the objects of each policy
  *   bpf_runner --pin OBJECT         two loads of a DM_PIN object share one heap; bpftool shows its named fields
  */
-#include "user/heap_view.h" /* struct dm_heap (the runner reads heaps of the default configuration), arena setup */
+#include "user/heap_reader.h" /* the heap as userspace reads it, arena setup */
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -301,31 +301,14 @@ static int run_program_on(struct bpf_object *obj, const char *name, int cpu)
 	return (int)opts.retval;
 }
 
-/* A copy of the heap's control block, from the dm_heap map or the mmapped arena; free() it. */
-static struct dm_control *control_block(struct bpf_object *obj)
-{
-	struct bpf_map *arena = bpf_object__find_map_by_name(obj, "dm_arena");
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, "dm_heap");
-	struct dm_heap *heap = calloc(1, sizeof(*heap));
-	__u32 zero = 0;
-
-	if (heap && arena && heap_view_arena(arena)) {
-		heap->ctl = *heap_view_arena(arena);
-		return &heap->ctl;
-	}
-	if (heap && map && !bpf_map_lookup_elem(bpf_map__fd(map), &zero, heap))
-		return &heap->ctl;
-	free(heap);
-	return NULL;
-}
-
 static void stress(const char *path, int runs)
 {
 	struct bpf_object *obj = open_object(path);
 	struct stress_cpu cpu[2];
 	pthread_t thread[2];
-	struct dm_control *heap;
-	int ncpu = libbpf_num_possible_cpus(), errors = 0, requests;
+	struct heap_reader reader;
+	struct heap_walk heap = { 0 };
+	int ncpu = libbpf_num_possible_cpus(), errors = 0, requests, unread;
 
 	if (!obj)
 		return;
@@ -347,19 +330,22 @@ static void stress(const char *path, int runs)
 	}
 	verdict(!errors, "stress: %d x 5000 operations on each of CPUs 0 and 1 at once, %d test_run errors", runs,
 		errors);
-	heap = control_block(obj);
+	unread = heap_reader_open_object(&reader, obj) || heap_reader_snapshot(&reader) ||
+	       heap_reader_walk(&reader, 0, &heap, NULL);
 	requests = run_program_on(obj, "stress_requests", -1);
-	if (heap)
+	if (!unread)
 		printf("     requests %d, of which served by the heap itself %llu, lock failures %llu\n", requests,
-		       (unsigned long long)heap->c.allocations + heap->c.failed_allocations,
-		       (unsigned long long)heap->lock_failures);
+		       (unsigned long long)heap.ctl->c.allocations + heap.ctl->c.failed_allocations,
+		       (unsigned long long)heap.stats.lock_failures);
+	else
+		printf("     %s%s\n", reader.error, heap.error);
 	/* A malloc that gave up on the lock is neither an allocation nor a failed one: it counts in lock_failures. */
-	verdict(heap && requests + heap->lock_failures >= (unsigned long long)runs * 5000,
+	verdict(!unread && requests + heap.stats.lock_failures >= (unsigned long long)runs * 5000,
 		"stress: at least half of the %d operations were allocations", 2 * runs * 5000);
 	verdict(run_program_on(obj, "stress_verdict", -1) == 1,
 		"stress: afterwards, in-kernel static_check() == 0, every block freed (allocations == frees, 0 used), "
 		"no block overwritten");
-	free(heap);
+	heap_reader_close(&reader);
 	bpf_object__close(obj);
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2030,SC2031 # bats runs a test and its teardown in one shell: pids reaches teardown
 # Hostile input (issue 18): every dm command, run as root and as an unprivileged user (nobody), meets the inputs
 # people mistype and answers each in one line that names the file, says what it is and what was expected, with the
 # exit status of dm --help's table. Permission is blamed on root only when BPF itself was refused. The /metrics
@@ -35,7 +36,9 @@ setup() {
 }
 
 teardown() {
+	# shellcheck disable=SC2086 # pids: a list of process ids, one word each
 	[ -z "${pids:-}" ] || kill $pids 2>/dev/null || true
+	# shellcheck disable=SC2086
 	[ -z "${pids:-}" ] || wait $pids 2>/dev/null || true
 	rm -rf "$pins" "$tmp"
 }
@@ -210,7 +213,7 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 	[ "$status" -eq 0 ]
 	table=$(sed -n '/^exit status:/,$p' <<< "$output")
 	for code in 0 1 2 3 4 5 6 7 70; do grep -qE "^ +$code  " <<< "$table" || { echo "no row $code"; return 1; }; done
-	for command in stat arena-init port run; do
+	for command in stat arena-init port run preload; do
 		run "$dm" "$command" --help
 		[ "$status" -eq 0 ] && [[ "$output" == *"exit status:"* ]]
 		while IFS= read -r row; do
@@ -230,6 +233,12 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 	[ "$status" -eq 2 ]
 	run "$dm" arena-init a b
 	[ "$status" -eq 2 ]
+	run "$dm" preload --bogus -- true
+	[ "$status" -eq 2 ]
+	run "$dm" preload
+	[ "$status" -eq 2 ]
+	run "$dm" stat --watch
+	[ "$status" -eq 2 ] && [[ "$output" == *"--watch needs a value: --watch SECONDS"* ]]
 	run "$dm" frobnicate
 	[ "$status" -eq 2 ]
 }

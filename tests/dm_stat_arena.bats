@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2154 # build, dm, pins, tmp: set by dm_stat_helpers.bash (bats load)
 # dm stat and dm arena-init against a real arena heap (BPF_MAP_TYPE_ARENA: kernels 6.9+); the other heaps' tests are
 # in dm_stat.bats. Run from the repository root; BUILD (default build) holds dm and the fixtures.
 

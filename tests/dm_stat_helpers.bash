@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Shared by dm_stat.bats and dm_stat_arena.bats (bats `load`): a pin directory per test, fixtures loaded from BUILD.
+# shellcheck disable=SC2034 # dm, heap: set here for the tests that load this file
 
 setup() {
 	build=${BUILD:-build}
@@ -11,7 +12,9 @@ setup() {
 }
 
 teardown() {
+	# shellcheck disable=SC2086 # pids: a list of process ids, one word each
 	[ -z "${pids:-}" ] || kill $pids 2>/dev/null || true
+	# shellcheck disable=SC2086
 	[ -z "${pids:-}" ] || wait $pids 2>/dev/null || true
 	rm -rf "$pins" "$tmp"
 }

@@ -110,7 +110,7 @@ static void test_coalescing_restores_capacity(void **state)
 		void *p[3];
 
 		for (int i = 0; i < 3; i++)
-			assert_non_null(p[i] = static_malloc(100 + 50 * i));
+			assert_non_null(p[i] = static_malloc((size_t)(100 + 50 * i)));
 		for (int i = 0; i < 3; i++) {
 			static_free(p[orders[o][i]]);
 			assert_int_equal(static_check(), 0);

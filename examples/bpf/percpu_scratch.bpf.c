@@ -6,8 +6,7 @@
 #define DM_HEAP_PERCPU
 #define DM_POOL_SIZE 16384
 #include "dynamic_memory.h"
-
-#define SCRATCH 128
+#include "percpu_scratch.h"
 
 __u64 checksum, packets;
 

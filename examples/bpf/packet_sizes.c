@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Feeds packets of assorted sizes to bpf/packet_sizes.bpf.c (XDP, through BPF_PROG_TEST_RUN) and prints the
+/* Feeds packets of assorted sizes to packet_sizes.bpf.c (XDP, through BPF_PROG_TEST_RUN) and prints the
  * histogram the program keeps in heap memory, read from userspace through the dm_heap map. */
-#include "heap_view.h"
+#include "user/heap_reader.h"
 #include "packet_sizes.skel.h"
+#include "packet_sizes.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-#define BUCKETS 17
 
 int main(int argc, char **argv)
 {
@@ -20,19 +22,21 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
 			"usage: %s   send 1000 test packets of assorted sizes through an XDP program and show the "
-			"size histogram it keeps on the BPF heap\n", argv[0]);
+			"size histogram it keeps on the BPF heap\n",
+			argv[0]);
 		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
 	}
 	skel = packet_sizes_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "packet_sizes: cannot load bpf/packet_sizes.bpf.o: %s\n", strerror(errno));
+		fprintf(stderr, "packet_sizes: cannot load packet_sizes.bpf.o: %s\n", strerror(errno));
 		return 1;
 	}
 	srand(1);
 	for (int i = 0; i < 1000; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = 60 + (unsigned)rand() % 1440);
 
-		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.count_packet), &opts) || opts.retval != XDP_PASS) {
+		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.count_packet), &opts) ||
+		    opts.retval != XDP_PASS) {
 			fprintf(stderr, "packet_sizes: test run %d failed (retval %u)\n", i, opts.retval);
 			return 1;
 		}
@@ -53,11 +57,12 @@ int main(int argc, char **argv)
 	for (int b = 0; b < BUCKETS; b++) {
 		char range[16];
 
-		snprintf(range, sizeof(range), b == BUCKETS - 1 ? "%d+" : "%d-%d", b * 64, b * 64 + 63);
-		printf("  %9s B: %4llu %.*s\n", range, (unsigned long long)histogram[b],
-		       (int)(histogram[b] / 8), "##################################################");
+		snprintf(range, sizeof(range), b == BUCKETS - 1 ? "%d+" : "%d-%d", b * BUCKET_BYTES,
+			 b * BUCKET_BYTES + BUCKET_BYTES - 1);
+		printf("  %9s B: %4llu %.*s\n", range, (unsigned long long)histogram[b], (int)(histogram[b] / 8),
+		       "##################################################");
 	}
-	heap_view_print(skel->obj, skel->maps.dm_heap);
+	heap_reader_print_object(stdout, skel->obj);
 	free(heap);
 	packet_sizes_bpf__destroy(skel);
 	return 0;

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Runs bpf/percpu_scratch.bpf.c on every CPU (XDP test runs pinned to a CPU is not possible, so the loader moves
+/* Runs percpu_scratch.bpf.c on every CPU (XDP test runs pinned to a CPU is not possible, so the loader moves
  * itself from CPU to CPU) and prints each CPU's heap: every CPU has its own. */
 #define _GNU_SOURCE
-#include "heap_view.h"
+#include "user/heap_reader.h"
 #include "percpu_scratch.skel.h"
+#include "percpu_scratch.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int main(int argc, char **argv)
@@ -23,7 +27,7 @@ int main(int argc, char **argv)
 	}
 	skel = percpu_scratch_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "percpu_scratch: cannot load bpf/percpu_scratch.bpf.o: %s\n", strerror(errno));
+		fprintf(stderr, "percpu_scratch: cannot load percpu_scratch.bpf.o: %s\n", strerror(errno));
 		return 1;
 	}
 	for (int i = 0; i < (int)sizeof(packet); i++)
@@ -43,8 +47,8 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("%llu packets checksummed (total %llu), each with a %d-byte scratch buffer from its CPU's heap:\n",
-	       (unsigned long long)skel->bss->packets, (unsigned long long)skel->bss->checksum, 128);
-	heap_view_print(skel->obj, skel->maps.dm_heap);
+	       (unsigned long long)skel->bss->packets, (unsigned long long)skel->bss->checksum, SCRATCH);
+	heap_reader_print_object(stdout, skel->obj);
 	percpu_scratch_bpf__destroy(skel);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "dynamic_memory.h"
+#include "hash_table.h"
 
 #define BUCKETS 32 /* 32 pointers: 256 bytes, every index provable below DM_GUARD */
 #define MAX_CHAIN 64
@@ -14,14 +15,13 @@ struct entry {
 	struct entry *next;
 };
 
-struct table_op {
-	__u64 key, value;
-};
-
 struct entry **table;
 __u64 entries;
 
-static __always_inline __u32 bucket_of(__u64 key) { return (__u32)((key * 0x9E3779B97F4A7C15ull) >> 59); }
+static __always_inline __u32 bucket_of(__u64 key)
+{
+	return (__u32)((key * 0x9E3779B97F4A7C15ull) >> 59);
+}
 
 static __always_inline struct entry **buckets(void)
 {
@@ -93,7 +93,7 @@ long get(struct table_op *req)
 
 /* Unlinks and frees the key's entry: 1 when it was there, 0 when not. */
 SEC("syscall")
-int delete(struct table_op *req)
+int delete (struct table_op *req)
 {
 	struct entry **t = buckets();
 	__u32 b = bucket_of(req->key);

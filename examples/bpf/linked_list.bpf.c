@@ -10,9 +10,9 @@ struct item {
 	struct item *next;
 };
 
-struct item *head;  /* survives between runs: globals are map memory */
-__u64 runs;         /* read by the loader */
-__u64 length, sum;  /* what the last walk found */
+struct item *head; /* survives between runs: globals are map memory */
+__u64 runs;        /* read by the loader */
+__u64 length, sum; /* what the last walk found */
 
 struct walk {
 	struct item *cur, *before_last;

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Drives bpf/hash_table.bpf.c: inserts N keys, replaces some, deletes the even ones, looks every key up, and checks
+/* Drives hash_table.bpf.c: inserts N keys, replaces some, deletes the even ones, looks every key up, and checks
  * each answer against what it should be. Usage: hash_table [N] (default 200). */
-#include "heap_view.h"
+#include "user/heap_reader.h"
 #include "hash_table.skel.h"
+#include "hash_table.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-struct table_op {
-	__u64 key, value;
-};
 
 static long call(const struct bpf_program *prog, __u64 key, __u64 value)
 {
@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	}
 	skel = hash_table_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "hash_table: cannot load bpf/hash_table.bpf.o: %s\n", strerror(errno));
+		fprintf(stderr, "hash_table: cannot load hash_table.bpf.o: %s\n", strerror(errno));
 		return 1;
 	}
 	for (long k = 1; k <= n; k++)
@@ -47,14 +47,18 @@ int main(int argc, char **argv)
 	for (long k = 2; k <= n; k += 2)
 		wrong += call(skel->progs.delete, (__u64)k, 0) != 1;
 	for (long k = 1; k <= n; k++) {
-		long expect = k % 2 == 0 ? -1 : (k - 1) % 3 == 0 ? k * 100 : k * 10, got = call(skel->progs.get, (__u64)k, 0);
+		long expect = k % 2 == 0         ? -1
+			      : (k - 1) % 3 == 0 ? k * 100
+						 : k * 10,
+		     got = call(skel->progs.get, (__u64)k, 0);
 
 		wrong += got != expect;
 		found += got != -1;
 	}
 	printf("inserted %ld keys, replaced every third, deleted the even ones: %ld left (%llu entries in the table), "
-	       "%ld wrong answers\n", n, found, (unsigned long long)skel->bss->entries, wrong);
-	heap_view_print(skel->obj, skel->maps.dm_heap);
+	       "%ld wrong answers\n",
+	       n, found, (unsigned long long)skel->bss->entries, wrong);
+	heap_reader_print_object(stdout, skel->obj);
 	hash_table_bpf__destroy(skel);
 	return wrong ? 1 : 0;
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Loads bpf/linked_list.bpf.o and runs its syscall program N times: the list it keeps on the heap grows between
+/* Loads linked_list.bpf.o and runs its syscall program N times: the list it keeps on the heap grows between
  * runs. Prints what each run found and the heap's counters. Usage: linked_list [RUNS] (default 6). */
-#include "heap_view.h"
+#include "user/heap_reader.h"
 #include "linked_list.skel.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int main(int argc, char **argv)
@@ -18,8 +21,10 @@ int main(int argc, char **argv)
 	}
 	skel = linked_list_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "linked_list: cannot load bpf/linked_list.bpf.o: %s (root and a BPF-enabled kernel "
-				"are needed)\n", strerror(errno));
+		fprintf(stderr,
+			"linked_list: cannot load linked_list.bpf.o: %s (root and a BPF-enabled kernel "
+			"are needed)\n",
+			strerror(errno));
 		return 1;
 	}
 	printf("BPF program grow_list (syscall) loaded; each run mallocs one list item in the kernel:\n");
@@ -38,7 +43,7 @@ int main(int argc, char **argv)
 		       skel->bss->runs % 3 == 0 ? ", dropped the oldest" : "", (unsigned long long)skel->bss->length,
 		       (unsigned long long)skel->bss->sum);
 	}
-	err = heap_view_print(skel->obj, skel->maps.dm_heap);
+	err = heap_reader_print_object(stdout, skel->obj);
 	linked_list_bpf__destroy(skel);
 	return err ? 1 : 0;
 }
