@@ -60,7 +60,7 @@ CONFIG_ff16 := $(POLICY_ff) -DDM_ALIGN=16
 CONFIGS := seg ff seg16 ff16
 HEAP_shared :=
 HEAP_arena := -DDM_HEAP_ARENA
-INLINE := -DDM_INLINE_FAST_PATH=1
+CALLED := -DDM_INLINE_FAST_PATH=0
 
 # bpf_variant OBJECT, FLAGS: OBJECT is built from its rule's source with FLAGS (a target-specific FLAVOUR).
 define bpf_variant
@@ -145,17 +145,18 @@ BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.
 # The same tests against the arena heap, and the tests only an arena heap can pass.
 ARENA_TESTS := $(addprefix $(BUILD)/bpf-arena/,program_types.bpf.o heap_features.bpf.o linked.bpf.o)
 
-# The one-malloc program (tests/bpf/cost.bpf.c) per heap, policy, pool size, with and without the inline fast path:
-# cost-[arena-|inline-]POLICY-POOLSIZE (bpf_runner --cost groups them by the name before the pool size). The ARRAY
-# heap's load on every kernel of the matrix, the arena's need 6.9+ (tests/kernel.sh).
+# The one-malloc program (tests/bpf/cost.bpf.c) per heap, policy, pool size, with the fast path inline (default)
+# and called (DM_INLINE_FAST_PATH=0): cost-[arena-|called-]POLICY-POOLSIZE (bpf_runner --cost groups them by the
+# name before the pool size). The ARRAY heap's load on every kernel of the matrix, the arena's need 6.9+
+# (tests/kernel.sh).
 COST_POOLS := 4096 65536 16777216 268435456
 COST_ARRAY_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o)) \
-	$(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-inline-$(p)-$(s).bpf.o))
+	$(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-called-$(p)-$(s).bpf.o))
 COST_ARENA_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS) 2147483648,$(BUILD)/bpf/cost-arena-$(p)-$(s).bpf.o))
 COST_OBJS := $(COST_ARRAY_OBJS) $(COST_ARENA_OBJS)
 $(foreach p,seg ff,$(foreach s,$(COST_POOLS), \
 	$(eval $(call bpf_variant,$(BUILD)/bpf/cost-$(p)-$(s).bpf.o,$(POLICY_$(p)) -DDM_POOL_SIZE=$(s))) \
-	$(eval $(call bpf_variant,$(BUILD)/bpf/cost-inline-$(p)-$(s).bpf.o,$(POLICY_$(p)) -DDM_POOL_SIZE=$(s) $(INLINE)))))
+	$(eval $(call bpf_variant,$(BUILD)/bpf/cost-called-$(p)-$(s).bpf.o,$(POLICY_$(p)) -DDM_POOL_SIZE=$(s) $(CALLED)))))
 $(foreach p,seg ff,$(foreach s,$(COST_POOLS) 2147483648, \
 	$(eval $(call bpf_variant,$(BUILD)/bpf/cost-arena-$(p)-$(s).bpf.o,$(HEAP_arena) $(POLICY_$(p)) -DDM_POOL_SIZE=$(s)))))
 
@@ -309,11 +310,11 @@ BENCH_HEAP_shared := $(HEAP_shared) -DDM_POOL_SIZE=1048576
 BENCH_HEAP_percpu := -DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384
 BENCH_HEAP_arena := $(HEAP_arena) -DDM_POOL_SIZE=1048576
 BENCH_OBJS := $(foreach h,$(BENCH_HEAPS),$(foreach p,seg ff,$(BUILD)/bench/heap-$(h)-$(p).bpf.o)) \
-	$(BUILD)/bench/heap-shared-seg-inline.bpf.o $(BUILD)/bench/heap-shared-ff-inline.bpf.o
+	$(BUILD)/bench/heap-shared-seg-called.bpf.o $(BUILD)/bench/heap-shared-ff-called.bpf.o
 $(foreach h,$(BENCH_HEAPS),$(foreach p,seg ff, \
 	$(eval $(call bpf_variant,$(BUILD)/bench/heap-$(h)-$(p).bpf.o,$(BENCH_HEAP_$(h)) $(POLICY_$(p))))))
 $(foreach p,seg ff, \
-	$(eval $(call bpf_variant,$(BUILD)/bench/heap-shared-$(p)-inline.bpf.o,$(BENCH_HEAP_shared) $(POLICY_$(p)) $(INLINE))))
+	$(eval $(call bpf_variant,$(BUILD)/bench/heap-shared-$(p)-called.bpf.o,$(BENCH_HEAP_shared) $(POLICY_$(p)) $(CALLED))))
 BENCH_BINS := $(BENCH_OBJS) $(BUILD)/bench/baselines.bpf.o $(BUILD)/bench_kernel $(BUILD)/bench_native \
 	$(BUILD)/bench_fragmentation_seg $(BUILD)/bench_fragmentation_ff
 

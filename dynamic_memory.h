@@ -893,14 +893,18 @@ DM_INLINE dm_u32 dm_check_word(dm_u32 block, dm_u32 word0, dm_u32 generation)
 
 /* The heap's own header reads and writes, list updates and search are entry points of their own: in BPF each is then
  * checked once, not at every use (the slow path pays a call for each; the fast path needs none of them). */
+DM_INLINE void dm_store_header(struct dm_heap *heap, dm_u32 block, dm_u32 word0)
+{
+	dm_word(heap, block)[0] = word0;
+	dm_word(heap, block + 4)[0] = dm_check_word(block, word0, heap->ctl.generation);
+}
 DM_ENTRY int dm_put_header(dm_u64 block, dm_u64 word0)
 {
 	struct dm_heap *heap = dm_env_heap();
 
 	if (!heap)
 		return -1;
-	dm_word(heap, (dm_u32)block)[0] = (dm_u32)word0;
-	dm_word(heap, (dm_u32)block + 4)[0] = dm_check_word((dm_u32)block, (dm_u32)word0, heap->ctl.generation);
+	dm_store_header(heap, (dm_u32)block, (dm_u32)word0);
 	return 0;
 }
 DM_INLINE void dm_write_header(struct dm_heap *heap, dm_u32 block, dm_u32 word0)
@@ -1604,43 +1608,41 @@ DM_INLINE void dm_cache_push(struct dm_heap *heap, struct dm_cache *cache, dm_u3
 	cache->bytes += size;
 }
 
-/* Refills the empty list of blocks of `size` bytes (a block size) in this CPU's or thread's cache: one block of
- * DM_CACHE_REFILL times the size taken from the heap and cut in pieces, all but the last parked, the last returned
- * (its payload offset; it keeps whatever the heap added to the block). 0 when the cache or the heap has no room for
- * it: the caller then takes one block. The caller holds the lock and the cache. An entry point of its own: in BPF
- * checked once, not in every slow path (~3,000 verified instructions less in a program). */
-DM_ENTRY dm_u64 dm_refill(dm_u64 size)
+/* Refills the empty list of blocks of `piece_size` bytes (a block size) in `cache`: one block of DM_CACHE_REFILL
+ * times the size taken from the heap and cut in pieces, all but the last parked, the last returned (its payload
+ * offset; it keeps whatever the heap added to the block). 0 when the cache or the heap has no room for it. The
+ * caller holds the lock and the cache. */
+DM_INLINE dm_u32 dm_cache_refill(struct dm_heap *heap, struct dm_cache *cache, dm_u32 piece_size)
 {
-	struct dm_heap *heap = dm_env_heap();
-	struct dm_cache *cache = dm_env_cache();
-	dm_u32 piece_size = (dm_u32)size, cls = dm_cache_class(piece_size), block, word0, last, i;
+	dm_u32 cls = dm_cache_class(piece_size), block, word0, last, i;
 	dm_u64 peak;
 
-	if (DM_CACHE_REFILL < 2 || DM_CACHE_LIMIT == 0 || !heap || !cache || piece_size > DM_CACHE_MAX_BLOCK ||
+	if (DM_CACHE_REFILL < 2 || DM_CACHE_LIMIT == 0 || piece_size > DM_CACHE_MAX_BLOCK ||
 	    *dm_cache_head(cache, cls) || *dm_cache_count(cache, cls) + DM_CACHE_REFILL - 1 > DM_CACHE_COUNT ||
 	    cache->bytes + (DM_CACHE_REFILL - 1) * piece_size > DM_CACHE_BYTES ||
 	    heap->ctl.c.allocated + DM_CACHE_REFILL * piece_size > DM_CACHE_HIGH_WATER)
 		return 0;
+	peak = heap->ctl.c.peak_allocated; /* dm_allocate counts one header where the pieces have R */
 	block = dm_allocate(heap, DM_CACHE_REFILL * piece_size);
 	if (!block) {
-		heap->ctl.c.failed_allocations--; /* not the program's request: that one is tried next */
+		heap->ctl.c.failed_allocations--; /* not the program's request: the heap itself takes that next */
 		return 0;
 	}
 	block -= DM_HDR;
-	if (dm_read_header(heap, block, &word0) != DM_HEADER_OK)
-		return block + DM_HDR; /* cannot happen under the lock: dm_allocate has just written it */
+	word0 = *dm_word(heap, block); /* valid: dm_allocate has just written it, under the lock */
+	/* Headers stored here, not through dm_put_header: no call to keep values alive across, a smaller stack frame
+	 * (Linux 6.1 allows 512 bytes for a program's frames and its callees' together). */
 	last = block + (DM_CACHE_REFILL - 1) * piece_size;
-	dm_write_header(heap, last, dm_size(word0) - (DM_CACHE_REFILL - 1) * piece_size);
+	dm_store_header(heap, last, dm_size(word0) - (DM_CACHE_REFILL - 1) * piece_size);
 	*dm_tag_word(heap, last) = 0;
-	dm_write_header(heap, block, piece_size | (word0 & DM_PREV_FREE));
+	dm_store_header(heap, block, piece_size | (word0 & DM_PREV_FREE));
 	for (i = 0; i < DM_CACHE_REFILL - 1; i++) {
 		if (i)
-			dm_write_header(heap, block + i * piece_size, piece_size);
+			dm_store_header(heap, block + i * piece_size, piece_size);
 		dm_cache_push(heap, cache, block + i * piece_size, cls, piece_size);
 	}
 	/* The pieces are allocations to the heap (static_check's counts hold), not to the program: `refilled` takes
 	 * them off the caches' hits in dm_stats. */
-	peak = heap->ctl.c.peak_allocated;
 	heap->ctl.c.used_blocks += DM_CACHE_REFILL - 1;
 	heap->ctl.c.allocations += DM_CACHE_REFILL - 1;
 	heap->ctl.c.allocated -= (DM_CACHE_REFILL - 1) * DM_HDR; /* R headers where one was counted */
@@ -1879,9 +1881,7 @@ DM_INLINE dm_u64 dm_heap_malloc(struct dm_heap *heap, dm_u64 size)
 		cache = NULL;
 	if (cache)
 		dm_cache_sync(heap, cache);
-	off = cache ? (dm_u32)dm_refill(block_size) : 0;
-	if (!off)
-		off = dm_allocate(heap, block_size);
+	off = dm_allocate(heap, block_size);
 	if (!off && block_size && cache && cache->blocks) {
 		/* What this CPU or thread parked may be what the request needs: give it back and try again. */
 		heap->ctl.c.failed_allocations--;
@@ -1898,6 +1898,27 @@ DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
 	struct dm_heap *heap = dm_env_heap();
 
 	return heap ? dm_heap_malloc(heap, size) : 0;
+}
+
+/* A malloc of `size` (at most DM_CACHE_LIMIT) that found its cache list empty: refills the list (dm_cache_refill)
+ * and returns the request's block, or 0 when there is no room for a refill (the caller then asks dm_malloc_off).
+ * Called from the fast path, not from dm_malloc_off: in BPF its frame then never sits below the slow path's (Linux
+ * 6.1 allows 512 bytes for a program's frames and its callees' together). */
+DM_ENTRY dm_u64 dm_refill_off(dm_u64 size)
+{
+	struct dm_heap *heap = dm_env_heap();
+	struct dm_cache *cache = dm_env_cache();
+	dm_u32 off = 0;
+
+	if (!heap || !cache || !dm_env_ready(heap) || !dm_acquire(heap))
+		return 0;
+	if (dm_env_cache_enter(cache)) {
+		dm_cache_sync(heap, cache);
+		off = dm_cache_refill(heap, cache, dm_block_size(size));
+		dm_env_cache_leave(cache);
+	}
+	dm_unlock(heap);
+	return off;
 }
 
 /* Frees the block at payload offset `off` (static_free has dealt with NULL: offset 0 is the control block). A free
@@ -2130,6 +2151,8 @@ DM_FAST_ENTRY dm_u64 dm_front_malloc(dm_u64 size)
 	if (!heap)
 		return 0;
 	off = dm_cache_malloc(heap, size);
+	if (!off && DM_CACHE_REFILL > 1 && size <= DM_CACHE_LIMIT)
+		off = dm_refill_off(size);
 	if (off)
 		return off;
 	return DM_INLINE_FAST_PATH ? dm_malloc_off(size) : dm_heap_malloc(heap, size);

@@ -7,8 +7,8 @@
  *
  *   bench_kernel OUT_DIR RUNS REPEAT OBJECT_DIR [COST_OBJECT...]
  *
- * OBJECT_DIR holds baselines.bpf.o and heap-{shared,percpu,arena}-{seg,ff}.bpf.o, heap-shared-{seg,ff}-inline.bpf.o
- * (DM_INLINE_FAST_PATH), all from bench/heap_ops.bpf.c.
+ * OBJECT_DIR holds baselines.bpf.o and heap-{shared,percpu,arena}-{seg,ff}.bpf.o, heap-shared-{seg,ff}-called.bpf.o
+ * (DM_INLINE_FAST_PATH=0), all from bench/heap_ops.bpf.c.
  */
 #define _GNU_SOURCE
 #include "user/heap_reader.h"
@@ -116,11 +116,11 @@ static struct params *params(struct bpf_object *obj)
 
 #define HEAPS 8
 static const char *heap_names[HEAPS] = { "shared-seg", "shared-ff",   "percpu-seg",        "percpu-ff",
-					 "arena-seg",  "arena-ff",    "shared-seg-inline", "shared-ff-inline" };
+					 "arena-seg",  "arena-ff",    "shared-seg-called", "shared-ff-called" };
 static const char *heap_labels[HEAPS] = {
 	"shared heap, segregated",		   "shared heap, first fit", "per-CPU heap, segregated",
 	"per-CPU heap, first fit",		   "arena heap, segregated", "arena heap, first fit",
-	"shared heap, segregated, DM_INLINE_FAST_PATH", "shared heap, first fit, DM_INLINE_FAST_PATH",
+	"shared heap, segregated, fast path called", "shared heap, first fit, fast path called",
 };
 static struct bpf_object *heap[HEAPS], *baselines;
 static const __u64 heap_capacity[HEAPS] = { 1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20, 1 << 20, 1 << 20 };
