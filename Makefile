@@ -42,7 +42,8 @@ endif
 .PHONY: all help deps kernels kernel-programs test test-native test-kernel lint lint-format lint-shell lint-header \
 	demo bench install clean fuzz-port
 
-HEADER := dynamic_memory.h
+# The one header users include, and the layers it includes (dynamic_memory/, README "Layout").
+HEADER := dynamic_memory.h $(wildcard dynamic_memory/*.h)
 MODEL := tests/heap_model.h
 # The one userspace reader of a heap (user/heap_reader.h): dm, the loaders, the kernel tests and bench link it.
 READER := user/heap_reader.c user/heap_reader.h
@@ -275,7 +276,7 @@ lint-shell:
 # The header alone, in every configuration, under HEADER_WARN: what its native builds and a user's -Wconversion see.
 lint-header:
 	$(say) HEADER "$(HEADER_WARN), $(CONFIGS)"
-	$(Q)$(foreach c,$(CONFIGS),echo '#include "$(HEADER)"' | \
+	$(Q)$(foreach c,$(CONFIGS),echo '#include "dynamic_memory.h"' | \
 		$(CC) -x c -fsyntax-only $(WARN) $(HEADER_WARN) $(NATIVE) $(CONFIG_$(c)) - &&) true
 
 # dm port's differential fuzzer on Csmith programs, longer than the fixed seeds of make test; failures are kept in
@@ -344,12 +345,15 @@ bench: deps
 # front end beside itself: lib/, share/dynamic_memory/), the header, and a pkg-config file.
 SHARE := $(PREFIX)/share/dynamic_memory
 install: $(HEADER) $(BUILD)/dm $(PRELOAD_LIB)
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/pkgconfig $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(SHARE)/modify/port_include $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(PREFIX)/include/dynamic_memory $(DESTDIR)$(PREFIX)/share/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE)/dynamic_memory $(DESTDIR)$(SHARE)/modify/port_include \
+		$(DESTDIR)$(PREFIX)/lib
 	install -m 755 $(BUILD)/dm $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(PRELOAD_LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(HEADER) $(DESTDIR)$(SHARE)/
+	install -m 644 dynamic_memory.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 dynamic_memory/*.h $(DESTDIR)$(PREFIX)/include/dynamic_memory/
+	install -m 644 dynamic_memory.h $(DESTDIR)$(SHARE)/
+	install -m 644 dynamic_memory/*.h $(DESTDIR)$(SHARE)/dynamic_memory/
 	install -m 755 modify/modify.sh modify/port.py $(DESTDIR)$(SHARE)/modify/
 	install -m 644 modify/*.cocci $(DESTDIR)$(SHARE)/modify/
 	install -m 644 modify/port_include/*.h $(DESTDIR)$(SHARE)/modify/port_include/
