@@ -47,17 +47,21 @@ DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
 }
 
 /* A malloc of `size` (at most DM_CACHE_LIMIT) that found its cache list empty: refills the list (dm_cache_refill)
- * and returns the request's block, or 0 when there is no room for a refill (the caller then asks dm_malloc_off).
- * Called from the fast path, not from dm_malloc_off: in BPF its frame then never sits below the slow path's (Linux
- * 6.1 allows 512 bytes for a program's frames and its callees' together). */
+ * and returns the request's block; 0 when there is no room for a refill (the caller then asks dm_malloc_off);
+ * DM_NO_LOCK when the heap's lock could not be taken (counted in lock_failures: the request fails). Called from the
+ * fast path, not from dm_malloc_off: in BPF its frame then never sits below the slow path's (Linux 6.1 allows 512
+ * bytes for a program's frames and its callees' together). */
+#define DM_NO_LOCK (~0ull)
 DM_ENTRY dm_u64 dm_refill_off(dm_u64 size)
 {
 	struct dm_heap *heap = dm_env_heap();
 	struct dm_cache *cache = dm_env_cache();
 	dm_u32 off = 0;
 
-	if (!heap || !cache || !dm_env_ready(heap) || !dm_acquire(heap))
+	if (!heap || !cache || !dm_env_ready(heap))
 		return 0;
+	if (!dm_acquire(heap))
+		return DM_NO_LOCK;
 	if (dm_env_cache_enter(cache)) {
 		dm_cache_sync(heap, cache);
 		off = dm_cache_refill(heap, cache, dm_block_size(size));

@@ -89,6 +89,8 @@ DM_FAST_ENTRY dm_u64 dm_front_malloc(dm_u64 size)
 	off = dm_cache_malloc(heap, size);
 	if (!off && DM_CACHE_REFILL > 1 && size <= DM_CACHE_LIMIT)
 		off = dm_refill_off(size);
+	if (off == DM_NO_LOCK)
+		return 0;
 	if (off)
 		return off;
 	return DM_INLINE_FAST_PATH ? dm_malloc_off(size) : dm_heap_malloc(heap, size);
