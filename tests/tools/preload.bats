@@ -114,7 +114,7 @@ clean() {
 	clean
 }
 
-@test "the C allocation interface: alignments, errno, aligned blocks, 4 threads (tests/preload_api.c)" {
+@test "the C allocation interface: alignments, errno, aligned blocks, 4 threads (tests/tools/preload_api.c)" {
 	LD_PRELOAD=$lib run "$build/preload_api"
 	echo "$output"
 	[ "$status" -eq 0 ]
