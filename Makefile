@@ -38,13 +38,15 @@ endif
 
 # A target whose recipe fails is deleted, never left half-written for the next make to take as built.
 .DELETE_ON_ERROR:
+# Intermediate files (an example's object before its skeleton, the halves of a linked object) are kept.
+.SECONDARY:
 .DEFAULT_GOAL := all
 .PHONY: all help deps kernels kernel-programs test test-native test-kernel lint lint-format lint-shell lint-header \
 	demo bench install clean fuzz-port
 
 # The one header users include, and the layers it includes (dynamic_memory/, README "Layout").
 HEADER := dynamic_memory.h $(wildcard dynamic_memory/*.h)
-MODEL := tests/heap_model.h
+MODEL := tests/native/heap_model.h
 # The one userspace reader of a heap (user/heap_reader.h): dm, the loaders, the kernel tests and bench link it.
 READER := user/heap_reader.c user/heap_reader.h
 
@@ -83,28 +85,28 @@ all: $(NATIVE_TESTS) $(BUILD)/native_demo $(PRELOAD_LIB) $(BUILD)/dm
 $(BUILD) $(BUILD)/bpf $(BUILD)/bpf-arena $(BUILD)/examples $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
-$(BUILD)/unit-%-asan: tests/unit.c $(HEADER) | $(BUILD)
+$(BUILD)/unit-%-asan: tests/native/unit.c $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) $(SANITIZE) $(CONFIG_$*) $< -o $@ -lcmocka
-$(BUILD)/unit-%: tests/unit.c $(HEADER) | $(BUILD)
+$(BUILD)/unit-%: tests/native/unit.c $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) $(CONFIG_$*) $< -o $@ -lcmocka
 
-$(BUILD)/differential-%-4k: tests/differential.c $(MODEL) $(HEADER) | $(BUILD)
+$(BUILD)/differential-%-4k: tests/native/differential.c $(MODEL) $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) -DDM_POOL_SIZE=4096 $(CONFIG_$*) $< -o $@
-$(BUILD)/differential-%-asan: tests/differential.c $(MODEL) $(HEADER) | $(BUILD)
+$(BUILD)/differential-%-asan: tests/native/differential.c $(MODEL) $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) $(SANITIZE) $(CONFIG_$*) $< -o $@
-$(BUILD)/differential-%: tests/differential.c $(MODEL) $(HEADER) | $(BUILD)
+$(BUILD)/differential-%: tests/native/differential.c $(MODEL) $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) $(CONFIG_$*) $< -o $@
 
-$(BUILD)/stress: tests/stress.c $(HEADER) | $(BUILD)
+$(BUILD)/stress: tests/native/stress.c $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) -pthread $< -o $@
 
-$(BUILD)/fuzz_heap: tests/fuzz_heap.c $(MODEL) $(HEADER) | $(BUILD)
+$(BUILD)/fuzz_heap: tests/native/fuzz_heap.c $(MODEL) $(HEADER) | $(BUILD)
 	$(say) CLANG $@
 	$(Q)$(CLANG) -g -O1 $(NATIVE) -fsanitize=fuzzer,address,undefined $< -o $@
 
@@ -121,8 +123,8 @@ $(PRELOAD_LIB): $(PRELOAD_SOURCES) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) $(PRELOAD_CFLAGS) $< -o $@
 
-# The C allocation interface as the library serves it (run under LD_PRELOAD by tests/preload.bats).
-$(BUILD)/preload_api: tests/preload_api.c user/preload_stats.h $(HEADER) | $(BUILD)
+# The C allocation interface as the library serves it (run under LD_PRELOAD by tests/tools/preload.bats).
+$(BUILD)/preload_api: tests/tools/preload_api.c user/preload_stats.h $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) -fno-builtin $< -o $@ -pthread
 
@@ -140,15 +142,15 @@ $(BUILD)/dm: $(DM_SOURCES) $(wildcard user/dm/*.h) $(READER) user/preload_heap.h
 
 # BPF objects whose programs state their expectations, and the runner that checks them.
 # -idirafter: <linux/bpf.h> needs the multiarch asm/ headers, which clang -target bpf does not search.
-BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -I. -I$(BUILD) -Itests/bpf -idirafter /usr/include/$(shell $(CC) -print-multiarch)
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -I. -I$(BUILD) -Itests/kernel/progs -idirafter /usr/include/$(shell $(CC) -print-multiarch)
 BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.o heap_features.bpf.o \
 	heap_percpu.bpf.o linked.bpf.o include_uapi.bpf.o)
 # The same tests against the arena heap, and the tests only an arena heap can pass.
 ARENA_TESTS := $(addprefix $(BUILD)/bpf-arena/,program_types.bpf.o heap_features.bpf.o linked.bpf.o)
 
-# The one-malloc program (tests/bpf/cost.bpf.c) per heap, policy, pool size, with the fast path inline (default)
-# and called (DM_INLINE_FAST_PATH=0): cost-[arena-|called-]POLICY-POOLSIZE (bpf_runner --cost groups them by the
-# name before the pool size). The ARRAY heap's load on every kernel of the matrix, the arena's need 6.9+
+# The one-malloc program (tests/kernel/progs/cost.bpf.c) per heap, policy, pool size, with the fast path inline
+# (default) and called (DM_INLINE_FAST_PATH=0): cost-[arena-|called-]POLICY-POOLSIZE (bpf_runner --cost groups them
+# by the name before the pool size). The ARRAY heap's load on every kernel of the matrix, the arena's need 6.9+
 # (tests/kernel.sh).
 COST_POOLS := 4096 65536 16777216 268435456
 COST_ARRAY_OBJS := $(foreach p,seg ff,$(foreach s,$(COST_POOLS),$(BUILD)/bpf/cost-$(p)-$(s).bpf.o)) \
@@ -178,13 +180,13 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(say) BPFTOOL $@
 	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/bpf/cost-%.bpf.o: tests/bpf/cost.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
+$(BUILD)/bpf/cost-%.bpf.o: tests/kernel/progs/cost.bpf.c tests/kernel/progs/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
 	$(say) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(FLAVOUR) -c $< -o $@
-$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: tests/kernel/progs/%.bpf.c tests/kernel/progs/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
 	$(say) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(BUILD)/bpf-arena/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf-arena
+$(BUILD)/bpf-arena/%.bpf.o: tests/kernel/progs/%.bpf.c tests/kernel/progs/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf-arena
 	$(say) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(HEAP_arena) $(FLAVOUR) -c $< -o $@
 
@@ -193,7 +195,7 @@ $(BUILD)/%/linked.bpf.o: $(BUILD)/%/linked_build.bpf.o $(BUILD)/%/linked_check.b
 	$(say) BPFTOOL $@
 	$(Q)bpftool gen object $@ $^
 
-$(BUILD)/bpf_runner: tests/bpf_runner.c $(READER) $(HEADER) | $(BUILD)
+$(BUILD)/bpf_runner: tests/kernel/bpf_runner.c $(READER) $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(NATIVE) $< user/heap_reader.c -o $@ -lbpf -pthread
 
@@ -201,25 +203,25 @@ $(BUILD)/bpf-arena/%.skel.h: $(BUILD)/bpf-arena/%.bpf.o
 	$(say) BPFTOOL $@
 	$(Q)bpftool gen skeleton $< > $@
 
-$(BUILD)/arena: tests/arena.c tests/test_run.h tests/bpf/arena_structures.h $(BUILD)/bpf-arena/arena_structures.skel.h \
+$(BUILD)/arena: tests/kernel/arena.c tests/kernel/test_run.h tests/kernel/progs/arena_structures.h $(BUILD)/bpf-arena/arena_structures.skel.h \
 		$(READER) $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< user/heap_reader.c -o $@ -lbpf -lcmocka
-$(BUILD)/bpf-arena/arena_structures.bpf.o: tests/bpf/arena_structures.h
+$(BUILD)/bpf-arena/arena_structures.bpf.o: tests/kernel/progs/arena_structures.h
 
 # Programs with their own __arena globals (issue 15): arena_globals as it is and with DM_ARENA_GLOBALS too small for
 # its globals (in another 4 GiB window: the test maps both at once); two objects on one pinned arena.
 ARENA_GLOBALS_SKELS := $(addprefix $(BUILD)/bpf-arena/,arena_globals.skel.h arena_globals_pinned.skel.h \
 	arena_globals_peer.skel.h)
-$(BUILD)/arena_globals: tests/arena_globals.c tests/test_run.h tests/bpf/arena_globals.h $(ARENA_GLOBALS_SKELS) \
+$(BUILD)/arena_globals: tests/kernel/arena_globals.c tests/kernel/test_run.h tests/kernel/progs/arena_globals.h $(ARENA_GLOBALS_SKELS) \
 		$(READER) $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(NATIVE) -I$(BUILD)/bpf-arena $< user/heap_reader.c -o $@ -lbpf -lcmocka
 $(addprefix $(BUILD)/bpf-arena/,arena_globals.bpf.o arena_globals_pinned.bpf.o arena_globals_peer.bpf.o): \
-	tests/bpf/arena_globals.h
+	tests/kernel/progs/arena_globals.h
 $(eval $(call bpf_variant,$(BUILD)/bpf-arena/arena_globals_small_room.bpf.o,\
 	-DDM_ARENA_GLOBALS=4096 "-DDM_ARENA_WINDOW=(2ull << 44)"))
-$(BUILD)/bpf-arena/arena_globals_small_room.bpf.o: tests/bpf/arena_globals.bpf.c tests/bpf/arena_globals.h $(HEADER) \
+$(BUILD)/bpf-arena/arena_globals_small_room.bpf.o: tests/kernel/progs/arena_globals.bpf.c tests/kernel/progs/arena_globals.h $(HEADER) \
 		$(BUILD)/vmlinux.h | $(BUILD)/bpf-arena
 	$(say) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(HEAP_arena) $(FLAVOUR) -c $< -o $@
@@ -259,9 +261,9 @@ test: kernels
 # files keep their hand alignment: clang-format 14 would also take `(DM_POOL_SIZE) - 1` for a cast.
 FORMATTED := user/heap_reader.c user/heap_reader.h user/dm/main.c user/dm/dm.h user/dm/input.c user/dm/stat.c \
 	user/dm/stat.h user/dm/prometheus.c user/dm/arena_init.c user/dm/preload.c $(wildcard examples/bpf/*.[ch])
-SHELL_SCRIPTS := scripts/deps.sh tests/run.sh tests/kernel.sh tests/harness.sh tests/dm_stat_helpers.bash \
-	tests/vm/init tests/vm/vm-run tests/vm/prepare-kernels bench/run.sh bench/preload.sh modify/modify.sh \
-	$(wildcard tests/*.bats)
+SHELL_SCRIPTS := scripts/deps.sh tests/run.sh tests/kernel.sh tests/harness.sh tests/tools/dm_stat_helpers.bash \
+	tests/vm/init tests/vm/vm-run tests/vm/prepare-kernels bench/run.sh bench/preload.sh modify/modify.sh .ci/run \
+	$(wildcard tests/*.bats tests/tools/*.bats)
 
 lint: lint-format lint-shell lint-header
 

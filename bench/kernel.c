@@ -422,10 +422,10 @@ static void throughput_table(void)
 	fclose(dat);
 }
 
-/* 6. The verifier's cost of a one-malloc program (tests/bpf/cost.bpf.c), and load time. */
+/* 6. The verifier's cost of a one-malloc program (tests/kernel/progs/cost.bpf.c), and load time. */
 static void cost_table(int n, char **paths)
 {
-	printf("### Verifier cost of a one-malloc program by pool size (tests/bpf/cost.bpf.c), load time median of "
+	printf("### Verifier cost of a one-malloc program by pool size (tests/kernel/progs/cost.bpf.c), load time median of "
 	       "%d loads\n\n| object | verified_insns | load ms |\n|---|---|---|\n", runs);
 	for (int i = 0; i < n; i++) {
 		const char *name = strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i];

@@ -32,14 +32,14 @@ native_tests() {
 	# The rewriter: bats, from the repository root, against the corpus under tests/modify/.
 	BUILD=$build run modify_rewriter bats tests/modify.bats
 	# libdynamic_memory.so under real programs (ls, sort, gcc, python3, bash, xz -T2) and the native tests above.
-	BUILD=$build run preload bats tests/preload.bats
+	BUILD=$build run preload bats tests/tools/preload.bats
 }
 
 # On the host's kernel only, as root: what BPF needs but does not depend on the kernel's BPF features, or takes too
 # long under a VM's emulation.
 host_tests() {
 	# dm's answers to bad input: they do not depend on the kernel's BPF features.
-	BUILD=$build run dm_inputs bats tests/dm_inputs.bats
+	BUILD=$build run dm_inputs bats tests/tools/dm_inputs.bats
 	# dm port against native builds of Csmith's random programs, a fixed set of seeds (make fuzz-port runs more).
 	# On the host's kernel only: under the VM's emulation each program's port takes minutes.
 	run dm_port_csmith python3 tests/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 --keep "$build/csmith-failures"

@@ -4,6 +4,7 @@
 #include "user/heap_reader.h"
 #include "hash_table.skel.h"
 #include "hash_table.h"
+#include "loader.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -29,12 +30,8 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 200, wrong = 0, found = 0;
 	struct hash_table_bpf *skel;
 
-	if (argc > 2 || n <= 0) {
-		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
-			"usage: %s [N]   insert, replace, delete and look up N keys in an in-kernel hash table\n",
-			argv[0]);
-		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
-	}
+	check_arguments(argc <= 2 && n > 0, argc, argv,
+			"[N]   insert, replace, delete and look up N keys in an in-kernel hash table");
 	skel = hash_table_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "hash_table: cannot load hash_table.bpf.o: %s\n", strerror(errno));

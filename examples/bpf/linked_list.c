@@ -3,6 +3,7 @@
  * runs. Prints what each run found and the heap's counters. Usage: linked_list [RUNS] (default 6). */
 #include "user/heap_reader.h"
 #include "linked_list.skel.h"
+#include "loader.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -15,10 +16,8 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 6, err;
 	struct linked_list_bpf *skel;
 
-	if (argc > 2 || n <= 0 || (argc > 1 && !strcmp(argv[1], "--help"))) {
-		fprintf(stderr, "usage: %s [RUNS]   run the in-kernel linked list RUNS times (default 6)\n", argv[0]);
-		return argc > 1 && !strcmp(argv[1], "--help") ? 0 : 2;
-	}
+	check_arguments(argc <= 2 && n > 0, argc, argv,
+			"[RUNS]   run the in-kernel linked list RUNS times (default 6)");
 	skel = linked_list_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr,

@@ -4,6 +4,7 @@
 #include "user/heap_reader.h"
 #include "packet_sizes.skel.h"
 #include "packet_sizes.h"
+#include "loader.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -19,13 +20,10 @@ int main(int argc, char **argv)
 	__u64 offset, *histogram;
 	__u32 zero = 0;
 
-	if (argc > 1) {
-		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
-			"usage: %s   send 1000 test packets of assorted sizes through an XDP program and show the "
-			"size histogram it keeps on the BPF heap\n",
-			argv[0]);
-		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
-	}
+	check_arguments(
+		argc == 1, argc, argv,
+		"  send 1000 test packets of assorted sizes through an XDP program and show the size histogram it "
+		"keeps on the BPF heap");
 	skel = packet_sizes_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "packet_sizes: cannot load packet_sizes.bpf.o: %s\n", strerror(errno));

@@ -5,6 +5,7 @@
 #include "user/heap_reader.h"
 #include "percpu_scratch.skel.h"
 #include "percpu_scratch.h"
+#include "loader.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -19,12 +20,8 @@ int main(int argc, char **argv)
 	struct percpu_scratch_bpf *skel;
 	int cpus = libbpf_num_possible_cpus();
 
-	if (argc > 1) {
-		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
-			"usage: %s   checksum test packets on every CPU with scratch buffers from per-CPU heaps\n",
-			argv[0]);
-		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
-	}
+	check_arguments(argc == 1, argc, argv,
+			"  checksum test packets on every CPU with scratch buffers from per-CPU heaps");
 	skel = percpu_scratch_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "percpu_scratch: cannot load percpu_scratch.bpf.o: %s\n", strerror(errno));

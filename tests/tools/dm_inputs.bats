@@ -5,7 +5,7 @@
 # people mistype and answers each in one line that names the file, says what it is and what was expected, with the
 # exit status of dm --help's table. Permission is blamed on root only when BPF itself was refused. The /metrics
 # exporter keeps answering while clients that send nothing, garbage or 1 MiB hold connections. Run from the
-# repository root as root; BUILD (default build) holds dm and the fixtures (see tests/dm_stat.bats).
+# repository root as root; BUILD (default build) holds dm and the fixtures (see tests/tools/dm_stat.bats).
 
 setup() {
 	build=${BUILD:-build}

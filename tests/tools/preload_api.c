@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The C allocation interface as libdynamic_memory.so serves it: run under LD_PRELOAD (tests/preload.bats). Checks
+ * The C allocation interface as libdynamic_memory.so serves it: run under LD_PRELOAD (tests/tools/preload.bats). Checks
  * that every pointer lies in the heap (the address range of /dev/shm/dm-PID's heap), alignments, errno on failure,
  * aligned blocks freed and reallocated, and many threads at once. Prints "N passed, N failed".
  */

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The arena heap end to end (cmocka): tests/bpf/arena_structures.bpf.c refuses allocations before dm_arena_init,
+ * The arena heap end to end (cmocka): tests/kernel/progs/arena_structures.bpf.c refuses allocations before dm_arena_init,
  * builds a list and a hash table in XDP, walks them in raw_tp, deletes from the table in a syscall program; this
  * process walks the same structures through the mmapped arena, with the same types, following stored pointers as
  * they are. The tests run in order and share one loaded object. Needs root and a kernel with BPF arenas (>= 6.9).
  */
 #include "user/heap_reader.h"
-#include "tests/bpf/arena_structures.h"
+#include "tests/kernel/progs/arena_structures.h"
 #include "arena_structures.skel.h"
 
 #include <bpf/bpf.h>
@@ -21,7 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "tests/test_run.h"
+#include "tests/kernel/test_run.h"
 
 static struct arena_structures_bpf *skel;
 static struct bpf_object *obj;

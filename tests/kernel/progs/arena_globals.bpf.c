@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Issue 15's program on the arena heap, with its own `__arena` globals of several sizes, initialised and zero (the
  * arrays one byte past a page, so that the globals span pages): XDP pushes onto a list whose root is an `__arena`
- * global, raw_tp walks it from that root. tests/arena_globals.c drives it and reads the same globals through the
+ * global, raw_tp walks it from that root. tests/kernel/arena_globals.c drives it and reads the same globals through the
  * skeleton; it is also built with a DM_ARENA_GLOBALS too small for its globals, which dm_arena_setup must refuse. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Expectations of in-kernel test programs, written next to them as in the kernel's BPF selftests and checked by
- * tests/bpf_runner.c (they travel in the object's BTF as decl tags):
+ * tests/kernel/bpf_runner.c (they travel in the object's BTF as decl tags):
  *   __success           the program loads
  *   __failure __msg(m)  the verifier rejects it, and its log contains m ("a|b": a or b, as kernels differ)
  *   __retval(n)         running it gives n: test_run's return value, or (tracing types, which are attached and

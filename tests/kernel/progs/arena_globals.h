@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Arena heap programs with their own `__arena` globals (issue 15): the types, the globals' initial values and the
- * list code shared by tests/bpf/arena_globals*.bpf.c; tests/arena_globals.c includes it for the types and values and
+ * list code shared by tests/kernel/progs/arena_globals*.bpf.c; tests/kernel/arena_globals.c includes it for the types and values and
  * reads the globals themselves through the skeletons. */
 #ifndef ARENA_GLOBALS_H
 #define ARENA_GLOBALS_H

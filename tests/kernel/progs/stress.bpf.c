@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* 2-CPU stress of the shared heap: tests/bpf_runner.c runs `stress_ops` on each CPU at once (raw_tp test_run pinned
+/* 2-CPU stress of the shared heap: tests/kernel/bpf_runner.c runs `stress_ops` on each CPU at once (raw_tp test_run pinned
  * to a CPU), then `stress_drain` on each CPU, then `stress_verdict`. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* A known heap for tests/dm_stat.bats: allocate_known_set, run once, allocates 100, 200, 300 and 400 bytes and
+/* A known heap for tests/tools/dm_stat.bats: allocate_known_set, run once, allocates 100, 200, 300 and 400 bytes and
  * frees the 200 (given back to the heap itself, so that it is a hole in the layout); park_a_block frees a 48-byte
  * block into this CPU's cache; overflow_a_block damages a header. Built for the ARRAY heap and for the arena heap. */
 /* One block at a time from the heap: a refill would park pieces beside each block, and the layout would no longer

@@ -16,6 +16,7 @@ setup() {
 }
 
 teardown() {
+	# shellcheck disable=SC2086 # pids: a list of process ids, one word each
 	[ -z "${pids:-}" ] || kill $pids 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -92,6 +93,7 @@ clean() {
 }
 
 @test "bash runs a pipeline: every process of it on the heap, identical output" {
+	# shellcheck disable=SC2016 # the script is bash's to expand, not this shell's
 	script='seq 1 20000 | grep 7 | tr 7 x | sort -r | tail -3; echo "$(seq 5 | wc -l) lines"'
 	bash -c "$script" > "$tmp/expected"
 	on_heap bash -c "$script"
@@ -112,7 +114,7 @@ clean() {
 	clean
 }
 
-@test "the C allocation interface: alignments, errno, aligned blocks, 4 threads (tests/preload_api.c)" {
+@test "the C allocation interface: alignments, errno, aligned blocks, 4 threads (tests/tools/preload_api.c)" {
 	LD_PRELOAD=$lib run "$build/preload_api"
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* A pinned heap (DM_PIN): tests/bpf_runner.c --pin loads this object twice; both loads use one heap. */
+/* A pinned heap (DM_PIN): tests/kernel/bpf_runner.c --pin loads this object twice; both loads use one heap. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #define DM_PIN

@@ -2,7 +2,7 @@
 /*
  * Arena heap programs with their own `__arena` globals (issue 15), end to end (cmocka). Needs root and a kernel with
  * BPF arenas (>= 6.9).
- *   - tests/bpf/arena_globals.bpf.c: libbpf writes its globals at load, before dm_arena_init; the heap is set up
+ *   - tests/kernel/progs/arena_globals.bpf.c: libbpf writes its globals at load, before dm_arena_init; the heap is set up
  *     after a reader has touched it, twice; XDP pushes onto a list rooted in an `__arena` global and raw_tp walks it;
  *     this process reads the same globals through the skeleton, at the addresses the programs use, off the heap.
  *   - The same program built with a DM_ARENA_GLOBALS too small for its globals: dm_arena_setup refuses it.
@@ -10,7 +10,7 @@
  * The tests of a group run in order and share its loaded objects.
  */
 #include "user/heap_reader.h"
-#include "tests/bpf/arena_globals.h"
+#include "tests/kernel/progs/arena_globals.h"
 #include "arena_globals.skel.h"
 #include "arena_globals_pinned.skel.h"
 #include "arena_globals_peer.skel.h"
@@ -31,7 +31,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "tests/test_run.h"
+#include "tests/kernel/test_run.h"
 
 #define PUSHES 300
 

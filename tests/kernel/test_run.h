@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* For cmocka tests of BPF objects (tests/arena.c, tests/arena_globals.c); include after <cmocka.h> and libbpf. */
+/* For cmocka tests of BPF objects (tests/kernel/arena.c, tests/kernel/arena_globals.c); include after <cmocka.h> and libbpf. */
 #ifndef TEST_RUN_H
 #define TEST_RUN_H
 

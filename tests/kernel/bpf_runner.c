@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Runs in-kernel tests: loads BPF objects, checks the expectations their programs state (tests/bpf/test_progs.h),
+ * Runs in-kernel tests: loads BPF objects, checks the expectations their programs state (tests/kernel/progs/test_progs.h),
  * runs them, and prints one line per check and "N passed, N failed" at the end. Nothing is ever skipped: a program
  * that cannot load, attach or run is a failure.
  *
  *   bpf_runner OBJECT...            every program's expectations
- *   bpf_runner --stress OBJECT RUNS the 2-CPU stress (tests/bpf/stress.bpf.c), RUNS test_runs per CPU
+ *   bpf_runner --stress OBJECT RUNS the 2-CPU stress (tests/kernel/progs/stress.bpf.c), RUNS test_runs per CPU
  *   bpf_runner --cost OBJECT...     verified_insns per object; within 5% across the objects of each policy
  *   bpf_runner --pin OBJECT         two loads of a DM_PIN object share one heap; bpftool shows its named fields
  */
@@ -49,7 +49,7 @@ struct expectation {
 	char msg[256];
 };
 
-/* Reads the decl tags (tests/bpf/test_progs.h) of the program's function from the object's BTF. */
+/* Reads the decl tags (tests/kernel/progs/test_progs.h) of the program's function from the object's BTF. */
 static struct expectation expectation_of(struct bpf_object *obj, struct bpf_program *prog)
 {
 	struct expectation e = { .runs = 1 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What tests/bpf/arena_structures.bpf.c builds in the arena heap and tests/arena.c walks from userspace, through the
+/* What tests/kernel/progs/arena_structures.bpf.c builds in the arena heap and tests/kernel/arena.c walks from userspace, through the
  * mmapped arena, with the very same types: `__arena` pointers are plain pointers on both sides. */
 #ifndef ARENA_STRUCTURES_H
 #define ARENA_STRUCTURES_H

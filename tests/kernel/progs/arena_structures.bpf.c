@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* A list and a chained hash table built by an XDP program in the arena heap, walked by a raw_tp program (and by
- * userspace: tests/arena.c drives all of it). The walks follow stored pointers as they are, bounded by can_loop. */
+ * userspace: tests/kernel/arena.c drives all of it). The walks follow stored pointers as they are, bounded by can_loop. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #ifndef DM_HEAP_ARENA /* the Makefile builds it into build/bpf-arena/ with -DDM_HEAP_ARENA */
