@@ -3,7 +3,7 @@
  * frees the 200 (given back to the heap itself, so that it is a hole in the layout); park_a_block frees a 48-byte
  * block into this CPU's cache; overflow_a_block damages a header. Built for the ARRAY heap and for the arena heap. */
 /* One block at a time from the heap: a refill would park pieces beside each block, and the layout would no longer
- * be the four blocks and the hole the tests expect (the refill's own accounting is tested in tests/unit.c). */
+ * be the four blocks and the hole the tests expect (the refill's own accounting is tested in tests/native/unit.c). */
 #define DM_CACHE_REFILL 1
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
