@@ -686,7 +686,11 @@ def port(args, work, step):
         f.write("\n".join(lines))
     step[0] = "compiling the ported program for BPF"
     multiarch = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
-    command = [args.clang, "-O2", "-g", "-target", "bpf", "-mcpu=v4", "-ffreestanding", "-nostdlibinc",
+    # v4 for signed division, which programs use everywhere; but no sign-extending loads (ldsx), which kernels
+    # before 6.13 refuse from arena memory ("sign extending loads from arena are not supported yet"): clang then
+    # loads and sign-extends with a move, as for v3
+    command = [args.clang, "-O2", "-g", "-target", "bpf", "-mcpu=v4", "-mllvm", "-disable-ldsx", "-ffreestanding",
+               "-nostdlibinc",
                "-isystem", INCLUDE, "-I", args.include_dir, "-idirafter", "/usr/include",
                "-idirafter", "/usr/include/" + multiarch, "-DDM_POOL_SIZE=%d" % args.pool,
                "-Wno-unused-value", "-c", "-x", "c", ported, "-o", args.output]
