@@ -7,8 +7,13 @@
 Clang's own AST (-ast-dump=json, with modify/port_include/ as the only libc) finds what BPF cannot run, which stops
 the port with `FILE:LINE: construct not supported in BPF: ...`, and where to edit. The edits only insert text, and
 never a line break, so that line numbers stay the program's:
-  - every pointer declarator gets `__arena` (all the program's pointers are heap pointers), written as a comment
+  - a declaration of several declarators, `int i, *p;`, becomes one per declarator, `int i; int *p;`;
+  - every pointer declarator gets `__arena` (all the program's pointers are arena pointers), written as a comment
     until modify.sh has run, since Coccinelle keeps comments and would not parse the qualifier;
+  - a variable whose address is taken (or an array used as a pointer) moves to the arena: `T __arena x`, and a local
+    one becomes static, initialised again where it was declared; a parameter is copied into such a local;
+  - a global or static variable initialised with addresses or string literals gets them when the program starts
+    (dm_port_start, at the end of the file; a static local, the first time its declaration runs);
   - every string literal becomes dm_port_literal("..."), a copy on the heap;
   - every loop condition gets `&& dm_port_more(LINE)` (can_loop, failing loudly when the budget runs out);
   - an index into a fixed-size array of the program's own gets dm_port_index(i, N, LINE);
@@ -93,8 +98,13 @@ def clang_ast(clang, path):
 def walk(node, parent=None):
     """Every node with its parent, in document order."""
     yield node, parent
-    for child in node.get("inner", []):
+    for child in node.get("inner", []) + node.get("array_filler", []):
         yield from walk(child, node)
+
+
+def elements(init_list):
+    """The elements of an initialiser list, in order (with an array filler, clang's JSON lists them after it)."""
+    return init_list["array_filler"][1:] if "array_filler" in init_list else init_list.get("inner", [])
 
 
 class Source:
@@ -103,6 +113,7 @@ class Source:
             self.text = f.read()
         self.line_starts = [0] + [i + 1 for i, c in enumerate(self.text) if c == "\n"]
         self.inserts = []  # (offset, text): applied from the end
+        self.moves = []  # (begin, end, destination, template): see move
 
     def line_of(self, offset):
         lo, hi = 0, len(self.line_starts) - 1
@@ -121,11 +132,31 @@ class Source:
         """A character made a space: offsets and lines stay the same for every other edit."""
         self.text = self.text[:offset] + " " + self.text[offset + 1:]
 
-    def result(self):
-        text = self.text
-        for offset, piece in sorted(self.inserts, key=lambda x: x[0], reverse=True):
+    def move(self, begin, end, destination, template):
+        """The text from begin to end, with the edits made inside it (at its ends too), goes into `template` (at
+        its %s) at `destination`, or into `epilogue` when that is None; the lines it leaves keep their line breaks,
+        so that every other line stays where it was."""
+        self.moves.append((begin, end, destination, template))
+
+    @staticmethod
+    def apply(text, inserts):
+        for offset, piece in sorted(inserts, key=lambda x: x[0], reverse=True):
             text = text[:offset] + piece + text[offset:]
         return text
+
+    def result(self):
+        """The edited text, and the epilogue: what moved to the end."""
+        text, inserts, epilogue = self.text, list(self.inserts), []
+        for begin, end, destination, template in self.moves:
+            inside = [(at - begin, piece) for at, piece in inserts if begin <= at <= end]
+            inserts = [(at, piece) for at, piece in inserts if not begin <= at <= end]
+            piece = template % self.apply(text[begin:end], inside).replace("\n", " ")
+            text = text[:begin] + re.sub(r"[^\n]", " ", text[begin:end]) + text[end:]
+            if destination is None:
+                epilogue.append(piece)
+            else:
+                inserts.append((destination, piece))
+        return self.apply(text, inserts), epilogue
 
 
 def offset(loc):
@@ -152,6 +183,9 @@ class Porter:
         self.src = source
         self.nodes = {}
         self.by_value = set()  # functions that take or return a struct or union by value
+        self.in_arena = {}  # id: the variables whose address the program takes, which move to the arena
+        self.declaration_start = {}  # id: where a declarator's own declaration starts, once split (split_declarations)
+        self.records = {}  # "struct NAME": its RecordDecl (with its fields)
         self.kept_whole = set()  # where static declarations got __attribute__((used))
         self.main_decls = []  # top-level declarations of the program (not of the headers)
         current_file = None
@@ -172,6 +206,8 @@ class Porter:
                 node["_parent"] = parent
                 if "id" in node:
                     self.nodes[node["id"]] = node
+                if node.get("kind") == "RecordDecl" and node.get("completeDefinition") and node.get("name"):
+                    self.records["%s %s" % (node.get("tagUsed", "struct"), node["name"])] = node
 
     def check_main(self, path):
         main = next((d for d in self.main_decls if d["kind"] == "FunctionDecl" and d.get("name") == "main"
@@ -199,22 +235,14 @@ class Porter:
                 qual = node.get("type", {}).get("qualType", "")
                 if re.search(r"\b(float|double)\b", qual):
                     raise Unsupported(self.line(node), "floating point (%s)" % qual)
-                if "(*)" in qual and node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl",
+                if re.search(r"\(\*+\)\(", qual) and node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl",
                                                           "CStyleCastExpr"):
                     raise Unsupported(self.line(node), "function pointers (%s)" % qual)
                 if node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl") and re.search(r"\[[^\]]*[A-Za-z_(][^\]]*\]", qual):
                     raise Unsupported(self.line(node), "variable-length array '%s' (%s)" % (node.get("name"), qual))
-                if node.get("kind") == "UnaryOperator" and node.get("opcode") == "&":
-                    target = self.referenced_variable(node["inner"][0])
-                    if target is not None:
-                        raise Unsupported(self.line(node), "taking the address of '%s', a variable: only heap memory "
-                                          "can be pointed to (allocate it)" % target["name"])
-                if node.get("kind") == "ImplicitCastExpr" and node.get("castKind") == "ArrayToPointerDecay" \
-                        and parent.get("kind") != "ArraySubscriptExpr":
-                    target = self.referenced_variable(node["inner"][0])
-                    if target is not None:
-                        raise Unsupported(self.line(node), "using the array '%s' as a pointer: only heap memory can be "
-                                          "pointed to (allocate it)" % target["name"])
+                target = self.pointed_variable(node, parent)
+                if target is not None:
+                    self.in_arena.setdefault(target["id"], self.nodes.get(target["id"], target))
                 if node.get("kind") == "ParmVarDecl" and self.is_record(node):
                     self.by_value.add(self.enclosing_function(node).get("name"))
                 if node.get("kind") == "CallExpr":
@@ -270,6 +298,16 @@ class Porter:
                 raise Unsupported(self.line(call), "printf %p: addresses differ from the native program's")
             if conversion not in "diuxXcs%":
                 raise Unsupported(self.line(call), "printf conversion %s" % spec.group(0))
+
+    def pointed_variable(self, node, parent):
+        """The variable whose address an expression takes, `&x`, `&x.part`, `&a[i]`, or an array `a` used as a
+        pointer (not indexed: a[i] is the array itself), or None."""
+        if node.get("kind") == "UnaryOperator" and node.get("opcode") == "&":
+            return self.referenced_variable(node["inner"][0])
+        if node.get("kind") == "ImplicitCastExpr" and node.get("castKind") == "ArrayToPointerDecay" \
+                and parent.get("kind") != "ArraySubscriptExpr":
+            return self.referenced_variable(node["inner"][0])
+        return None
 
     def referenced_variable(self, expr):
         """The variable (not heap memory) an expression names: x, (x), or an array x's element x[i].field..."""
@@ -335,20 +373,64 @@ class Porter:
                 stars.append(i)
             elif c.isspace():
                 pass
-            elif text[:i + 1].endswith(("const", "volatile", "restrict")) and stars:
+            elif re.search(r"\b(const|volatile|restrict)$", text[:i + 1]):
                 i -= len(re.search(r"(const|volatile|restrict)$", text[:i + 1]).group(0)) - 1
             else:
                 break
             i -= 1
         return stars
 
+    def declarator_start(self, node):
+        """Where a declarator starts: its name, or the stars and parentheses before it."""
+        name_at = offset(node.get("loc"))
+        start = min(self.star_run_before(name_at) + [name_at])
+        while self.src.text[:start].rstrip().endswith("("):
+            start = len(self.src.text[:start].rstrip()) - 1
+        return start
+
+    def declaration_groups(self):
+        """The declarations of several declarators, `int i, *p;`, as lists of their declarators (the AST has one node
+        per declarator, all with the range of the whole declaration from its start)."""
+        groups = {}
+        for decl in self.main_decls:
+            for node, parent in walk(decl):
+                if node.get("kind") in ("VarDecl", "FieldDecl", "TypedefDecl") and node.get("range") and \
+                        offset(node.get("loc")) is not None and offset(node["range"]["begin"]) is not None:
+                    groups.setdefault((node["range"]["begin"]["offset"], node["kind"]), []).append((node, parent))
+        return [group for group in groups.values() if len(group) > 1]
+
+    def split_declarations(self):
+        """`int i, *p = q;` becomes `int i; int *p = q;` (each comma a ';' and the declaration's type again): each
+        declarator then gets its own qualifiers (__arena), storage (static) and initialisation. Not in a for loop's
+        first clause (a single declaration there) nor where the type defines a struct (it cannot be written twice)."""
+        for group in self.declaration_groups():
+            first, parent = group[0]
+            if parent is not None and parent.get("kind") == "DeclStmt" and \
+                    (parent.get("_parent") or {}).get("kind") == "ForStmt":
+                continue
+            begin = first["range"]["begin"]["offset"]
+            base = self.src.text[begin:self.declarator_start(first)]
+            if "{" in base or "\n" in base:
+                continue
+            for (previous, _), (node, _) in zip(group, group[1:]):
+                comma = self.src.text.find(",", end_offset(previous["range"]["end"]))
+                if comma < 0 or comma > offset(node.get("loc")):
+                    raise Unsupported(self.line(node), "a declaration this port cannot read")
+                self.src.blank(comma)
+                self.src.insert(comma, ";")
+                self.src.insert(comma + 1, " " + base)
+                self.declaration_start[node["id"]] = comma + 1
+            self.declaration_start[first["id"]] = begin
+
     def annotate_pointers(self):
         """`__arena` before every '*' of a declarator: `T **p` becomes `T __arena *__arena *p`. Declarators after
-        the first of a declaration share its base type, so they get it only between their own stars."""
+        the first of a declaration that was not split share its base type, so they get it only between their own
+        stars."""
         first_of = {}
         for decl in self.main_decls:
             for node, _ in walk(decl):
-                if node.get("kind") in ("VarDecl", "FieldDecl") and offset(node.get("loc")) is not None:
+                if node.get("kind") in ("VarDecl", "FieldDecl") and offset(node.get("loc")) is not None \
+                        and node["id"] not in self.declaration_start:
                     begin = node["range"]["begin"].get("offset")
                     first_of.setdefault(begin, node)
         for decl in self.main_decls:
@@ -362,7 +444,8 @@ class Porter:
                     if not node.get("name"):  # an unnamed parameter: its declarator ends with the range
                         name_at = end_offset(node["range"]["end"])
                     stars = self.star_run_before(name_at)
-                    first = first_of.get(node["range"]["begin"].get("offset"), node)
+                    first = node if node.get("id") in self.declaration_start else \
+                        first_of.get(node["range"]["begin"].get("offset"), node)
                     if first is not node:
                         if "*" not in first.get("type", {}).get("qualType", ""):
                             raise Unsupported(self.line(node), "pointer '%s' declared after a non-pointer in one "
@@ -380,13 +463,200 @@ class Porter:
                     for star in self.star_run_before(close):
                         self.src.insert(star, ARENA_MARK)
 
+    def is_global(self, variable):
+        """A variable with one instance for the whole program: a global or a static local."""
+        parent = variable.get("_parent")
+        return variable.get("kind") == "VarDecl" and (parent is None or parent.get("kind") != "DeclStmt"
+                                                      or variable.get("storageClass") in ("static", "extern"))
+
+    def is_constant(self, init):
+        """Whether an initialiser is made of constants only, which a static one may hold: no variable, no call, no
+        string literal (each becomes a copy on the heap) but the one a char array is initialised with."""
+        for node, parent in walk(init):
+            kind = node.get("kind")
+            if kind == "CallExpr" or kind == "StmtExpr":
+                return False
+            if kind == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") != "EnumConstantDecl":
+                return False
+            if kind == "StringLiteral" and self.is_decayed(parent):
+                return False
+        return True
+
+    @staticmethod
+    def is_decayed(parent):
+        """Whether an array (a string literal) is used as a pointer, rather than initialising an array."""
+        return (parent or {}).get("kind") == "ImplicitCastExpr" and parent.get("castKind") == "ArrayToPointerDecay"
+
+    def parts(self, init, path):
+        """(lvalue, expression) for each part of an initialiser that is not zero: `{ {&a}, {0, &b} }` of x gives
+        (x[0][0], &a), (x[1][0], 0), (x[1][1], &b)."""
+        kind = init.get("kind")
+        if kind == "ImplicitValueInitExpr":
+            return
+        if kind != "InitListExpr":
+            yield path, init
+            return
+        qual = re.sub(r"^((const|volatile) )+", "", init["type"].get("desugaredQualType", init["type"]["qualType"]))
+        items = elements(init)
+        if qual.endswith("]"):
+            for i, item in enumerate(items):
+                yield from self.parts(item, "%s[%d]" % (path, i))
+        elif isinstance(init.get("field"), dict):  # a union: the member it initialises
+            yield from self.parts(items[0], "%s.%s" % (path, init["field"]["name"]))
+        else:
+            record = self.records.get(qual)
+            fields = [f.get("name") for f in (record or {}).get("inner", []) if f.get("kind") == "FieldDecl"]
+            if record is None or not all(fields):
+                raise Unsupported(self.line(init), "an initialiser of %s with addresses in it: this port needs the "
+                                  "struct's name and its members' (initialise it by assignments)" % qual)
+            for field, item in zip(fields, items):
+                yield from self.parts(item, "%s.%s" % (path, field))
+
+    def drop_const(self, variable):
+        """A variable assigned when the program starts cannot be const: `T *const p` becomes `T * p` (and
+        `const T x` becomes `T x`, whose pointers then lose a const that nothing relied on to compile)."""
+        name_at = offset(variable.get("loc"))
+        stars = self.star_run_before(name_at)
+        start = stars[0] if stars else self.declaration_start.get(variable["id"], variable["range"]["begin"]["offset"])
+        for word in re.finditer(r"\bconst\b", self.src.text[start:name_at]):
+            for i in range(start + word.start(), start + word.end()):
+                self.src.blank(i)
+
+    def initialise_by_parts(self, variable, begin, end, destination, once):
+        """An aggregate variable initialised with what exists only once the program runs: its initialiser's braces
+        and commas become spaces, and each part goes to `destination` (None: the epilogue) as an assignment (once:
+        the first time only, for a static local)."""
+        parts = list(self.parts(variable["inner"][-1], variable["name"]))
+        kept = set()
+        for path, part in parts:
+            part_begin, part_end = start_offset(part["range"]["begin"]), end_offset(part["range"]["end"])
+            if part_begin is None or not begin <= part_begin <= part_end <= end:
+                raise Unsupported(self.line(variable), "an initialiser of '%s' this port cannot read (a macro)"
+                                  % variable["name"])
+            kept.update(range(part_begin, part_end))
+            array = "[" in part.get("type", {}).get("qualType", "") and part.get("kind") == "StringLiteral"
+            assign = ("dm_port_initialise(%s, %%s);" if array else "%s = %%s;") % path
+            if once:
+                assign = "{ static int dm_port_done; if (!dm_port_done) { dm_port_done = 1; %s } }" % assign
+            self.src.move(part_begin, part_end, destination, " " + assign)
+        for i in range(begin, end):
+            if i not in kept and self.src.text[i] != "\n":
+                self.src.blank(i)
+
+    def initialiser(self, variable):
+        """A variable's initialiser: (the offset of its '=', where it begins, where it ends), or None."""
+        if not variable.get("init"):
+            return None
+        init = variable["inner"][-1]
+        begin, end = start_offset(init["range"]["begin"]), end_offset(init["range"]["end"])
+        equals = self.src.text.rfind("=", offset(variable.get("loc")), begin) if begin is not None else -1
+        if equals < 0:
+            raise Unsupported(self.line(variable), "an initialiser of '%s' this port cannot read (a macro)"
+                              % variable["name"])
+        return equals, begin, end
+
+    def is_aggregate(self, variable):
+        return "[" in variable.get("type", {}).get("qualType", "") or self.is_record(variable)
+
+    def arena_variables(self):
+        """A variable whose address the program takes (or an array it uses as a pointer) lives in the arena, where
+        every pointer of the program points: a global or static one becomes `T __arena name`; a local one becomes a
+        static one in the arena (a function that does not recurse has one activation at a time), initialised
+        where it is declared; a parameter is copied into such a local where its function starts."""
+        names = {variable["name"] for variable in self.in_arena.values() if self.is_global(variable)
+                 and variable.get("_parent") is None}
+        for decl in self.main_decls:  # a global declared more than once: every declaration
+            if decl.get("kind") == "VarDecl" and decl.get("name") in names:
+                self.in_arena.setdefault(decl["id"], decl)
+        for variable in self.in_arena.values():
+            name_at = offset(variable.get("loc"))
+            if name_at is None or not self.src.text.startswith(variable["name"], name_at):
+                raise Unsupported(self.line(variable), "taking the address of '%s', which a macro declares"
+                                  % variable["name"])
+            if variable["kind"] == "ParmVarDecl":
+                self.copy_parameter(variable, name_at)
+                continue
+            self.src.insert(name_at, ARENA_MARK)
+            if not self.is_global(variable):
+                self.make_local_static(variable, name_at)
+
+    def copy_parameter(self, parameter, name_at):
+        function = self.enclosing_function(parameter)
+        body = next((n for n in function.get("inner", []) if n.get("kind") == "CompoundStmt"), None)
+        if body is None or offset(body["range"]["begin"]) is None:
+            raise Unsupported(self.line(parameter), "taking the address of the parameter '%s' of a function this "
+                              "port cannot read" % parameter["name"])
+        name = parameter["name"]
+        self.src.insert(name_at, "dm_port_arg_")
+        self.src.insert(body["range"]["begin"]["offset"] + 1, " dm_port_parameter(%s);" % name)
+
+    def make_local_static(self, variable, name_at):
+        """`T x = v;` becomes `static T __arena x; x = v;` (arrays and structs: dm_port_initialise or
+        initialise_aggregate), on the declaration's own line."""
+        statement = variable["_parent"]
+        if variable["id"] not in self.declaration_start and len(statement.get("inner", [])) > 1 or \
+                (statement.get("_parent") or {}).get("kind") == "ForStmt":
+            raise Unsupported(self.line(variable), "taking the address of '%s', declared with other variables in a "
+                              "for loop or a struct definition: declare it on its own" % variable["name"])
+        start = self.declaration_start.get(variable["id"], variable["range"]["begin"]["offset"])
+        self.src.insert(start, "static __attribute__((used)) ")
+        size = re.search(r"\[(\d+)\]", variable.get("type", {}).get("qualType", ""))
+        unsized = re.match(r"\s*\[\s*\]", self.src.text[name_at + len(variable["name"]):])
+        if unsized and size:  # char s[] = "...": the static one needs its size
+            self.src.insert(name_at + len(variable["name"]) + unsized.end() - 1, size.group(1))
+        init = self.initialiser(variable)
+        if init is None:
+            return
+        equals, begin, end = init
+        if not self.is_aggregate(variable):
+            self.src.insert(equals, "; %s " % variable["name"])
+            return
+        self.initialise_aggregate(variable)
+
+    def initialise_aggregate(self, variable):
+        """An array or struct made static gets its initial value at its declaration, as a local would: a constant one
+        copied (dm_port_initialise), else zeroed and assigned by parts after the declaration."""
+        equals, begin, end = self.initialiser(variable)
+        self.src.blank(equals)
+        if self.is_constant(variable["inner"][-1]):
+            self.src.insert(equals, "; dm_port_initialise(%s, " % variable["name"])
+            self.src.insert(end, ")")
+            return
+        self.src.insert(equals, "; dm_port_zero(%s)" % variable["name"])
+        self.initialise_by_parts(variable, begin, end, self.src.text.find(";", end) + 1, False)
+
+    def initialise_at_start(self):
+        """A global or static variable initialised with what only exists once the program runs (an address, a
+        string literal's copy on the heap) gets that value when the program starts: a global in the epilogue, which
+        dm_port_run calls before main; a static local the first time its declaration is reached."""
+        for decl in self.main_decls:
+            for variable, _ in walk(decl):
+                if variable.get("kind") != "VarDecl" or not self.is_global(variable) or not variable.get("init") \
+                        or self.is_constant(variable["inner"][-1]):
+                    continue
+                if offset(variable.get("loc")) is None:
+                    raise Unsupported(self.line(variable), "an initialiser of '%s' this port cannot read (a macro)"
+                                      % variable["name"])
+                equals, begin, end = self.initialiser(variable)
+                self.src.blank(equals)
+                self.drop_const(variable)
+                local = variable.get("_parent") is not None
+                destination = self.src.text.find(";", end) + 1 if local else None
+                if self.is_aggregate(variable):
+                    self.initialise_by_parts(variable, begin, end, destination, local)
+                elif local:
+                    self.src.move(begin, end, destination, " { static int dm_port_done; if (!dm_port_done) { "
+                                  "dm_port_done = 1; %s = %%s; } }" % variable["name"])
+                else:
+                    self.src.move(begin, end, None, "%s = %%s;" % variable["name"])
+
     def intern_literals(self):
         for decl in self.main_decls:
             for node, parent in walk(decl):
                 if node.get("kind") != "StringLiteral":
                     continue
-                if parent.get("kind") in ("VarDecl", "InitListExpr") and "[" in parent.get("type", {}).get("qualType", ""):
-                    continue  # a char array's initialiser stays an array
+                if not self.is_decayed(parent):
+                    continue  # a char array's initialiser stays an array, sizeof("...") a size
                 begin, end = offset(node["range"]["begin"]), node["range"]["end"]
                 if begin is None or offset(end) is None:
                     continue
@@ -544,7 +814,7 @@ class Porter:
                 if parent is None or parent.get("kind") != "DeclStmt":
                     continue
                 size = self.array_bytes(node.get("type", {}).get("qualType", ""))
-                if size <= STATIC_FROM or node.get("storageClass") == "static":
+                if size <= STATIC_FROM or node.get("storageClass") == "static" or node["id"] in self.in_arena:
                     continue
                 if node.get("init") and size <= INITIALISED_LIMIT:
                     continue
@@ -556,7 +826,7 @@ class Porter:
                 element = node.get("type", {}).get("qualType", "").split("[")[0]
                 read_only = re.search(r"\bconst\s*$", element) or ("*" not in element and element.startswith("const "))
                 if node.get("init") and not read_only:  # a const one cannot have changed
-                    self.initialise_at_declaration(node)
+                    self.initialise_aggregate(node)
 
     def keep_whole(self, variable):
         """A static variable gets __attribute__((used)): else clang may split a struct or array of which the
@@ -567,19 +837,6 @@ class Porter:
         if begin is not None and begin not in self.kept_whole:
             self.kept_whole.add(begin)
             self.src.insert(begin, "__attribute__((used)) ")
-
-    def initialise_at_declaration(self, array):
-        """A static array gets its initial value once; a local one at every pass through its declaration: after it,
-        dm_port_initialise(NAME, INITIALISER) copies the initialiser again, written on the declaration's last line."""
-        init = array["inner"][-1]
-        begin, end = start_offset(init["range"]["begin"]), end_offset(init["range"]["end"])
-        initialiser = self.src.text[begin:end] if begin is not None else ""
-        if not initialiser or "//" in initialiser:
-            raise Unsupported(self.line(array), "local array '%s' with an initialiser this port cannot copy (a "
-                              "// comment in it): make it a global" % array["name"])
-        semicolon = self.src.text.find(";", end_offset(array["range"]["end"]))
-        self.src.insert(semicolon + 1, " dm_port_initialise(%s, %s);" % (array["name"],
-                                                                         re.sub(r"\s+", " ", initialiser)))
 
     @staticmethod
     def array_bytes(qual):
@@ -652,16 +909,20 @@ def port(args, work, step):
     porter.check_main(args.program)
     for step[0], edit in (("checking what BPF cannot run", porter.check),
                           ("unparenthesising function names", porter.plain_function_names),
+                          ("splitting declarations", porter.split_declarations),
                           ("marking pointers __arena", porter.annotate_pointers),
+                          ("moving variables whose address is taken to the arena", porter.arena_variables),
                           ("copying string literals to the heap", porter.intern_literals),
+                          ("initialising globals when the program starts", porter.initialise_at_start),
                           ("bounding loops", porter.bound_loops), ("bounding gotos", porter.bound_gotos),
                           ("bounding indexes", porter.bound_indexes), ("hiding constants", porter.opaque_constants),
                           ("making functions and large arrays static", porter.make_static)):
         edit()
     step[0] = "rewriting malloc & co (modify/modify.sh)"
     ported = os.path.join(work, name if name.endswith(".c") else name + ".c")  # modify.sh rewrites .c files only
+    text, epilogue = source.result()
     with open(ported, "w", encoding="utf-8") as f:
-        f.write(source.result())
+        f.write(text)
     unchecked = check_allocations(ported)  # lines of the file as modify.sh is about to write it
     rewrite = subprocess.run([os.path.join(HERE, "modify.sh"), ported], capture_output=True, text=True)
     if rewrite.returncode:  # its lines are the program's: the port inserts no line break
@@ -682,6 +943,10 @@ def port(args, work, step):
     lines[:0] = ['#include "dm_port_runtime.h"', '#line 1 "%s"' % name]
     # dm run names the program in its messages
     lines.append('const char dm_port_source[] SEC(".rodata.dm_port") = "%s";' % name.replace('"', ''))
+    start = " ".join(epilogue)
+    for mark, meaning in MARKS.items():
+        start = start.replace(mark, meaning)
+    lines.append("static __attribute__((noinline)) void dm_port_start(void) { %s }" % start)
     with open(ported, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
     step[0] = "compiling the ported program for BPF"
