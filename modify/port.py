@@ -12,6 +12,7 @@ never a line break, so that line numbers stay the program's:
     until modify.sh has run, since Coccinelle keeps comments and would not parse the qualifier;
   - a variable whose address is taken (or an array used as a pointer) moves to the arena: `T __arena x`, and a local
     one becomes static, initialised again where it was declared; a parameter is copied into such a local;
+  - a struct or union copied from or to arena memory is copied a byte at a time (clang 19 leaves out the arena cast);
   - a global or static variable initialised with addresses or string literals gets them when the program starts
     (dm_port_start, at the end of the file; a static local, the first time its declaration runs);
   - every string literal becomes dm_port_literal("..."), a copy on the heap;
@@ -650,6 +651,37 @@ class Porter:
                 else:
                     self.src.move(begin, end, None, "%s = %%s;" % variable["name"])
 
+    def may_be_in_arena(self, expr):
+        """Whether an lvalue may be arena memory: anything but a variable (or a part of one) left off the arena."""
+        variable = self.referenced_variable(expr)
+        return variable is None or variable["id"] in self.in_arena
+
+    def copy_records(self):
+        """A struct or union copied from or to arena memory is copied a byte at a time (dm_port_record_value,
+        dm_port_store_record): clang 19 expands a struct copy into loads and stores without the arena cast the
+        verifier needs ("invalid mem access 'scalar'")."""
+        for decl in self.main_decls:
+            for node, _ in walk(decl):
+                if not node.get("inner") or not self.is_record(node):
+                    continue
+                if node.get("kind") == "ImplicitCastExpr" and node.get("castKind") == "LValueToRValue":
+                    target = node["inner"][0]
+                    begin, end = start_offset(target["range"]["begin"]), end_offset(target["range"]["end"])
+                    if begin is not None and self.may_be_in_arena(target):
+                        self.src.insert(begin, "dm_port_record_value(")
+                        self.src.insert(end, ")")
+                elif node.get("kind") == "BinaryOperator" and node.get("opcode") == "=" and \
+                        self.may_be_in_arena(node["inner"][0]):
+                    target, value = node["inner"]
+                    begin, value_begin = start_offset(target["range"]["begin"]), start_offset(value["range"]["begin"])
+                    if begin is None or value_begin is None:
+                        continue
+                    equals = self.src.text.rfind("=", end_offset(target["range"]["end"]), value_begin)
+                    self.src.blank(equals)
+                    self.src.insert(begin, "dm_port_store_record(")
+                    self.src.insert(equals, ",")
+                    self.src.insert(end_offset(value["range"]["end"]), ")")
+
     def intern_literals(self):
         for decl in self.main_decls:
             for node, parent in walk(decl):
@@ -912,6 +944,7 @@ def port(args, work, step):
                           ("splitting declarations", porter.split_declarations),
                           ("marking pointers __arena", porter.annotate_pointers),
                           ("moving variables whose address is taken to the arena", porter.arena_variables),
+                          ("copying structs in and out of the arena", porter.copy_records),
                           ("copying string literals to the heap", porter.intern_literals),
                           ("initialising globals when the program starts", porter.initialise_at_start),
                           ("bounding loops", porter.bound_loops), ("bounding gotos", porter.bound_gotos),

@@ -62,6 +62,9 @@ same_as_native() {
 @test "variables whose address is taken (locals, parameters, globals, arrays as pointers) live in the arena and agree" {
 	same_as_native tests/port/address_of.c
 }
+@test "structs copied in and out of arena memory agree (clang expands such copies without the arena cast)" {
+	same_as_native tests/port/struct_copies.c
+}
 @test "declarations of several declarators, pointers after non-pointers, arrays of pointers agree" {
 	same_as_native tests/port/declarations.c
 }

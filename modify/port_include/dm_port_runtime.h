@@ -96,14 +96,33 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
  * initialiser kept beside the program; dm_port_zero clears one whose parts modify/port.py then assigns (an
  * initialiser with addresses, or the heap's copies of string literals, in it). */
 #define dm_port_copy_bytes(to, from)                                                                              \
-	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(to) && dm_port_more(0); dm_port_i++)          \
-		((volatile char *)&(to))[dm_env_bounded(dm_port_i, sizeof(to))] =                                  \
-			((const char *)&(from))[dm_env_bounded(dm_port_i, sizeof(to))]
+	({                                                                                                         \
+		volatile char *dm_port_to = (volatile char *)&(to);                                                \
+		const volatile char *dm_port_from = (const volatile char *)&(from);                                \
+		for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(to) && dm_port_more(0); dm_port_i++)  \
+			dm_port_to[dm_env_bounded(dm_port_i, sizeof(to))] =                                        \
+				dm_port_from[dm_env_bounded(dm_port_i, sizeof(to))];                               \
+	})
 #define dm_port_initialise(variable, ...)                                                                         \
 	({                                                                                                         \
 		static const __typeof_unqual__(variable) dm_port_initial __attribute__((used)) = __VA_ARGS__;     \
 		dm_port_copy_bytes(variable, dm_port_initial);                                                     \
 	})
+/* A struct or union read from or written to arena memory (modify/port.py, copy_records): clang 19 expands a struct
+ * copy into loads and stores that lack the arena cast, so the copy is made a byte at a time, through the stack. */
+#define dm_port_record_value(...) /* an lvalue, a compound literal's commas included */                            \
+	({                                                                                                         \
+		__typeof_unqual__(__VA_ARGS__) dm_port_value;                                                      \
+		dm_port_copy_bytes(dm_port_value, (__VA_ARGS__));                                                  \
+		dm_port_value;                                                                                     \
+	})
+#define dm_port_store_record(lvalue, ...)                                                                         \
+	({                                                                                                         \
+		__typeof_unqual__(lvalue) dm_port_value = (__VA_ARGS__);                                           \
+		dm_port_copy_bytes(lvalue, dm_port_value);                                                         \
+		dm_port_value;                                                                                     \
+	})
+
 #define dm_port_zero(variable)                                                                                    \
 	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(variable) && dm_port_more(0); dm_port_i++)    \
 		((volatile char *)&(variable))[dm_env_bounded(dm_port_i, sizeof(variable))] = 0
