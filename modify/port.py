@@ -8,6 +8,9 @@ Clang's own AST (-ast-dump=json, with modify/port_include/ as the only libc) fin
 the port with `FILE:LINE: construct not supported in BPF: ...`, and where to edit. The edits only insert text, and
 never a line break, so that line numbers stay the program's:
   - a declaration of several declarators, `int i, *p;`, becomes one per declarator, `int i; int *p;`;
+  - a function pointer declarator becomes `dm_port_function NAME` (a number), a function of the program used as a
+    value its number, and a call through a pointer dm_port_call_K(LINE, pointer, args...), a switch over the
+    program's functions of that type (declared before the program, defined after it);
   - every pointer declarator gets `__arena` (all the program's pointers are arena pointers), written as a comment
     until modify.sh has run, since Coccinelle keeps comments and would not parse the qualifier;
   - a variable whose address is taken (or an array used as a pointer) moves to the arena: `T __arena x`, and a local
@@ -60,6 +63,10 @@ ARENA_MARK = "/*@arena*/"
 MARKS = {ARENA_MARK: " __arena ", "/*@noinline*/": "__attribute__((noinline, weak)) ", "/*@arg_arena*/": " __arg_arena"}
 
 
+# A function pointer's type, as clang writes it: `int (*)(int, int)`, `void (*[4])(struct node *)` (an array of them).
+FUNCTION_POINTER = re.compile(r"^(?P<returns>.*?)\s*\(\*(?P<dims>(\[\d*\])*)\)\((?P<parameters>.*)\)$")
+
+
 class Unsupported(Exception):
     def __init__(self, line, what):
         super().__init__(what)
@@ -101,6 +108,18 @@ def walk(node, parent=None):
     yield node, parent
     for child in node.get("inner", []) + node.get("array_filler", []):
         yield from walk(child, node)
+
+
+def split_top_level(text):
+    """A comma-separated list, split at the commas outside parentheses and brackets."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += c in "([" 
+        depth -= c in ")]"
+        if c == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
 
 
 def elements(init_list):
@@ -187,6 +206,9 @@ class Porter:
         self.in_arena = {}  # id: the variables whose address the program takes, which move to the arena
         self.declaration_start = {}  # id: where a declarator's own declaration starts, once split (split_declarations)
         self.records = {}  # "struct NAME": its RecordDecl (with its fields)
+        self.function_numbers = {}  # name: the number a pointer to this function of the program becomes
+        self.dispatchers = {}  # a function pointer type: (its dm_port_call_K name, its parameter types)
+        self.prologue = []  # what the ported program needs declared before its first line
         self.kept_whole = set()  # where static declarations got __attribute__((used))
         self.main_decls = []  # top-level declarations of the program (not of the headers)
         current_file = None
@@ -236,9 +258,10 @@ class Porter:
                 qual = node.get("type", {}).get("qualType", "")
                 if re.search(r"\b(float|double)\b", qual):
                     raise Unsupported(self.line(node), "floating point (%s)" % qual)
-                if re.search(r"\(\*+\)\(", qual) and node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl",
-                                                          "CStyleCastExpr"):
-                    raise Unsupported(self.line(node), "function pointers (%s)" % qual)
+                if node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and \
+                        re.search(r"\(\*\*+(\[\d*\])*\)\(", qual) or "(*)(" in qual and node.get("kind") == "CStyleCastExpr":
+                    raise Unsupported(self.line(node), "a pointer to a function pointer, or a cast to a function pointer "
+                                      "(%s)" % qual)
                 if node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl") and re.search(r"\[[^\]]*[A-Za-z_(][^\]]*\]", qual):
                     raise Unsupported(self.line(node), "variable-length array '%s' (%s)" % (node.get("name"), qual))
                 target = self.pointed_variable(node, parent)
@@ -423,6 +446,117 @@ class Porter:
                 self.declaration_start[node["id"]] = comma + 1
             self.declaration_start[first["id"]] = begin
 
+    @staticmethod
+    def function_pointer(node):
+        """The parts of a node's function pointer type (spelled in the declaration, not through a typedef), or None."""
+        return FUNCTION_POINTER.match(node.get("type", {}).get("qualType", ""))
+
+    def function_pointers(self):
+        """A pointer to a function of the program becomes a number (dm_port_function; 0 is NULL), and a call through
+        one a call of dm_port_call_K, a switch over the program's functions of that type, written at the end of the
+        program (the whole program is known, so is every function a pointer can hold)."""
+        for decl in self.main_decls:
+            for node, parent in walk(decl):
+                kind = node.get("kind")
+                if kind in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and self.function_pointer(node):
+                    self.number_declarator(node)
+                elif kind == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") == "FunctionDecl" and \
+                        parent.get("kind") in ("ImplicitCastExpr", "UnaryOperator") and not self.is_callee(parent):
+                    self.number_function(node, parent)
+                elif kind == "CallExpr" and self.called_through_pointer(node):
+                    self.call_through_pointer(node)
+
+    def is_callee(self, expr):
+        """Whether a function's name is what a call calls (f(x), not g(f))."""
+        parent = expr.get("_parent") or {}
+        return parent.get("kind") == "CallExpr" and parent["inner"][0] is expr
+
+    def called_through_pointer(self, call):
+        callee = call["inner"][0]
+        while callee.get("kind") in ("ImplicitCastExpr", "ParenExpr"):
+            callee = callee["inner"][0]
+        return callee.get("kind") != "DeclRefExpr" or callee.get("referencedDecl", {}).get("kind") != "FunctionDecl"
+
+    def number_declarator(self, node):
+        """`int (*f[2])(int)` becomes `dm_port_function f[2]` (with its storage class: static, typedef...)."""
+        name_at = offset(node.get("loc"))
+        if name_at is None or not node.get("name"):
+            raise Unsupported(self.line(node), "a function pointer declared without a name or by a macro")
+        start = self.declaration_start.get(node["id"], offset(node["range"]["begin"]))
+        init = self.initialiser(node) if node.get("kind") == "VarDecl" else None
+        end = init[0] if init else end_offset(node["range"]["end"])
+        dims = re.match(r"(\s*\[[^\]]*\])*", self.src.text[name_at + len(node["name"]):]).group(0)
+        storage = re.findall(r"\b(?:static|extern|typedef|const)\b", self.src.text[start:self.declarator_start(node)])
+        for i in range(start, end):
+            if self.src.text[i] != "\n":
+                self.src.blank(i)
+        self.src.insert(start, "%s dm_port_function %s%s " % (" ".join(storage), node["name"], dims.strip()))
+
+    def number_function(self, name, parent):
+        """`f` or `&f`, a function of the program used as a value, becomes its number."""
+        function = name["referencedDecl"]["name"]
+        number = self.function_numbers.setdefault(function, len(self.function_numbers) + 1)
+        begin = start_offset(name["range"]["begin"])
+        if parent.get("kind") == "UnaryOperator":
+            if parent.get("opcode") != "&":
+                return
+            begin = start_offset(parent["range"]["begin"])
+        if begin is None or offset(name["range"]["begin"]) is None:
+            raise Unsupported(self.line(name), "a pointer to '%s' taken in a macro" % function)
+        for i in range(begin, end_offset(name["range"]["end"])):
+            self.src.blank(i)
+        self.src.insert(begin, "((dm_port_function)%d)" % number)
+
+    def call_through_pointer(self, call):
+        """`f(x)`, `(*f)(x)`, `node->visit(n)` become dm_port_call_K(f, x)."""
+        callee = call["inner"][0]
+        value = callee
+        while value.get("kind") in ("ImplicitCastExpr", "ParenExpr") or \
+                value.get("kind") == "UnaryOperator" and value.get("opcode") == "*":
+            if value.get("kind") == "UnaryOperator":
+                self.src.blank(offset(value["range"]["begin"]))  # (*f)(x): the star
+            value = value["inner"][0]
+        kind = value.get("type", {})
+        match = FUNCTION_POINTER.match(kind.get("desugaredQualType", kind.get("qualType", "")))
+        begin, end = start_offset(callee["range"]["begin"]), end_offset(callee["range"]["end"])
+        if match is None or match.group("dims") or begin is None:
+            raise Unsupported(self.line(call), "a call through %s, which is not a function pointer this port can "
+                              "read" % kind.get("qualType"))
+        signature = "%s (%s)" % (match.group("returns"), match.group("parameters"))
+        name = self.dispatchers.setdefault(signature, "dm_port_call_%d" % (len(self.dispatchers) + 1))
+        self.src.insert(begin, "%s(%d, " % (name, self.line(call)))
+        paren = self.src.text.find("(", end)
+        self.src.blank(paren)
+        self.src.insert(paren, ", " if len(call["inner"]) > 1 else "")
+
+    def write_dispatchers(self):
+        """dm_port_call_K for each function pointer type the program calls through: declared before the program
+        (with the structs its parameters name), defined after it. A number that is no function of that type ends
+        the program with `FILE:LINE: a call through a function pointer that holds no function of its type` (natively,
+        a crash)."""
+        definitions = []
+        functions = {d["name"]: d for d in self.main_decls if d.get("kind") == "FunctionDecl"}
+        for signature, name in self.dispatchers.items():
+            returns, parameters = re.match(r"^(.*?) \((.*)\)$", signature).groups()
+            types = [t.strip() for t in split_top_level(parameters)] if parameters not in ("", "void") else []
+            arena = lambda t: t.replace("*", " __arena *")
+            self.prologue.extend("%s;" % tag for tag in re.findall(r"\b(?:struct|union) \w+", signature)
+                                 if "%s;" % tag not in self.prologue)
+            header = "static %s %s(__u32 dm_port_line, dm_port_function dm_port_f%s)" % (arena(returns), name, "".join(
+                ", %s dm_port_a%d" % (arena(t), i) for i, t in enumerate(types)))
+            self.prologue.append(header + ";")
+            arguments = ", ".join("dm_port_a%d" % i for i in range(len(types)))
+            cases = []
+            for function, number in sorted(self.function_numbers.items(), key=lambda x: x[1]):
+                kind = functions.get(function, {}).get("type", {})
+                if kind.get("desugaredQualType", kind.get("qualType")) == signature:
+                    call = "%s(%s)" % (function, arguments)
+                    cases.append("case %d: %s" % (number, "%s; return;" % call if returns == "void"
+                                                  else "return %s;" % call))
+            definitions.append("%s { switch (dm_port_f) { %s } dm_port_fail(dm_port_line, DM_PORT_BAD_FUNCTION, dm_port_f, 0); "
+                               "return%s; }" % (header, " ".join(cases), "" if returns == "void" else " 0"))
+        return definitions
+
     def annotate_pointers(self):
         """`__arena` before every '*' of a declarator: `T **p` becomes `T __arena *__arena *p`. Declarators after
         the first of a declaration that was not split share its base type, so they get it only between their own
@@ -438,7 +572,8 @@ class Porter:
             for node, _ in walk(decl):
                 kind = node.get("kind")
                 qual = node.get("type", {}).get("qualType", "")
-                if kind in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and "*" in qual:
+                if kind in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and "*" in qual and \
+                        not self.function_pointer(node):
                     name_at = offset(node.get("loc"))
                     if name_at is None:
                         continue
@@ -816,8 +951,9 @@ class Porter:
         for parameter in function.get("inner", []):
             named_at = offset(parameter.get("loc")) if parameter.get("kind") == "ParmVarDecl" else None
             kind = parameter.get("type", {})
-            if named_at is not None and parameter.get("name") and "*" in kind.get("desugaredQualType",
-                                                                                 kind.get("qualType", "")):
+            pointer = kind.get("desugaredQualType", kind.get("qualType", ""))
+            if named_at is not None and parameter.get("name") and "*" in pointer and \
+                    not FUNCTION_POINTER.match(pointer):
                 self.src.insert(named_at + len(parameter["name"]), "/*@arg_arena*/")
 
     def can_be_global(self, function):
@@ -942,6 +1078,7 @@ def port(args, work, step):
     for step[0], edit in (("checking what BPF cannot run", porter.check),
                           ("unparenthesising function names", porter.plain_function_names),
                           ("splitting declarations", porter.split_declarations),
+                          ("numbering functions used as pointers", porter.function_pointers),
                           ("marking pointers __arena", porter.annotate_pointers),
                           ("moving variables whose address is taken to the arena", porter.arena_variables),
                           ("copying structs in and out of the arena", porter.copy_records),
@@ -954,6 +1091,7 @@ def port(args, work, step):
     step[0] = "rewriting malloc & co (modify/modify.sh)"
     ported = os.path.join(work, name if name.endswith(".c") else name + ".c")  # modify.sh rewrites .c files only
     text, epilogue = source.result()
+    dispatchers = porter.write_dispatchers()
     with open(ported, "w", encoding="utf-8") as f:
         f.write(text)
     unchecked = check_allocations(ported)  # lines of the file as modify.sh is about to write it
@@ -973,13 +1111,14 @@ def port(args, work, step):
         lines = wrap_unchecked(text, {n: n - (n > added) for n in unchecked}).split("\n")
         lines.insert(added, '#line %d "%s"' % (added, name))
     # the runtime first, whatever the program includes; then the program's own line numbers
-    lines[:0] = ['#include "dm_port_runtime.h"', '#line 1 "%s"' % name]
+    lines[:0] = ['#include "dm_port_runtime.h"'] + porter.prologue + ['#line 1 "%s"' % name]
     # dm run names the program in its messages
     lines.append('const char dm_port_source[] SEC(".rodata.dm_port") = "%s";' % name.replace('"', ''))
     start = " ".join(epilogue)
     for mark, meaning in MARKS.items():
         start = start.replace(mark, meaning)
     lines.append("static __attribute__((noinline)) void dm_port_start(void) { %s }" % start)
+    lines.extend(dispatchers)
     with open(ported, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
     step[0] = "compiling the ported program for BPF"
@@ -991,7 +1130,9 @@ def port(args, work, step):
                "-nostdlibinc",
                "-isystem", INCLUDE, "-I", args.include_dir, "-idirafter", "/usr/include",
                "-idirafter", "/usr/include/" + multiarch, "-DDM_POOL_SIZE=%d" % args.pool,
-               "-Wno-unused-value", "-c", "-x", "c", ported, "-o", args.output]
+               "-Wno-unused-value",
+               "-Wno-int-conversion", "-Wno-pointer-integer-compare",  # a function pointer is a number: = NULL, == NULL
+               "-c", "-x", "c", ported, "-o", args.output]
     run = subprocess.run(command, capture_output=True, text=True, cwd=work)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)

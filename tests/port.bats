@@ -65,6 +65,9 @@ same_as_native() {
 @test "structs copied in and out of arena memory agree (clang expands such copies without the arena cast)" {
 	same_as_native tests/port/struct_copies.c
 }
+@test "function pointers (callbacks, tables, typedefs, methods in heap structs) become numbers and agree" {
+	same_as_native tests/port/function_pointers.c
+}
 @test "declarations of several declarators, pointers after non-pointers, arrays of pointers agree" {
 	same_as_native tests/port/declarations.c
 }
@@ -88,7 +91,7 @@ unsupported() {
 @test "libc beyond the supported subset is refused" { unsupported libc_outside_subset; }
 @test "a header beyond the supported subset is refused" { unsupported header_outside_subset; }
 @test "a variable-length array is refused" { unsupported variable_length_array; }
-@test "a function pointer is refused" { unsupported function_pointer; }
+@test "a pointer to a function pointer is refused" { unsupported pointer_to_function_pointer; }
 @test "main with parameters is refused" { unsupported main_with_parameters; }
 
 # failing PROGRAM [PORT OPTIONS]: ports, and dm run stops it with exit 70 and the expected message
@@ -104,6 +107,7 @@ failing() {
 @test "an unchecked allocation that fails ends the program with its line" { failing heap_exhausted --pool 4096; }
 @test "an index past a fixed-size array ends the program with its line" { failing index_out_of_bounds; }
 @test "a loop past the verifier's budget ends the program loudly, not silently" { failing loop_budget; }
+@test "a call through a NULL function pointer ends the program with its line" { failing null_function_pointer; }
 
 @test "dm run --stats prints the heap's counters after the output" {
 	"$dm" port examples/linked_list.c -o "$tmp/list.bpf.o"

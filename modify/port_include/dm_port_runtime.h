@@ -127,6 +127,11 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(variable) && dm_port_more(0); dm_port_i++)    \
 		((volatile char *)&(variable))[dm_env_bounded(dm_port_i, sizeof(variable))] = 0
 
+/* A pointer to a function of the program: its number (modify/port.py numbers them; 0 is NULL). A call through one
+ * is a call of dm_port_call_K, a switch over the program's functions of its type. A number: it travels to global
+ * functions and lives in the heap like any other. */
+typedef unsigned long dm_port_function;
+
 /* A parameter whose address the program takes: modify/port.py renames it dm_port_arg_NAME, and NAME is a static
  * local in the arena that starts with its value. */
 #define dm_port_parameter(name)                                                                                   \
