@@ -120,6 +120,7 @@ failing() {
 @test "usage: --help, a missing program, an object dm port did not make" {
 	run "$dm" port --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"--pool BYTES"* ]] && [[ "$output" == *"exit status"* ]]
+	[[ "$output" == *"Refused: recursion, floating"* ]]
 	run "$dm" run --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"exit status"* ]]
 	run "$dm" port "$tmp/absent.c" -o "$tmp/x.bpf.o"
