@@ -110,11 +110,16 @@ def walk(node, parent=None):
         yield from walk(child, node)
 
 
+def in_arena(kind):
+    """A type as clang writes it, its pointers made arena pointers: `char **` is `char __arena * __arena *`."""
+    return kind.replace("*", " __arena *")
+
+
 def split_top_level(text):
     """A comma-separated list, split at the commas outside parentheses and brackets."""
     parts, depth, start = [], 0, 0
     for i, c in enumerate(text):
-        depth += c in "([" 
+        depth += c in "(["
         depth -= c in ")]"
         if c == "," and depth == 0:
             parts.append(text[start:i])
@@ -258,10 +263,11 @@ class Porter:
                 qual = node.get("type", {}).get("qualType", "")
                 if re.search(r"\b(float|double)\b", qual):
                     raise Unsupported(self.line(node), "floating point (%s)" % qual)
-                if node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and \
-                        re.search(r"\(\*\*+(\[\d*\])*\)\(", qual) or "(*)(" in qual and node.get("kind") == "CStyleCastExpr":
-                    raise Unsupported(self.line(node), "a pointer to a function pointer, or a cast to a function pointer "
-                                      "(%s)" % qual)
+                declared = node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl")
+                if declared and re.search(r"\(\*\*+(\[\d*\])*\)\(", qual) or \
+                        "(*)(" in qual and node.get("kind") == "CStyleCastExpr":
+                    raise Unsupported(self.line(node), "a pointer to a function pointer, or a cast to a function "
+                                      "pointer (%s)" % qual)
                 if node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl") and re.search(r"\[[^\]]*[A-Za-z_(][^\]]*\]", qual):
                     raise Unsupported(self.line(node), "variable-length array '%s' (%s)" % (node.get("name"), qual))
                 target = self.pointed_variable(node, parent)
@@ -539,11 +545,11 @@ class Porter:
         for signature, name in self.dispatchers.items():
             returns, parameters = re.match(r"^(.*?) \((.*)\)$", signature).groups()
             types = [t.strip() for t in split_top_level(parameters)] if parameters not in ("", "void") else []
-            arena = lambda t: t.replace("*", " __arena *")
             self.prologue.extend("%s;" % tag for tag in re.findall(r"\b(?:struct|union) \w+", signature)
                                  if "%s;" % tag not in self.prologue)
-            header = "static %s %s(__u32 dm_port_line, dm_port_function dm_port_f%s)" % (arena(returns), name, "".join(
-                ", %s dm_port_a%d" % (arena(t), i) for i, t in enumerate(types)))
+            parameters = "".join(", %s dm_port_a%d" % (in_arena(t), i) for i, t in enumerate(types))
+            header = "static %s %s(__u32 dm_port_line, dm_port_function dm_port_f%s)" % (in_arena(returns), name,
+                                                                                      parameters)
             self.prologue.append(header + ";")
             arguments = ", ".join("dm_port_a%d" % i for i in range(len(types)))
             cases = []
@@ -553,8 +559,9 @@ class Porter:
                     call = "%s(%s)" % (function, arguments)
                     cases.append("case %d: %s" % (number, "%s; return;" % call if returns == "void"
                                                   else "return %s;" % call))
-            definitions.append("%s { switch (dm_port_f) { %s } dm_port_fail(dm_port_line, DM_PORT_BAD_FUNCTION, dm_port_f, 0); "
-                               "return%s; }" % (header, " ".join(cases), "" if returns == "void" else " 0"))
+            returned = "" if returns == "void" else " 0"
+            definitions.append("%s { switch (dm_port_f) { %s } dm_port_fail(dm_port_line, DM_PORT_BAD_FUNCTION, "
+                               "dm_port_f, 0); return%s; }" % (header, " ".join(cases), returned))
         return definitions
 
     def annotate_pointers(self):
