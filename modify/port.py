@@ -656,8 +656,9 @@ class Porter:
                 yield from self.parts(item, "%s.%s" % (path, field))
 
     def drop_const(self, variable):
-        """A variable assigned when the program starts cannot be const: `T *const p` becomes `T * p` (and
-        `const T x` becomes `T x`, whose pointers then lose a const that nothing relied on to compile)."""
+        """A variable assigned when the program starts (or, a static local, where it is declared) cannot be const:
+        `T *const p` becomes `T * p` (and `const T x` becomes `T x`, whose pointers then lose a const that nothing
+        relied on to compile)."""
         name_at = offset(variable.get("loc"))
         stars = self.star_run_before(name_at)
         start = stars[0] if stars else self.declaration_start.get(variable["id"], variable["range"]["begin"]["offset"])
@@ -752,6 +753,7 @@ class Porter:
             return
         equals, begin, end = init
         if not self.is_aggregate(variable):
+            self.drop_const(variable)
             self.src.insert(equals, "; %s " % variable["name"])
             return
         self.initialise_aggregate(variable)

@@ -95,5 +95,10 @@ int main(void)
 	word[0] = 'X';
 	printf("%s\n", word);
 	bump(41);
+	{
+		int *const fixed = &counter, *const *to_fixed = &fixed;
+
+		printf("%d\n", **to_fixed);
+	}
 	return 0;
 }
