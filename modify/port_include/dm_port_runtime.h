@@ -133,10 +133,10 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 typedef unsigned long dm_port_function;
 
 /* A parameter whose address the program takes: modify/port.py renames it dm_port_arg_NAME, and NAME is a static
- * local in the arena that starts with its value. */
+ * local in the arena that starts with its value (copied a byte at a time: a struct may have const members). */
 #define dm_port_parameter(name)                                                                                   \
 	static __typeof_unqual__(dm_port_arg_##name) __arena name __attribute__((used));                          \
-	name = dm_port_arg_##name
+	dm_port_copy_bytes(name, dm_port_arg_##name)
 
 /* The globals initialised with what exists only once the program runs (addresses, string literals' copies on the
  * heap): modify/port.py writes their initialisation into this function, at the end of the program. */
