@@ -25,8 +25,8 @@ never a line break, so that line numbers stay the program's:
   - static variables get __attribute__((used)), which keeps clang from splitting them (see keep_whole);
   - functions other than main become static, and those that take or return a struct by value always_inline (the BPF
     backend cannot pass one to a call);
-  - local arrays of more than 64 bytes become static (the BPF stack has 512 bytes for a whole call chain); initialised
-    ones above 256 bytes too, followed by dm_port_initialise(NAME, INITIALISER), which copies it at the declaration;
+  - local arrays of more than 16 bytes become static (the BPF stack has 512 bytes for a whole call chain); initialised
+    ones above 64 bytes too, followed by dm_port_initialise(NAME, INITIALISER), which copies it at the declaration;
   - a goto back to a label above it (a loop) gets `if (dm_port_more(LINE))`, as loop conditions do;
   - a parenthesised function name, `int (f)(void)`, loses its parentheses (Coccinelle cannot parse it);
 then modify/modify.sh rewrites malloc & co to the heap, and an allocation it reports as used without a NULL check
@@ -49,8 +49,8 @@ INCLUDE = os.path.join(HERE, "port_include")
 # The BPF stack is 512 bytes for a function and all it calls (clang compiles most of them into one): local arrays
 # larger than STATIC_FROM move to static storage (a map) when nothing initialises them, and initialised ones larger
 # than INITIALISED_LIMIT too, their initial value copied again at the declaration.
-STATIC_FROM = 64
-INITIALISED_LIMIT = 256
+STATIC_FROM = 16
+INITIALISED_LIMIT = 64
 HEADERS = "stdio.h, stdlib.h, string.h, stdint.h, stddef.h, stdbool.h"
 FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fprintf", "fputs", "fgets", "fgetc", "fputc", "fscanf", "fflush",
            "open", "read", "write", "close", "remove", "rename", "perror", "getline"}
