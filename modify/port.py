@@ -995,14 +995,17 @@ class Porter:
                     continue
                 if node.get("init") and size <= INITIALISED_LIMIT:
                     continue
-                if len(parent.get("inner", [])) > 1:
+                if len(parent.get("inner", [])) > 1 and node["id"] not in self.declaration_start:
                     raise Unsupported(self.line(node), "local array '%s' of %d bytes declared with other variables: "
                                       "it moves to static storage (the BPF stack holds 512 bytes); declare it on "
                                       "its own" % (node["name"], size))
-                self.src.insert(node["range"]["begin"]["offset"], "static ")
+                self.src.insert(self.declaration_start.get(node["id"], node["range"]["begin"]["offset"]), "static ")
                 element = node.get("type", {}).get("qualType", "").split("[")[0]
                 read_only = re.search(r"\bconst\s*$", element) or ("*" not in element and element.startswith("const "))
-                if node.get("init") and not read_only:  # a const one cannot have changed
+                if node.get("init") and read_only and not self.is_constant(node["inner"][-1]):
+                    self.drop_const(node)  # its initialiser has addresses: assigned by parts, it cannot be const
+                    read_only = False
+                if node.get("init") and not read_only:  # a const one with a constant initialiser cannot have changed
                     self.initialise_aggregate(node)
 
     def keep_whole(self, variable):

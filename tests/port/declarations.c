@@ -28,6 +28,7 @@ int main(void)
 	char *words[3], **w;
 	struct pair p, *q = &p;
 	int total = 0, count = 3, **g = grid(3, 4);
+	int small = 3, big[40], *const fixed[24] = { &small, [23] = &small }; /* two arrays moved to static storage */
 
 	x = malloc(sizeof(*x));
 	y = malloc(sizeof(*y));
@@ -47,5 +48,8 @@ int main(void)
 	printf("%d %d %d %d %d\n", total, q->left, *q->right, **q->both, first + second + (nowhere == NULL));
 	for (i = 0; i < 3; i++)
 		printf("%d %d\n", g[i][0], g[i][3]);
+	for (i = 0; i < 40; i++)
+		big[i] = i * small;
+	printf("%d %d %d\n", big[39], *fixed[23], fixed[2] == NULL);
 	return 0;
 }
