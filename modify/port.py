@@ -7,8 +7,17 @@
 Clang's own AST (-ast-dump=json, with modify/port_include/ as the only libc) finds what BPF cannot run, which stops
 the port with `FILE:LINE: construct not supported in BPF: ...`, and where to edit. The edits only insert text, and
 never a line break, so that line numbers stay the program's:
-  - every pointer declarator gets `__arena` (all the program's pointers are heap pointers), written as a comment
+  - a declaration of several declarators, `int i, *p;`, becomes one per declarator, `int i; int *p;`;
+  - a function pointer declarator becomes `dm_port_function NAME` (a number), a function of the program used as a
+    value its number, and a call through a pointer dm_port_call_K(LINE, pointer, args...), a switch over the
+    program's functions of that type (declared before the program, defined after it);
+  - every pointer declarator gets `__arena` (all the program's pointers are arena pointers), written as a comment
     until modify.sh has run, since Coccinelle keeps comments and would not parse the qualifier;
+  - a variable whose address is taken (or an array used as a pointer) moves to the arena: `T __arena x`, and a local
+    one becomes static, initialised again where it was declared; a parameter is copied into such a local;
+  - a struct or union copied from or to arena memory is copied a byte at a time (clang 19 leaves out the arena cast);
+  - a global or static variable initialised with addresses or string literals gets them when the program starts
+    (dm_port_start, at the end of the file; a static local, the first time its declaration runs);
   - every string literal becomes dm_port_literal("..."), a copy on the heap;
   - every loop condition gets `&& dm_port_more(LINE)` (can_loop, failing loudly when the budget runs out);
   - an index into a fixed-size array of the program's own gets dm_port_index(i, N, LINE);
@@ -16,8 +25,8 @@ never a line break, so that line numbers stay the program's:
   - static variables get __attribute__((used)), which keeps clang from splitting them (see keep_whole);
   - functions other than main become static, and those that take or return a struct by value always_inline (the BPF
     backend cannot pass one to a call);
-  - local arrays of more than 64 bytes become static (the BPF stack has 512 bytes for a whole call chain); initialised
-    ones above 256 bytes too, followed by dm_port_initialise(NAME, INITIALISER), which copies it at the declaration;
+  - local arrays of more than 16 bytes become static (the BPF stack has 512 bytes for a whole call chain); initialised
+    ones above 64 bytes too, followed by dm_port_initialise(NAME, INITIALISER), which copies it at the declaration;
   - a goto back to a label above it (a loop) gets `if (dm_port_more(LINE))`, as loop conditions do;
   - a parenthesised function name, `int (f)(void)`, loses its parentheses (Coccinelle cannot parse it);
 then modify/modify.sh rewrites malloc & co to the heap, and an allocation it reports as used without a NULL check
@@ -40,8 +49,8 @@ INCLUDE = os.path.join(HERE, "port_include")
 # The BPF stack is 512 bytes for a function and all it calls (clang compiles most of them into one): local arrays
 # larger than STATIC_FROM move to static storage (a map) when nothing initialises them, and initialised ones larger
 # than INITIALISED_LIMIT too, their initial value copied again at the declaration.
-STATIC_FROM = 64
-INITIALISED_LIMIT = 256
+STATIC_FROM = 16
+INITIALISED_LIMIT = 64
 HEADERS = "stdio.h, stdlib.h, string.h, stdint.h, stddef.h, stdbool.h"
 FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fprintf", "fputs", "fgets", "fgetc", "fputc", "fscanf", "fflush",
            "open", "read", "write", "close", "remove", "rename", "perror", "getline"}
@@ -52,6 +61,10 @@ ALLOCATORS = {"static_malloc": 1, "static_calloc": 2, "static_realloc": 3}
 # Qualifiers and attributes go in as comments first: Coccinelle (modify.sh) keeps comments and would not parse them.
 ARENA_MARK = "/*@arena*/"
 MARKS = {ARENA_MARK: " __arena ", "/*@noinline*/": "__attribute__((noinline, weak)) ", "/*@arg_arena*/": " __arg_arena"}
+
+
+# A function pointer's type, as clang writes it: `int (*)(int, int)`, `void (*[4])(struct node *)` (an array of them).
+FUNCTION_POINTER = re.compile(r"^(?P<returns>.*?)\s*\(\*(?P<dims>(\[\d*\])*)\)\((?P<parameters>.*)\)$")
 
 
 class Unsupported(Exception):
@@ -93,8 +106,30 @@ def clang_ast(clang, path):
 def walk(node, parent=None):
     """Every node with its parent, in document order."""
     yield node, parent
-    for child in node.get("inner", []):
+    for child in node.get("inner", []) + node.get("array_filler", []):
         yield from walk(child, node)
+
+
+def in_arena(kind):
+    """A type as clang writes it, its pointers made arena pointers: `char **` is `char __arena * __arena *`."""
+    return kind.replace("*", " __arena *")
+
+
+def split_top_level(text):
+    """A comma-separated list, split at the commas outside parentheses and brackets."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += c in "(["
+        depth -= c in ")]"
+        if c == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+def elements(init_list):
+    """The elements of an initialiser list, in order (with an array filler, clang's JSON lists them after it)."""
+    return init_list["array_filler"][1:] if "array_filler" in init_list else init_list.get("inner", [])
 
 
 class Source:
@@ -103,6 +138,7 @@ class Source:
             self.text = f.read()
         self.line_starts = [0] + [i + 1 for i, c in enumerate(self.text) if c == "\n"]
         self.inserts = []  # (offset, text): applied from the end
+        self.moves = []  # (begin, end, destination, template): see move
 
     def line_of(self, offset):
         lo, hi = 0, len(self.line_starts) - 1
@@ -121,11 +157,31 @@ class Source:
         """A character made a space: offsets and lines stay the same for every other edit."""
         self.text = self.text[:offset] + " " + self.text[offset + 1:]
 
-    def result(self):
-        text = self.text
-        for offset, piece in sorted(self.inserts, key=lambda x: x[0], reverse=True):
+    def move(self, begin, end, destination, template):
+        """The text from begin to end, with the edits made inside it (at its ends too), goes into `template` (at
+        its %s) at `destination`, or into `epilogue` when that is None; the lines it leaves keep their line breaks,
+        so that every other line stays where it was."""
+        self.moves.append((begin, end, destination, template))
+
+    @staticmethod
+    def apply(text, inserts):
+        for offset, piece in sorted(inserts, key=lambda x: x[0], reverse=True):
             text = text[:offset] + piece + text[offset:]
         return text
+
+    def result(self):
+        """The edited text, and the epilogue: what moved to the end."""
+        text, inserts, epilogue = self.text, list(self.inserts), []
+        for begin, end, destination, template in self.moves:
+            inside = [(at - begin, piece) for at, piece in inserts if begin <= at <= end]
+            inserts = [(at, piece) for at, piece in inserts if not begin <= at <= end]
+            piece = template % self.apply(text[begin:end], inside).replace("\n", " ")
+            text = text[:begin] + re.sub(r"[^\n]", " ", text[begin:end]) + text[end:]
+            if destination is None:
+                epilogue.append(piece)
+            else:
+                inserts.append((destination, piece))
+        return self.apply(text, inserts), epilogue
 
 
 def offset(loc):
@@ -152,6 +208,12 @@ class Porter:
         self.src = source
         self.nodes = {}
         self.by_value = set()  # functions that take or return a struct or union by value
+        self.in_arena = {}  # id: the variables whose address the program takes, which move to the arena
+        self.declaration_start = {}  # id: where a declarator's own declaration starts, once split (split_declarations)
+        self.records = {}  # "struct NAME": its RecordDecl (with its fields)
+        self.function_numbers = {}  # name: the number a pointer to this function of the program becomes
+        self.dispatchers = {}  # a function pointer type: (its dm_port_call_K name, its parameter types)
+        self.prologue = []  # what the ported program needs declared before its first line
         self.kept_whole = set()  # where static declarations got __attribute__((used))
         self.main_decls = []  # top-level declarations of the program (not of the headers)
         current_file = None
@@ -172,6 +234,8 @@ class Porter:
                 node["_parent"] = parent
                 if "id" in node:
                     self.nodes[node["id"]] = node
+                if node.get("kind") == "RecordDecl" and node.get("completeDefinition") and node.get("name"):
+                    self.records["%s %s" % (node.get("tagUsed", "struct"), node["name"])] = node
 
     def check_main(self, path):
         main = next((d for d in self.main_decls if d["kind"] == "FunctionDecl" and d.get("name") == "main"
@@ -199,22 +263,16 @@ class Porter:
                 qual = node.get("type", {}).get("qualType", "")
                 if re.search(r"\b(float|double)\b", qual):
                     raise Unsupported(self.line(node), "floating point (%s)" % qual)
-                if "(*)" in qual and node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl",
-                                                          "CStyleCastExpr"):
-                    raise Unsupported(self.line(node), "function pointers (%s)" % qual)
+                declared = node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl")
+                if declared and re.search(r"\(\*\*+(\[\d*\])*\)\(", qual) or \
+                        "(*)(" in qual and node.get("kind") == "CStyleCastExpr":
+                    raise Unsupported(self.line(node), "a pointer to a function pointer, or a cast to a function "
+                                      "pointer (%s)" % qual)
                 if node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl") and re.search(r"\[[^\]]*[A-Za-z_(][^\]]*\]", qual):
                     raise Unsupported(self.line(node), "variable-length array '%s' (%s)" % (node.get("name"), qual))
-                if node.get("kind") == "UnaryOperator" and node.get("opcode") == "&":
-                    target = self.referenced_variable(node["inner"][0])
-                    if target is not None:
-                        raise Unsupported(self.line(node), "taking the address of '%s', a variable: only heap memory "
-                                          "can be pointed to (allocate it)" % target["name"])
-                if node.get("kind") == "ImplicitCastExpr" and node.get("castKind") == "ArrayToPointerDecay" \
-                        and parent.get("kind") != "ArraySubscriptExpr":
-                    target = self.referenced_variable(node["inner"][0])
-                    if target is not None:
-                        raise Unsupported(self.line(node), "using the array '%s' as a pointer: only heap memory can be "
-                                          "pointed to (allocate it)" % target["name"])
+                target = self.pointed_variable(node, parent)
+                if target is not None:
+                    self.in_arena.setdefault(target["id"], self.nodes.get(target["id"], target))
                 if node.get("kind") == "ParmVarDecl" and self.is_record(node):
                     self.by_value.add(self.enclosing_function(node).get("name"))
                 if node.get("kind") == "CallExpr":
@@ -270,6 +328,16 @@ class Porter:
                 raise Unsupported(self.line(call), "printf %p: addresses differ from the native program's")
             if conversion not in "diuxXcs%":
                 raise Unsupported(self.line(call), "printf conversion %s" % spec.group(0))
+
+    def pointed_variable(self, node, parent):
+        """The variable whose address an expression takes, `&x`, `&x.part`, `&a[i]`, or an array `a` used as a
+        pointer (not indexed: a[i] is the array itself), or None."""
+        if node.get("kind") == "UnaryOperator" and node.get("opcode") == "&":
+            return self.referenced_variable(node["inner"][0])
+        if node.get("kind") == "ImplicitCastExpr" and node.get("castKind") == "ArrayToPointerDecay" \
+                and parent.get("kind") != "ArraySubscriptExpr":
+            return self.referenced_variable(node["inner"][0])
+        return None
 
     def referenced_variable(self, expr):
         """The variable (not heap memory) an expression names: x, (x), or an array x's element x[i].field..."""
@@ -335,34 +403,192 @@ class Porter:
                 stars.append(i)
             elif c.isspace():
                 pass
-            elif text[:i + 1].endswith(("const", "volatile", "restrict")) and stars:
+            elif re.search(r"\b(const|volatile|restrict)$", text[:i + 1]):
                 i -= len(re.search(r"(const|volatile|restrict)$", text[:i + 1]).group(0)) - 1
             else:
                 break
             i -= 1
         return stars
 
+    def declarator_start(self, node):
+        """Where a declarator starts: its name, or the stars and parentheses before it."""
+        name_at = offset(node.get("loc"))
+        start = min(self.star_run_before(name_at) + [name_at])
+        while self.src.text[:start].rstrip().endswith("("):
+            start = len(self.src.text[:start].rstrip()) - 1
+        return start
+
+    def declaration_groups(self):
+        """The declarations of several declarators, `int i, *p;`, as lists of their declarators (the AST has one node
+        per declarator, all with the range of the whole declaration from its start)."""
+        groups = {}
+        for decl in self.main_decls:
+            for node, parent in walk(decl):
+                if node.get("kind") in ("VarDecl", "FieldDecl", "TypedefDecl") and node.get("range") and \
+                        offset(node.get("loc")) is not None and offset(node["range"]["begin"]) is not None:
+                    groups.setdefault((node["range"]["begin"]["offset"], node["kind"]), []).append((node, parent))
+        return [group for group in groups.values() if len(group) > 1]
+
+    def split_declarations(self):
+        """`int i, *p = q;` becomes `int i; int *p = q;` (each comma a ';' and the declaration's type again): each
+        declarator then gets its own qualifiers (__arena), storage (static) and initialisation. Not in a for loop's
+        first clause (a single declaration there) nor where the type defines a struct (it cannot be written twice)."""
+        for group in self.declaration_groups():
+            first, parent = group[0]
+            if parent is not None and parent.get("kind") == "DeclStmt" and \
+                    (parent.get("_parent") or {}).get("kind") == "ForStmt":
+                continue
+            begin = first["range"]["begin"]["offset"]
+            base = self.src.text[begin:self.declarator_start(first)]
+            if "{" in base or "\n" in base:
+                continue
+            for (previous, _), (node, _) in zip(group, group[1:]):
+                comma = self.src.text.find(",", end_offset(previous["range"]["end"]))
+                if comma < 0 or comma > offset(node.get("loc")):
+                    raise Unsupported(self.line(node), "a declaration this port cannot read")
+                self.src.blank(comma)
+                self.src.insert(comma, ";")
+                self.src.insert(comma + 1, " " + base)
+                self.declaration_start[node["id"]] = comma + 1
+            self.declaration_start[first["id"]] = begin
+
+    @staticmethod
+    def function_pointer(node):
+        """The parts of a node's function pointer type (spelled in the declaration, not through a typedef), or None."""
+        return FUNCTION_POINTER.match(node.get("type", {}).get("qualType", ""))
+
+    def function_pointers(self):
+        """A pointer to a function of the program becomes a number (dm_port_function; 0 is NULL), and a call through
+        one a call of dm_port_call_K, a switch over the program's functions of that type, written at the end of the
+        program (the whole program is known, so is every function a pointer can hold)."""
+        for decl in self.main_decls:
+            for node, parent in walk(decl):
+                kind = node.get("kind")
+                if kind in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and self.function_pointer(node):
+                    self.number_declarator(node)
+                elif kind == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") == "FunctionDecl" and \
+                        parent.get("kind") in ("ImplicitCastExpr", "UnaryOperator") and not self.is_callee(parent):
+                    self.number_function(node, parent)
+                elif kind == "CallExpr" and self.called_through_pointer(node):
+                    self.call_through_pointer(node)
+
+    def is_callee(self, expr):
+        """Whether a function's name is what a call calls (f(x), not g(f))."""
+        parent = expr.get("_parent") or {}
+        return parent.get("kind") == "CallExpr" and parent["inner"][0] is expr
+
+    def called_through_pointer(self, call):
+        callee = call["inner"][0]
+        while callee.get("kind") in ("ImplicitCastExpr", "ParenExpr"):
+            callee = callee["inner"][0]
+        return callee.get("kind") != "DeclRefExpr" or callee.get("referencedDecl", {}).get("kind") != "FunctionDecl"
+
+    def number_declarator(self, node):
+        """`int (*f[2])(int)` becomes `dm_port_function f[2]` (with its storage class: static, typedef...)."""
+        name_at = offset(node.get("loc"))
+        if name_at is None or not node.get("name"):
+            raise Unsupported(self.line(node), "a function pointer declared without a name or by a macro")
+        start = self.declaration_start.get(node["id"], offset(node["range"]["begin"]))
+        init = self.initialiser(node) if node.get("kind") == "VarDecl" else None
+        end = init[0] if init else end_offset(node["range"]["end"])
+        dims = re.match(r"(\s*\[[^\]]*\])*", self.src.text[name_at + len(node["name"]):]).group(0)
+        storage = re.findall(r"\b(?:static|extern|typedef|const)\b", self.src.text[start:self.declarator_start(node)])
+        for i in range(start, end):
+            if self.src.text[i] != "\n":
+                self.src.blank(i)
+        self.src.insert(start, "%s dm_port_function %s%s " % (" ".join(storage), node["name"], dims.strip()))
+
+    def number_function(self, name, parent):
+        """`f` or `&f`, a function of the program used as a value, becomes its number."""
+        function = name["referencedDecl"]["name"]
+        number = self.function_numbers.setdefault(function, len(self.function_numbers) + 1)
+        begin = start_offset(name["range"]["begin"])
+        if parent.get("kind") == "UnaryOperator":
+            if parent.get("opcode") != "&":
+                return
+            begin = start_offset(parent["range"]["begin"])
+        if begin is None or offset(name["range"]["begin"]) is None:
+            raise Unsupported(self.line(name), "a pointer to '%s' taken in a macro" % function)
+        for i in range(begin, end_offset(name["range"]["end"])):
+            self.src.blank(i)
+        self.src.insert(begin, "((dm_port_function)%d)" % number)
+
+    def call_through_pointer(self, call):
+        """`f(x)`, `(*f)(x)`, `node->visit(n)` become dm_port_call_K(f, x)."""
+        callee = call["inner"][0]
+        value = callee
+        while value.get("kind") in ("ImplicitCastExpr", "ParenExpr") or \
+                value.get("kind") == "UnaryOperator" and value.get("opcode") == "*":
+            if value.get("kind") == "UnaryOperator":
+                self.src.blank(offset(value["range"]["begin"]))  # (*f)(x): the star
+            value = value["inner"][0]
+        kind = value.get("type", {})
+        match = FUNCTION_POINTER.match(kind.get("desugaredQualType", kind.get("qualType", "")))
+        begin, end = start_offset(callee["range"]["begin"]), end_offset(callee["range"]["end"])
+        if match is None or match.group("dims") or begin is None:
+            raise Unsupported(self.line(call), "a call through %s, which is not a function pointer this port can "
+                              "read" % kind.get("qualType"))
+        signature = "%s (%s)" % (match.group("returns"), match.group("parameters"))
+        name = self.dispatchers.setdefault(signature, "dm_port_call_%d" % (len(self.dispatchers) + 1))
+        self.src.insert(begin, "%s(%d, " % (name, self.line(call)))
+        paren = self.src.text.find("(", end)
+        self.src.blank(paren)
+        self.src.insert(paren, ", " if len(call["inner"]) > 1 else "")
+
+    def write_dispatchers(self):
+        """dm_port_call_K for each function pointer type the program calls through: declared before the program
+        (with the structs its parameters name), defined after it. A number that is no function of that type ends
+        the program with `FILE:LINE: a call through a function pointer that holds no function of its type` (natively,
+        a crash)."""
+        definitions = []
+        functions = {d["name"]: d for d in self.main_decls if d.get("kind") == "FunctionDecl"}
+        for signature, name in self.dispatchers.items():
+            returns, parameters = re.match(r"^(.*?) \((.*)\)$", signature).groups()
+            types = [t.strip() for t in split_top_level(parameters)] if parameters not in ("", "void") else []
+            self.prologue.extend("%s;" % tag for tag in re.findall(r"\b(?:struct|union) \w+", signature)
+                                 if "%s;" % tag not in self.prologue)
+            parameters = "".join(", %s dm_port_a%d" % (in_arena(t), i) for i, t in enumerate(types))
+            header = "static %s %s(__u32 dm_port_line, dm_port_function dm_port_f%s)" % (in_arena(returns), name,
+                                                                                      parameters)
+            self.prologue.append(header + ";")
+            arguments = ", ".join("dm_port_a%d" % i for i in range(len(types)))
+            cases = []
+            for function, number in sorted(self.function_numbers.items(), key=lambda x: x[1]):
+                kind = functions.get(function, {}).get("type", {})
+                if kind.get("desugaredQualType", kind.get("qualType")) == signature:
+                    call = "%s(%s)" % (function, arguments)
+                    cases.append("case %d: %s" % (number, "%s; return;" % call if returns == "void"
+                                                  else "return %s;" % call))
+            returned = "" if returns == "void" else " 0"
+            definitions.append("%s { switch (dm_port_f) { %s } dm_port_fail(dm_port_line, DM_PORT_BAD_FUNCTION, "
+                               "dm_port_f, 0); return%s; }" % (header, " ".join(cases), returned))
+        return definitions
+
     def annotate_pointers(self):
         """`__arena` before every '*' of a declarator: `T **p` becomes `T __arena *__arena *p`. Declarators after
-        the first of a declaration share its base type, so they get it only between their own stars."""
+        the first of a declaration that was not split share its base type, so they get it only between their own
+        stars."""
         first_of = {}
         for decl in self.main_decls:
             for node, _ in walk(decl):
-                if node.get("kind") in ("VarDecl", "FieldDecl") and offset(node.get("loc")) is not None:
+                if node.get("kind") in ("VarDecl", "FieldDecl") and offset(node.get("loc")) is not None \
+                        and node["id"] not in self.declaration_start:
                     begin = node["range"]["begin"].get("offset")
                     first_of.setdefault(begin, node)
         for decl in self.main_decls:
             for node, _ in walk(decl):
                 kind = node.get("kind")
                 qual = node.get("type", {}).get("qualType", "")
-                if kind in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and "*" in qual:
+                if kind in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl") and "*" in qual and \
+                        not self.function_pointer(node):
                     name_at = offset(node.get("loc"))
                     if name_at is None:
                         continue
                     if not node.get("name"):  # an unnamed parameter: its declarator ends with the range
                         name_at = end_offset(node["range"]["end"])
                     stars = self.star_run_before(name_at)
-                    first = first_of.get(node["range"]["begin"].get("offset"), node)
+                    first = node if node.get("id") in self.declaration_start else \
+                        first_of.get(node["range"]["begin"].get("offset"), node)
                     if first is not node:
                         if "*" not in first.get("type", {}).get("qualType", ""):
                             raise Unsupported(self.line(node), "pointer '%s' declared after a non-pointer in one "
@@ -380,13 +606,233 @@ class Porter:
                     for star in self.star_run_before(close):
                         self.src.insert(star, ARENA_MARK)
 
+    def is_global(self, variable):
+        """A variable with one instance for the whole program: a global or a static local."""
+        parent = variable.get("_parent")
+        return variable.get("kind") == "VarDecl" and (parent is None or parent.get("kind") != "DeclStmt"
+                                                      or variable.get("storageClass") in ("static", "extern"))
+
+    def is_constant(self, init):
+        """Whether an initialiser is made of constants only, which a static one may hold: no variable, no call, no
+        string literal (each becomes a copy on the heap) but the one a char array is initialised with."""
+        for node, parent in walk(init):
+            kind = node.get("kind")
+            if kind == "CallExpr" or kind == "StmtExpr":
+                return False
+            if kind == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") != "EnumConstantDecl":
+                return False
+            if kind == "StringLiteral" and self.is_decayed(parent):
+                return False
+        return True
+
+    @staticmethod
+    def is_decayed(parent):
+        """Whether an array (a string literal) is used as a pointer, rather than initialising an array."""
+        return (parent or {}).get("kind") == "ImplicitCastExpr" and parent.get("castKind") == "ArrayToPointerDecay"
+
+    def parts(self, init, path):
+        """(lvalue, expression) for each part of an initialiser that is not zero: `{ {&a}, {0, &b} }` of x gives
+        (x[0][0], &a), (x[1][0], 0), (x[1][1], &b)."""
+        kind = init.get("kind")
+        if kind == "ImplicitValueInitExpr":
+            return
+        if kind != "InitListExpr":
+            yield path, init
+            return
+        qual = re.sub(r"^((const|volatile) )+", "", init["type"].get("desugaredQualType", init["type"]["qualType"]))
+        items = elements(init)
+        if qual.endswith("]"):
+            for i, item in enumerate(items):
+                yield from self.parts(item, "%s[%d]" % (path, i))
+        elif isinstance(init.get("field"), dict):  # a union: the member it initialises
+            yield from self.parts(items[0], "%s.%s" % (path, init["field"]["name"]))
+        else:
+            record = self.records.get(qual)
+            fields = [f.get("name") for f in (record or {}).get("inner", []) if f.get("kind") == "FieldDecl"]
+            if record is None or not all(fields):
+                raise Unsupported(self.line(init), "an initialiser of %s with addresses in it: this port needs the "
+                                  "struct's name and its members' (initialise it by assignments)" % qual)
+            for field, item in zip(fields, items):
+                yield from self.parts(item, "%s.%s" % (path, field))
+
+    def drop_const(self, variable):
+        """A variable assigned when the program starts (or, a static local, where it is declared) cannot be const:
+        `T *const p` becomes `T * p` (and `const T x` becomes `T x`, whose pointers then lose a const that nothing
+        relied on to compile)."""
+        name_at = offset(variable.get("loc"))
+        stars = self.star_run_before(name_at)
+        start = stars[0] if stars else self.declaration_start.get(variable["id"], variable["range"]["begin"]["offset"])
+        for word in re.finditer(r"\bconst\b", self.src.text[start:name_at]):
+            for i in range(start + word.start(), start + word.end()):
+                self.src.blank(i)
+
+    def initialise_by_parts(self, variable, begin, end, destination, once):
+        """An aggregate variable initialised with what exists only once the program runs: its initialiser's braces
+        and commas become spaces, and each part goes to `destination` (None: the epilogue) as an assignment (once:
+        the first time only, for a static local)."""
+        parts = list(self.parts(variable["inner"][-1], variable["name"]))
+        kept = set()
+        for path, part in parts:
+            part_begin, part_end = start_offset(part["range"]["begin"]), end_offset(part["range"]["end"])
+            if part_begin is None or not begin <= part_begin <= part_end <= end:
+                raise Unsupported(self.line(variable), "an initialiser of '%s' this port cannot read (a macro)"
+                                  % variable["name"])
+            kept.update(range(part_begin, part_end))
+            array = "[" in part.get("type", {}).get("qualType", "") and part.get("kind") == "StringLiteral"
+            assign = ("dm_port_initialise(%s, %%s);" if array else "%s = %%s;") % path
+            if once:
+                assign = "{ static int dm_port_done; if (!dm_port_done) { dm_port_done = 1; %s } }" % assign
+            self.src.move(part_begin, part_end, destination, " " + assign)
+        for i in range(begin, end):
+            if i not in kept and self.src.text[i] != "\n":
+                self.src.blank(i)
+
+    def initialiser(self, variable):
+        """A variable's initialiser: (the offset of its '=', where it begins, where it ends), or None."""
+        if not variable.get("init"):
+            return None
+        init = variable["inner"][-1]
+        begin, end = start_offset(init["range"]["begin"]), end_offset(init["range"]["end"])
+        equals = self.src.text.rfind("=", offset(variable.get("loc")), begin) if begin is not None else -1
+        if equals < 0:
+            raise Unsupported(self.line(variable), "an initialiser of '%s' this port cannot read (a macro)"
+                              % variable["name"])
+        return equals, begin, end
+
+    def is_aggregate(self, variable):
+        return "[" in variable.get("type", {}).get("qualType", "") or self.is_record(variable)
+
+    def arena_variables(self):
+        """A variable whose address the program takes (or an array it uses as a pointer) lives in the arena, where
+        every pointer of the program points: a global or static one becomes `T __arena name`; a local one becomes a
+        static one in the arena (a function that does not recurse has one activation at a time), initialised
+        where it is declared; a parameter is copied into such a local where its function starts."""
+        names = {variable["name"] for variable in self.in_arena.values() if self.is_global(variable)
+                 and variable.get("_parent") is None}
+        for decl in self.main_decls:  # a global declared more than once: every declaration
+            if decl.get("kind") == "VarDecl" and decl.get("name") in names:
+                self.in_arena.setdefault(decl["id"], decl)
+        for variable in self.in_arena.values():
+            name_at = offset(variable.get("loc"))
+            if name_at is None or not self.src.text.startswith(variable["name"], name_at):
+                raise Unsupported(self.line(variable), "taking the address of '%s', which a macro declares"
+                                  % variable["name"])
+            if variable["kind"] == "ParmVarDecl":
+                self.copy_parameter(variable, name_at)
+                continue
+            self.src.insert(name_at, ARENA_MARK)
+            if not self.is_global(variable):
+                self.make_local_static(variable, name_at)
+
+    def copy_parameter(self, parameter, name_at):
+        function = self.enclosing_function(parameter)
+        body = next((n for n in function.get("inner", []) if n.get("kind") == "CompoundStmt"), None)
+        if body is None or offset(body["range"]["begin"]) is None:
+            raise Unsupported(self.line(parameter), "taking the address of the parameter '%s' of a function this "
+                              "port cannot read" % parameter["name"])
+        name = parameter["name"]
+        self.src.insert(name_at, "dm_port_arg_")
+        self.src.insert(body["range"]["begin"]["offset"] + 1, " dm_port_parameter(%s);" % name)
+
+    def make_local_static(self, variable, name_at):
+        """`T x = v;` becomes `static T __arena x; x = v;` (arrays and structs: dm_port_initialise or
+        initialise_aggregate), on the declaration's own line."""
+        statement = variable["_parent"]
+        if variable["id"] not in self.declaration_start and len(statement.get("inner", [])) > 1 or \
+                (statement.get("_parent") or {}).get("kind") == "ForStmt":
+            raise Unsupported(self.line(variable), "taking the address of '%s', declared with other variables in a "
+                              "for loop or a struct definition: declare it on its own" % variable["name"])
+        start = self.declaration_start.get(variable["id"], variable["range"]["begin"]["offset"])
+        self.src.insert(start, "static __attribute__((used)) ")
+        size = re.search(r"\[(\d+)\]", variable.get("type", {}).get("qualType", ""))
+        unsized = re.match(r"\s*\[\s*\]", self.src.text[name_at + len(variable["name"]):])
+        if unsized and size:  # char s[] = "...": the static one needs its size
+            self.src.insert(name_at + len(variable["name"]) + unsized.end() - 1, size.group(1))
+        init = self.initialiser(variable)
+        if init is None:
+            return
+        equals, begin, end = init
+        if not self.is_aggregate(variable):
+            self.drop_const(variable)
+            self.src.insert(equals, "; %s " % variable["name"])
+            return
+        self.initialise_aggregate(variable)
+
+    def initialise_aggregate(self, variable):
+        """An array or struct made static gets its initial value at its declaration, as a local would: a constant one
+        copied (dm_port_initialise), else zeroed and assigned by parts after the declaration."""
+        equals, begin, end = self.initialiser(variable)
+        self.src.blank(equals)
+        if self.is_constant(variable["inner"][-1]):
+            self.src.insert(equals, "; dm_port_initialise(%s, " % variable["name"])
+            self.src.insert(end, ")")
+            return
+        self.src.insert(equals, "; dm_port_zero(%s)" % variable["name"])
+        self.initialise_by_parts(variable, begin, end, self.src.text.find(";", end) + 1, False)
+
+    def initialise_at_start(self):
+        """A global or static variable initialised with what only exists once the program runs (an address, a
+        string literal's copy on the heap) gets that value when the program starts: a global in the epilogue, which
+        dm_port_run calls before main; a static local the first time its declaration is reached."""
+        for decl in self.main_decls:
+            for variable, _ in walk(decl):
+                if variable.get("kind") != "VarDecl" or not self.is_global(variable) or not variable.get("init") \
+                        or self.is_constant(variable["inner"][-1]):
+                    continue
+                if offset(variable.get("loc")) is None:
+                    raise Unsupported(self.line(variable), "an initialiser of '%s' this port cannot read (a macro)"
+                                      % variable["name"])
+                equals, begin, end = self.initialiser(variable)
+                self.src.blank(equals)
+                self.drop_const(variable)
+                local = variable.get("_parent") is not None
+                destination = self.src.text.find(";", end) + 1 if local else None
+                if self.is_aggregate(variable):
+                    self.initialise_by_parts(variable, begin, end, destination, local)
+                elif local:
+                    self.src.move(begin, end, destination, " { static int dm_port_done; if (!dm_port_done) { "
+                                  "dm_port_done = 1; %s = %%s; } }" % variable["name"])
+                else:
+                    self.src.move(begin, end, None, "%s = %%s;" % variable["name"])
+
+    def may_be_in_arena(self, expr):
+        """Whether an lvalue may be arena memory: anything but a variable (or a part of one) left off the arena."""
+        variable = self.referenced_variable(expr)
+        return variable is None or variable["id"] in self.in_arena
+
+    def copy_records(self):
+        """A struct or union copied from or to arena memory is copied a byte at a time (dm_port_record_value,
+        dm_port_store_record): clang 19 expands a struct copy into loads and stores without the arena cast the
+        verifier needs ("invalid mem access 'scalar'")."""
+        for decl in self.main_decls:
+            for node, _ in walk(decl):
+                if not node.get("inner") or not self.is_record(node):
+                    continue
+                if node.get("kind") == "ImplicitCastExpr" and node.get("castKind") == "LValueToRValue":
+                    target = node["inner"][0]
+                    begin, end = start_offset(target["range"]["begin"]), end_offset(target["range"]["end"])
+                    if begin is not None and self.may_be_in_arena(target):
+                        self.src.insert(begin, "dm_port_record_value(")
+                        self.src.insert(end, ")")
+                elif node.get("kind") == "BinaryOperator" and node.get("opcode") == "=" and \
+                        self.may_be_in_arena(node["inner"][0]):
+                    target, value = node["inner"]
+                    begin, value_begin = start_offset(target["range"]["begin"]), start_offset(value["range"]["begin"])
+                    if begin is None or value_begin is None:
+                        continue
+                    equals = self.src.text.rfind("=", end_offset(target["range"]["end"]), value_begin)
+                    self.src.blank(equals)
+                    self.src.insert(begin, "dm_port_store_record(")
+                    self.src.insert(equals, ",")
+                    self.src.insert(end_offset(value["range"]["end"]), ")")
+
     def intern_literals(self):
         for decl in self.main_decls:
             for node, parent in walk(decl):
                 if node.get("kind") != "StringLiteral":
                     continue
-                if parent.get("kind") in ("VarDecl", "InitListExpr") and "[" in parent.get("type", {}).get("qualType", ""):
-                    continue  # a char array's initialiser stays an array
+                if not self.is_decayed(parent):
+                    continue  # a char array's initialiser stays an array, sizeof("...") a size
                 begin, end = offset(node["range"]["begin"]), node["range"]["end"]
                 if begin is None or offset(end) is None:
                     continue
@@ -514,8 +960,9 @@ class Porter:
         for parameter in function.get("inner", []):
             named_at = offset(parameter.get("loc")) if parameter.get("kind") == "ParmVarDecl" else None
             kind = parameter.get("type", {})
-            if named_at is not None and parameter.get("name") and "*" in kind.get("desugaredQualType",
-                                                                                 kind.get("qualType", "")):
+            pointer = kind.get("desugaredQualType", kind.get("qualType", ""))
+            if named_at is not None and parameter.get("name") and "*" in pointer and \
+                    not FUNCTION_POINTER.match(pointer):
                 self.src.insert(named_at + len(parameter["name"]), "/*@arg_arena*/")
 
     def can_be_global(self, function):
@@ -544,19 +991,22 @@ class Porter:
                 if parent is None or parent.get("kind") != "DeclStmt":
                     continue
                 size = self.array_bytes(node.get("type", {}).get("qualType", ""))
-                if size <= STATIC_FROM or node.get("storageClass") == "static":
+                if size <= STATIC_FROM or node.get("storageClass") == "static" or node["id"] in self.in_arena:
                     continue
                 if node.get("init") and size <= INITIALISED_LIMIT:
                     continue
-                if len(parent.get("inner", [])) > 1:
+                if len(parent.get("inner", [])) > 1 and node["id"] not in self.declaration_start:
                     raise Unsupported(self.line(node), "local array '%s' of %d bytes declared with other variables: "
                                       "it moves to static storage (the BPF stack holds 512 bytes); declare it on "
                                       "its own" % (node["name"], size))
-                self.src.insert(node["range"]["begin"]["offset"], "static ")
+                self.src.insert(self.declaration_start.get(node["id"], node["range"]["begin"]["offset"]), "static ")
                 element = node.get("type", {}).get("qualType", "").split("[")[0]
                 read_only = re.search(r"\bconst\s*$", element) or ("*" not in element and element.startswith("const "))
-                if node.get("init") and not read_only:  # a const one cannot have changed
-                    self.initialise_at_declaration(node)
+                if node.get("init") and read_only and not self.is_constant(node["inner"][-1]):
+                    self.drop_const(node)  # its initialiser has addresses: assigned by parts, it cannot be const
+                    read_only = False
+                if node.get("init") and not read_only:  # a const one with a constant initialiser cannot have changed
+                    self.initialise_aggregate(node)
 
     def keep_whole(self, variable):
         """A static variable gets __attribute__((used)): else clang may split a struct or array of which the
@@ -567,19 +1017,6 @@ class Porter:
         if begin is not None and begin not in self.kept_whole:
             self.kept_whole.add(begin)
             self.src.insert(begin, "__attribute__((used)) ")
-
-    def initialise_at_declaration(self, array):
-        """A static array gets its initial value once; a local one at every pass through its declaration: after it,
-        dm_port_initialise(NAME, INITIALISER) copies the initialiser again, written on the declaration's last line."""
-        init = array["inner"][-1]
-        begin, end = start_offset(init["range"]["begin"]), end_offset(init["range"]["end"])
-        initialiser = self.src.text[begin:end] if begin is not None else ""
-        if not initialiser or "//" in initialiser:
-            raise Unsupported(self.line(array), "local array '%s' with an initialiser this port cannot copy (a "
-                              "// comment in it): make it a global" % array["name"])
-        semicolon = self.src.text.find(";", end_offset(array["range"]["end"]))
-        self.src.insert(semicolon + 1, " dm_port_initialise(%s, %s);" % (array["name"],
-                                                                         re.sub(r"\s+", " ", initialiser)))
 
     @staticmethod
     def array_bytes(qual):
@@ -652,16 +1089,23 @@ def port(args, work, step):
     porter.check_main(args.program)
     for step[0], edit in (("checking what BPF cannot run", porter.check),
                           ("unparenthesising function names", porter.plain_function_names),
+                          ("splitting declarations", porter.split_declarations),
+                          ("numbering functions used as pointers", porter.function_pointers),
                           ("marking pointers __arena", porter.annotate_pointers),
+                          ("moving variables whose address is taken to the arena", porter.arena_variables),
+                          ("copying structs in and out of the arena", porter.copy_records),
                           ("copying string literals to the heap", porter.intern_literals),
+                          ("initialising globals when the program starts", porter.initialise_at_start),
                           ("bounding loops", porter.bound_loops), ("bounding gotos", porter.bound_gotos),
                           ("bounding indexes", porter.bound_indexes), ("hiding constants", porter.opaque_constants),
                           ("making functions and large arrays static", porter.make_static)):
         edit()
     step[0] = "rewriting malloc & co (modify/modify.sh)"
     ported = os.path.join(work, name if name.endswith(".c") else name + ".c")  # modify.sh rewrites .c files only
+    text, epilogue = source.result()
+    dispatchers = porter.write_dispatchers()
     with open(ported, "w", encoding="utf-8") as f:
-        f.write(source.result())
+        f.write(text)
     unchecked = check_allocations(ported)  # lines of the file as modify.sh is about to write it
     rewrite = subprocess.run([os.path.join(HERE, "modify.sh"), ported], capture_output=True, text=True)
     if rewrite.returncode:  # its lines are the program's: the port inserts no line break
@@ -679,17 +1123,28 @@ def port(args, work, step):
         lines = wrap_unchecked(text, {n: n - (n > added) for n in unchecked}).split("\n")
         lines.insert(added, '#line %d "%s"' % (added, name))
     # the runtime first, whatever the program includes; then the program's own line numbers
-    lines[:0] = ['#include "dm_port_runtime.h"', '#line 1 "%s"' % name]
+    lines[:0] = ['#include "dm_port_runtime.h"'] + porter.prologue + ['#line 1 "%s"' % name]
     # dm run names the program in its messages
     lines.append('const char dm_port_source[] SEC(".rodata.dm_port") = "%s";' % name.replace('"', ''))
+    start = " ".join(epilogue)
+    for mark, meaning in MARKS.items():
+        start = start.replace(mark, meaning)
+    lines.append("static __attribute__((noinline)) void dm_port_start(void) { %s }" % start)
+    lines.extend(dispatchers)
     with open(ported, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
     step[0] = "compiling the ported program for BPF"
     multiarch = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
-    command = [args.clang, "-O2", "-g", "-target", "bpf", "-mcpu=v4", "-ffreestanding", "-nostdlibinc",
+    # v4 for signed division, which programs use everywhere; but no sign-extending loads (ldsx), which kernels
+    # before 6.13 refuse from arena memory ("sign extending loads from arena are not supported yet"): clang then
+    # loads and sign-extends with a move, as for v3
+    command = [args.clang, "-O2", "-g", "-target", "bpf", "-mcpu=v4", "-mllvm", "-disable-ldsx", "-ffreestanding",
+               "-nostdlibinc",
                "-isystem", INCLUDE, "-I", args.include_dir, "-idirafter", "/usr/include",
                "-idirafter", "/usr/include/" + multiarch, "-DDM_POOL_SIZE=%d" % args.pool,
-               "-Wno-unused-value", "-c", "-x", "c", ported, "-o", args.output]
+               "-Wno-unused-value",
+               "-Wno-int-conversion", "-Wno-pointer-integer-compare",  # a function pointer is a number: = NULL, == NULL
+               "-c", "-x", "c", ported, "-o", args.output]
     run = subprocess.run(command, capture_output=True, text=True, cwd=work)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)

@@ -13,9 +13,8 @@ build=$1 log_dir=$2 bpf_objects=$3 arena_objects=$4 cost_objects=$5 arena_cost_o
 mkdir -p "$log_dir"
 
 # What a test needs beyond the oldest kernel of the matrix (6.1): the first kernel version that has it. Every test
-# not listed here must pass on every kernel. dm port puts a ported program's heap in an arena, and compiles with
-# -mcpu=v4 (signed division): its sign-extending loads from the arena are refused by 6.12 ("sign extending loads
-# from arena are not supported yet", measured in the matrix), accepted by 6.18.
+# not listed here must pass on every kernel. dm port puts a ported program's heap in an arena (and compiles without
+# the sign-extending loads from it that kernels before 6.13 refuse).
 #            test                        kernel  feature
 requirements="kernel_programs_arena      6.9     arenas
               kernel_arena_structures    6.9     arenas
@@ -23,7 +22,7 @@ requirements="kernel_programs_arena      6.9     arenas
               kernel_stress_arena        6.9     arenas
               kernel_verifier_cost_arena 6.9     arenas
               dm_stat_arena              6.9     arenas
-              dm_port                    6.13    sign-extending loads from arenas"
+              dm_port                    6.9     arenas"
 
 release=$(uname -r)
 version=$(echo "$release" | grep -oE '^[0-9]+\.[0-9]+')

@@ -60,6 +60,18 @@ same_as_native() {
 @test "a function that ignores a parameter loads as a global subprogram and agrees" {
 	same_as_native tests/port/ignored_parameter.c
 }
+@test "variables whose address is taken (locals, parameters, globals, arrays as pointers) live in the arena and agree" {
+	same_as_native tests/port/address_of.c
+}
+@test "structs copied in and out of arena memory agree (clang expands such copies without the arena cast)" {
+	same_as_native tests/port/struct_copies.c
+}
+@test "function pointers (callbacks, tables, typedefs, methods in heap structs) become numbers and agree" {
+	same_as_native tests/port/function_pointers.c
+}
+@test "declarations of several declarators, pointers after non-pointers, arrays of pointers agree" {
+	same_as_native tests/port/declarations.c
+}
 @test "a static struct used in part keeps its BTF, so the heap's callback loads" {
 	same_as_native tests/port/static_struct_parts.c
 }
@@ -80,8 +92,7 @@ unsupported() {
 @test "libc beyond the supported subset is refused" { unsupported libc_outside_subset; }
 @test "a header beyond the supported subset is refused" { unsupported header_outside_subset; }
 @test "a variable-length array is refused" { unsupported variable_length_array; }
-@test "the address of a variable is refused" { unsupported address_of_local; }
-@test "a function pointer is refused" { unsupported function_pointer; }
+@test "a pointer to a function pointer is refused" { unsupported pointer_to_function_pointer; }
 @test "main with parameters is refused" { unsupported main_with_parameters; }
 
 # failing PROGRAM [PORT OPTIONS]: ports, and dm run stops it with exit 70 and the expected message
@@ -97,6 +108,7 @@ failing() {
 @test "an unchecked allocation that fails ends the program with its line" { failing heap_exhausted --pool 4096; }
 @test "an index past a fixed-size array ends the program with its line" { failing index_out_of_bounds; }
 @test "a loop past the verifier's budget ends the program loudly, not silently" { failing loop_budget; }
+@test "a call through a NULL function pointer ends the program with its line" { failing null_function_pointer; }
 
 @test "dm run --stats prints the heap's counters after the output" {
 	"$dm" port examples/linked_list.c -o "$tmp/list.bpf.o"
@@ -111,6 +123,7 @@ failing() {
 @test "usage: --help, a missing program, an object dm port did not make" {
 	run "$dm" port --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"--pool BYTES"* ]] && [[ "$output" == *"exit status"* ]]
+	[[ "$output" == *"Refused: recursion, floating"* ]]
 	run "$dm" run --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"exit status"* ]]
 	run "$dm" port "$tmp/absent.c" -o "$tmp/x.bpf.o"

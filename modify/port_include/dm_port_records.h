@@ -11,6 +11,7 @@ enum dm_port_failure_kind {
 	DM_PORT_NO_MEMORY = 1,  /* value: the allocation function, 1 malloc, 2 calloc, 3 realloc */
 	DM_PORT_LOOP_LIMIT = 2, /* a loop ran out of the verifier's budget */
 	DM_PORT_BAD_INDEX = 3,  /* value: the index; bound: the array's length */
+	DM_PORT_BAD_FUNCTION = 4, /* value: what a function pointer called through held (no function of its type) */
 };
 struct dm_port_failure {
 	__u8 record; /* DM_PORT_FAILURE */

@@ -89,16 +89,58 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 	return dm_env_bounded((__u32)index, length);
 }
 
-/* An initialised local array that modify/port.py moved to static storage gets its initial value again at its
- * declaration, as a local would: a byte at a time (volatile: clang would make it a memcpy call, which BPF lacks),
- * from an unknown start so that the verifier checks one pass of the loop, the index proven on the register used. */
-#define dm_port_initialise(array, ...)                                                                           \
+/* A local that modify/port.py moved to static storage (an array too large for the stack, or a variable whose
+ * address the program takes, in the arena) gets its initial value again at its declaration, as a local would: a byte
+ * at a time (volatile: clang would make it a memcpy call, which BPF lacks), from an unknown start so that the
+ * verifier checks one pass of the loop, the index proven on the register used. dm_port_initialise copies a constant
+ * initialiser kept beside the program; dm_port_zero clears one whose parts modify/port.py then assigns (an
+ * initialiser with addresses, or the heap's copies of string literals, in it). */
+#define dm_port_copy_bytes(to, from)                                                                              \
 	({                                                                                                         \
-		static const __typeof__(array) dm_port_initial __attribute__((used)) = __VA_ARGS__;                 \
-		for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(array) && dm_port_more(0); dm_port_i++) \
-			((volatile char *)&(array))[dm_env_bounded(dm_port_i, sizeof(array))] =                      \
-				((const char *)&dm_port_initial)[dm_env_bounded(dm_port_i, sizeof(array))];        \
+		volatile char *dm_port_to = (volatile char *)&(to);                                                \
+		const volatile char *dm_port_from = (const volatile char *)&(from);                                \
+		for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(to) && dm_port_more(0); dm_port_i++)  \
+			dm_port_to[dm_env_bounded(dm_port_i, sizeof(to))] =                                        \
+				dm_port_from[dm_env_bounded(dm_port_i, sizeof(to))];                               \
 	})
+#define dm_port_initialise(variable, ...)                                                                         \
+	({                                                                                                         \
+		static const __typeof_unqual__(variable) dm_port_initial __attribute__((used)) = __VA_ARGS__;     \
+		dm_port_copy_bytes(variable, dm_port_initial);                                                     \
+	})
+/* A struct or union read from or written to arena memory (modify/port.py, copy_records): clang 19 expands a struct
+ * copy into loads and stores that lack the arena cast, so the copy is made a byte at a time, through the stack. */
+#define dm_port_record_value(...) /* an lvalue, a compound literal's commas included */                            \
+	({                                                                                                         \
+		__typeof_unqual__(__VA_ARGS__) dm_port_value;                                                      \
+		dm_port_copy_bytes(dm_port_value, (__VA_ARGS__));                                                  \
+		dm_port_value;                                                                                     \
+	})
+#define dm_port_store_record(lvalue, ...)                                                                         \
+	({                                                                                                         \
+		__typeof_unqual__(lvalue) dm_port_value = (__VA_ARGS__);                                           \
+		dm_port_copy_bytes(lvalue, dm_port_value);                                                         \
+		dm_port_value;                                                                                     \
+	})
+
+#define dm_port_zero(variable)                                                                                    \
+	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(variable) && dm_port_more(0); dm_port_i++)    \
+		((volatile char *)&(variable))[dm_env_bounded(dm_port_i, sizeof(variable))] = 0
+
+/* A pointer to a function of the program: its number (modify/port.py numbers them; 0 is NULL). A call through one
+ * is a call of dm_port_call_K, a switch over the program's functions of its type. A number: it travels to global
+ * functions and lives in the heap like any other. */
+typedef unsigned long dm_port_function;
+
+/* A parameter whose address the program takes: modify/port.py renames it dm_port_arg_NAME, and NAME is a static
+ * local in the arena that starts with its value (copied a byte at a time: a struct may have const members). */
+#define dm_port_parameter(name)                                                                                   \
+	static __typeof_unqual__(dm_port_arg_##name) __arena name __attribute__((used));                          \
+	dm_port_copy_bytes(name, dm_port_arg_##name)
+
+/* The globals initialised with what exists only once the program runs (addresses, string literals' copies on the
+ * heap): modify/port.py writes their initialisation into this function, at the end of the program. */
+static void dm_port_start(void);
 
 /* An allocation whose result the program uses without a NULL check: NULL ends the program. */
 #define dm_port_checked(call, function, line)                                                                     \
@@ -409,7 +451,10 @@ int dm_port_main(void);
 SEC("syscall")
 int dm_port_run(void *ctx)
 {
-	int status = dm_port_main();
+	int status;
+
+	dm_port_start();
+	status = dm_port_main();
 
 	dm_port_flush();
 	return (status & 0xff) | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0);

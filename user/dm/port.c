@@ -130,7 +130,9 @@ void port_help(void)
 	       "Ports a plain C program (int main(void); malloc, calloc, realloc, free; printf, puts, putchar;\n"
 	       "the <string.h> subset in README) to a BPF object that `dm run` runs in the kernel, on the arena\n"
 	       "heap. Constructs BPF cannot run stop it with FILE:LINE: construct not supported in BPF: ...;\n"
-	       "a verifier rejection is shown with the source line it points to.\n"
+	       "a verifier rejection is shown with the source line it points to. Refused: recursion, floating\n"
+	       "point, file I/O and input, libc beyond the subset, variable-length arrays, pointers to function\n"
+	       "pointers, printf precision, '*' widths and %%p, main with parameters.\n"
 	       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
 	       "  --keep DIR    keep the ported C source in DIR\n");
 	print_exit_statuses((const int[]){ EXIT_OK, EXIT_UNPORTABLE, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION,

@@ -29,6 +29,10 @@ static const char *failure_text(const struct dm_port_failure *f, char *buf, size
 	case DM_PORT_BAD_INDEX:
 		snprintf(buf, size, "index %lld is outside the array's %u elements", (long long)f->value, f->bound);
 		break;
+	case DM_PORT_BAD_FUNCTION:
+		snprintf(buf, size, "a call through a function pointer that holds no function of its type (%s)",
+			 f->value ? "not NULL" : "NULL");
+		break;
 	default:
 		snprintf(buf, size, "failure %u", f->kind);
 	}
