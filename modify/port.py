@@ -47,6 +47,7 @@ FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fscanf", "fseek", "ftell", "re
            "read", "write", "close", "remove", "rename", "getline", "ungetc"}
 INPUT = {"gets", "sscanf", "vscanf", "getdelim"}
 FORMATS = {"printf": 0, "fprintf": 1, "scanf": 0}  # functions with a format: the arguments before it
+READERS = {"scanf", "getchar", "getc", "fgetc", "fgets"}  # a program that calls one gets dm run's standard input
 FLOATING = {"pow", "sqrt", "exp", "log", "sin", "cos", "tan", "floor", "ceil", "fabs", "atof", "strtod", "strtof"}
 # Exit statuses, from dm's one table (user/dm.c, EXIT_STATUSES; dm --help prints it).
 UNPORTABLE, USAGE, BAD_INPUT, INTERNAL_ERROR = 1, 2, 3, 7
@@ -197,6 +198,7 @@ class Porter:
         self.main_decls = []  # top-level declarations of the program (not of the headers)
         self.library = set()  # the functions of dm port's libc: those modify/port_include/ declares
         self.dropped = []  # system headers the program includes, left out of the port (drop_system_headers)
+        self.reads_input = False  # whether it calls an input function (READERS)
         self.clang = clang
         for decl, where in top_level_files(ast):
             if decl.get("kind") == "FunctionDecl" and (where or "").startswith(INCLUDE + os.sep):
@@ -281,6 +283,7 @@ class Porter:
                     callee = self.callee(node)
                     if callee in FORMATS:
                         self.check_format(node, callee)
+                    self.reads_input |= callee in READERS
                     if self.is_record(node):
                         self.by_value.add(callee)
                 if node.get("kind") == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") == "FunctionDecl":
@@ -788,7 +791,7 @@ def port(args, work, step):
     command = [args.clang, "-O2", "-g", "-target", "bpf", "-mcpu=v4", "-ffreestanding", "-nostdlibinc",
                "-isystem", INCLUDE, "-I", args.include_dir, "-idirafter", "/usr/include",
                "-idirafter", "/usr/include/" + multiarch, "-DDM_POOL_SIZE=%d" % args.pool,
-               "-DDM_PORT_MAIN_ARGUMENTS=%d" % bool(porter.main_arguments),
+               "-DDM_PORT_MAIN_ARGUMENTS=%d" % bool(porter.main_arguments), "-DDM_PORT_READS_INPUT=%d" % porter.reads_input,
                "-Wno-unused-value", "-c", "-x", "c", ported, "-o", args.output]
     run = subprocess.run(command, capture_output=True, text=True, cwd=work)
     if args.keep:

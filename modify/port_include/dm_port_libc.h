@@ -139,7 +139,7 @@ __attribute__((noinline)) int dm_port_perror(__u64 prefix)
 		dm_port_format(DM_PORT_ERROR_TEXT, (__u64)dm_port_literal("Unknown error %d\n"), &number, 1);
 		return 0;
 	}
-	for (__u32 i = 0; i < DM_PORT_ERROR_WIDTH && dm_port_more(0); i++) {
+	for (__u32 i = dm_port_opaque(0); i < DM_PORT_ERROR_WIDTH && dm_port_more(0); i++) {
 		char c = dm_port_error_message[dm_env_bounded(row, DM_PORT_ERROR_MESSAGES)]
 					      [dm_env_bounded(i, DM_PORT_ERROR_WIDTH)];
 
@@ -241,7 +241,7 @@ static __attribute__((always_inline)) inline __u32 dm_port_digit(int c)
 __attribute__((noinline)) __u64 dm_port_strto(__u64 text, __u64 end, int base, __u64 limit, int is_signed)
 {
 	const char __arena *s = (const char __arena *)text;
-	__u64 i = 0, value = 0, digits = 0;
+	__u64 i = dm_port_opaque(0), value = dm_port_opaque(0), digits = dm_port_opaque(0);
 	int negative = 0, overflow = 0;
 
 	if (base < 0 || base == 1 || base > 36) {
@@ -365,12 +365,14 @@ __attribute__((noinline)) int dm_port_window_load(__u64 address)
 /* ---------------------------------------------------------------- arguments */
 
 char __arena *__arena *dm_port_argv;
+__u64 dm_port_argument;
+#define DM_PORT_ARGUMENT (*(volatile __u64 *)&dm_port_argument)
 
 /* argv in the heap: the strings, then the pointers (argc of them and a NULL); the program's name for assert.
  * 0 when the heap is too small for them (dm run reports it). */
 __attribute__((noinline)) int dm_port_copy_arguments(void)
 {
-	__u64 bytes = dm_port_context.arguments_bytes, argc = dm_port_context.argc, n = 0;
+	__u64 bytes = dm_port_context.arguments_bytes, argc = dm_port_context.argc;
 	char __arena *text = static_malloc(bytes + 1);
 	char __arena *__arena *argv = static_malloc((argc + 1) * sizeof(char __arena *));
 
@@ -378,17 +380,18 @@ __attribute__((noinline)) int dm_port_copy_arguments(void)
 		dm_port_fail(0, DM_PORT_NO_ARGUMENTS, bytes, 0);
 		return 0;
 	}
-	for (__u64 i = 0; i < bytes && dm_port_more(0); i++) {
+	for (__u64 i = dm_port_opaque(0); i < bytes && dm_port_more(0); i++) {
 		if (dm_port_window_load(dm_port_context.arguments + (i & ~(__u64)(DM_PORT_COPY_BYTES - 1))))
 			break;
 		text[i] = dm_port_window[i & (DM_PORT_COPY_BYTES - 1)];
 	}
 	text[bytes] = 0;
 	dm_port_program_name = (__u64)text;
-	for (__u64 i = 0; i < bytes && n < argc && dm_port_more(0); i++) {
+	DM_PORT_ARGUMENT = 0; /* in memory: counted in a register, the verifier would follow each count */
+	for (__u64 i = dm_port_opaque(0); i < bytes && DM_PORT_ARGUMENT < argc && dm_port_more(0); i++) {
 		if (i == 0 || !text[i - 1])
-			argv[n++] = text + i;
-		if (text[i] == '/' && n == 1)
+			argv[DM_PORT_ARGUMENT++] = text + i;
+		if (text[i] == '/' && DM_PORT_ARGUMENT == 1)
 			dm_port_program_name = (__u64)(text + i + 1);
 	}
 	argv[argc] = 0;
@@ -399,6 +402,9 @@ __attribute__((noinline)) int dm_port_copy_arguments(void)
 /* ---------------------------------------------------------------- input */
 
 __u64 dm_port_input_at; /* characters of the input read */
+#if DM_PORT_READS_INPUT /* the port saw a call of an input function: dm run reads its standard input for it */
+const char dm_port_reads_input SEC(".rodata.dm_port_in") = 1;
+#endif
 
 /* The next character of the input without reading it, or EOF. */
 static __attribute__((always_inline)) inline int dm_port_peek(void)
@@ -429,7 +435,7 @@ __attribute__((noinline)) int dm_port_getchar(void)
 __attribute__((noinline)) __u64 dm_port_fgets(__u64 buffer, int size)
 {
 	char __arena *s = (char __arena *)buffer;
-	int n = 0, c = 0;
+	int n = dm_port_opaque(0), c = 0;
 
 	if (size <= 0)
 		return 0;
@@ -514,7 +520,7 @@ __attribute__((noinline)) int dm_port_scan(__u64 format, struct dm_port_args *ar
 	if (!args || !f)
 		return 0;
 	DM_PORT_S.at = DM_PORT_S.assigned = DM_PORT_S.any_input = 0;
-	for (i = 0; f[i] && dm_port_more(0); i++) {
+	for (i = dm_port_opaque(0); f[i] && dm_port_more(0); i++) {
 		char c = f[i];
 		__u64 target;
 
@@ -557,7 +563,7 @@ __attribute__((noinline)) int dm_port_scan(__u64 format, struct dm_port_args *ar
 			DM_PORT_S.at++;
 		if (c == 'c' || c == 's') {
 			char __arena *s = (char __arena *)target;
-			__u32 n = 0, limit = DM_PORT_S.width ? DM_PORT_S.width : c == 'c' ? 1 : (__u32)-1;
+			__u32 n = dm_port_opaque(0), limit = DM_PORT_S.width ? DM_PORT_S.width : c == 'c' ? 1 : (__u32)-1;
 
 			for (; n < limit && dm_port_peek() != EOF && (c == 'c' || !isspace(dm_port_peek())) &&
 			       dm_port_more(0); n++) {
