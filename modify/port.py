@@ -828,8 +828,8 @@ def input_problem(path):
 def main():
     parser = argparse.ArgumentParser(prog="dm port", description="Port a plain C program that mallocs to a BPF "
                                      "object that `dm run` runs in the kernel (arena heap).")
-    parser.add_argument("program", help="the C file (any name: it is read as C): int main(void), malloc & co, "
-                        "printf/puts/putchar")
+    parser.add_argument("program", help="the C file (any name: it is read as C): int main(void) or main(argc, "
+                        "argv), malloc & co, and README's libc subset")
     parser.add_argument("-o", dest="output", required=True, help="the BPF object to write")
     parser.add_argument("--pool", type=int, default=1 << 20, help="heap bytes, a power of two (default 1 MiB)")
     parser.add_argument("--keep", help="keep the ported C source in this directory")

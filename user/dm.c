@@ -1088,10 +1088,13 @@ static int port_command(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]\n\n"
-			       "Ports a plain C program (int main(void); malloc, calloc, realloc, free; printf, puts, putchar;\n"
-			       "the <string.h> subset in README) to a BPF object that `dm run` runs in the kernel, on the arena\n"
-			       "heap. Constructs BPF cannot run stop it with FILE:LINE: construct not supported in BPF: ...;\n"
-			       "a verifier rejection is shown with the source line it points to.\n"
+			       "Ports a plain C program (int main(void) or main(argc, argv); malloc & co; printf, fprintf,\n"
+			       "puts, fputs, putchar, fputc, perror to stdout and stderr; scanf, getchar, fgets from stdin;\n"
+			       "exit, abort, assert, strtol & co, atoi, rand/srand, <ctype.h>, errno, <string.h>: README's\n"
+			       "subset) to a BPF object that `dm run` runs in the kernel, on the arena heap. Refused at the\n"
+			       "use, with FILE:LINE: construct not supported in BPF: ...: recursion, floating point that\n"
+			       "computes, file I/O, other libc functions, variable-length arrays, &variable, function\n"
+			       "pointers, printf precision and %%p. A verifier rejection is shown with its source line.\n"
 			       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
 			       "  --keep DIR    keep the ported C source in DIR\n");
 			print_exit_statuses((const int[]){ EXIT_OK, EXIT_UNPORTABLE, EXIT_USAGE, EXIT_BAD_INPUT,
