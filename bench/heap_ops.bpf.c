@@ -41,6 +41,26 @@ int pair(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* The random workload: each run picks one of RANDOM_SLOTS slots and frees its block, or allocates 8..512 bytes
+ * into it when it is empty (half the slots full on average, the sizes of the native workload's W1). */
+#define RANDOM_SLOTS 512
+__u64 random_slots[RANDOM_SLOTS];
+
+SEC("xdp")
+int random_op(struct xdp_md *ctx)
+{
+	__u32 draw = bpf_get_prandom_u32(), index = draw % RANDOM_SLOTS;
+	__u64 *slot = &random_slots[index];
+
+	if (*slot) {
+		static_free(DM_PTR((void __arena *)*slot));
+		*slot = 0;
+	} else {
+		*slot = (__u64)static_malloc(8 + (draw >> 16) % 505);
+	}
+	return XDP_PASS;
+}
+
 static __u64 allocated(void)
 {
 	struct dm_stats s;

@@ -12,7 +12,7 @@ for rnd in range(10):
 PY
 # name|command: gcc compiles the differential test (the header included); python3 with every object through malloc.
 workloads=(
-	"gcc -O2 -c tests/differential.c|gcc -O2 -Dnative_executable -I. -c tests/differential.c -o $data/differential.o"
+	"gcc -O2 -c tests/native/differential.c|gcc -O2 -Dnative_executable -I. -c tests/native/differential.c -o $data/differential.o"
 	"python3, 3 million dicts (PYTHONMALLOC=malloc)|env PYTHONMALLOC=malloc /usr/bin/python3 $data/objects.py"
 )
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -42,9 +42,9 @@ mode=write include='"dynamic_memory.h"' null_checks=0
 paths=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--dry-run) mode=dry-run ;;
-	--diff) mode=diff ;;
-	--check) mode=check ;;
+	--dry-run) mode="dry-run" ;;
+	--diff) mode="diff" ;; # quoted: a word, not the command diff
+	--check) mode="check" ;;
 	--add-null-checks) null_checks=1 ;;
 	--include)
 		[ $# -ge 2 ] || die 2 "--include needs a spelling, e.g. --include '<dynamic_memory.h>'"
@@ -98,6 +98,7 @@ parse_check() { # FILE
 	printf '%s\n' "$out" | grep -q 'perfect = 1;' && return 0
 	where=$(printf '%s\n' "$out" | grep -m1 -oE 'line [0-9]+, column [0-9]+' || true)
 	content=$(printf '%s\n' "$out" | grep -m1 'whole content = ' | sed 's/.*whole content = *//' || true)
+	# shellcheck disable=SC2016 # the single quotes are literal characters of the double-quoted message
 	die 2 "$1: Coccinelle cannot parse it${where:+ at $where}${content:+: '$content'}; nothing was changed"
 }
 

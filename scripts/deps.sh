@@ -24,7 +24,8 @@ backports=(libbpf-dev bpftool)
 need_backports=0
 if ! pkg-config --atleast-version=1.4 libbpf 2>/dev/null; then need_backports=1; fi
 # (read whole first: under pipefail, grep -q closing the pipe early can fail bpftool with SIGPIPE)
-bpftool_version=$(command -v bpftool >/dev/null && bpftool version 2>/dev/null | head -n 1 || true)
+bpftool_version=
+if command -v bpftool >/dev/null; then bpftool_version=$(bpftool version 2>/dev/null | head -n 1 || true); fi
 if ! grep -qE 'v7\.([5-9]|[1-9][0-9])' <<< "$bpftool_version"; then
 	need_backports=1
 fi

@@ -60,8 +60,8 @@ run_here kernel_pinned_heap "$build/bpf_runner" --pin "$build/bpf/pinned.bpf.o"
 run_here kernel_verifier_cost "$build/bpf_runner" --cost $cost_objects
 # shellcheck disable=SC2086
 run_here kernel_verifier_cost_arena "$build/bpf_runner" --cost $arena_cost_objects
-BUILD=$build run_here dm_stat bats tests/dm_stat.bats
-BUILD=$build run_here dm_stat_arena bats tests/dm_stat_arena.bats
+BUILD=$build run_here dm_stat bats tests/tools/dm_stat.bats
+BUILD=$build run_here dm_stat_arena bats tests/tools/dm_stat_arena.bats
 # In a VM (vm-run sets VM_KERNEL) every compile runs under TCG: a dm port test takes ~80 s there, all of them half an
 # hour. There dm port's end-to-end test runs on one example program; the host's run does all of them.
 port_tests=()

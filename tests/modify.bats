@@ -194,7 +194,7 @@ teardown() {
 	run "$modify" "$tmp/include/checksum.h"
 	[ "$status" -eq 0 ]
 	: > "$tmp/include/stdlib.h" # BPF has no libc: the rewritten code needs none of it
-	clang-19 -O2 -g -target bpf -mcpu=v3 -I"$tmp/include" -I"$root" -I"$root/$build" -I"$root/tests/bpf" \
+	clang-19 -O2 -g -target bpf -mcpu=v3 -I"$tmp/include" -I"$root" -I"$root/$build" -I"$root/tests/kernel/progs" \
 		-c "$root/tests/modify/rewritten_in_bpf.bpf.c" -o "$tmp/rewritten.bpf.o"
 	run "$root/$build/bpf_runner" "$tmp/rewritten.bpf.o"
 	[ "$status" -eq 0 ]

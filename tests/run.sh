@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: MIT
 # Runs every test program, each to the end even when an earlier one fails, and closes with "N passed, N failed"
 # (one count per test program, and per kernel for the in-kernel tests).
-# Usage: tests/run.sh all|kernel BUILD_DIR DIFF_OPS FUZZ_SECONDS "KERNELS" "BPF_OBJECTS" "ARENA_OBJECTS" \
+# Usage: tests/run.sh all|native|kernel BUILD_DIR DIFF_OPS FUZZ_SECONDS "KERNELS" "BPF_OBJECTS" "ARENA_OBJECTS" \
 #                     "COST_OBJECTS" "ARENA_COST_OBJECTS"
-#   all: the native tests, then the in-kernel tests (tests/kernel.sh) on each of KERNELS; kernel: only the latter.
+#   native: the native tests (no root, no BPF); kernel: the in-kernel tests (tests/kernel.sh) on each of KERNELS;
+#   all: the native tests, the host's tests of dm's input checks and of dm port (root), then the in-kernel tests.
 #   KERNELS: host (the running kernel) and/or names tests/vm/vm-run boots in qemu (6.1, 6.12).
 # In-kernel tests need root and bpf(); they never skip: a program that cannot load or run fails its test.
 set -u
-[ $# -eq 9 ] && { [ "$1" = all ] || [ "$1" = kernel ]; } || { sed -n '5,8s/^# //p' "$0" >&2; exit 2; }
+if [ $# -ne 9 ] || ! [[ $1 =~ ^(all|native|kernel)$ ]]; then
+	sed -n '5,9s/^# //p' "$0" >&2
+	exit 2
+fi
 what=$1 build=$2 diff_ops=$3 fuzz_seconds=$4 kernels=$5
 kernel_lists=("$6" "$7" "$8" "$9")
 log_dir=$build
@@ -27,10 +31,15 @@ native_tests() {
 	run fuzz_heap "$build/fuzz_heap" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$build/fuzz-corpus"
 	# The rewriter: bats, from the repository root, against the corpus under tests/modify/.
 	BUILD=$build run modify_rewriter bats tests/modify.bats
-	# dm's answers to bad input: on the host only, they do not depend on the kernel's BPF features.
-	BUILD=$build run dm_inputs bats tests/dm_inputs.bats
 	# libdynamic_memory.so under real programs (ls, sort, gcc, python3, bash, xz -T2) and the native tests above.
-	BUILD=$build run preload bats tests/preload.bats
+	BUILD=$build run preload bats tests/tools/preload.bats
+}
+
+# On the host's kernel only, as root: what BPF needs but does not depend on the kernel's BPF features, or takes too
+# long under a VM's emulation.
+host_tests() {
+	# dm's answers to bad input: they do not depend on the kernel's BPF features.
+	BUILD=$build run dm_inputs bats tests/tools/dm_inputs.bats
 	# dm port against native builds of Csmith's random programs, a fixed set of seeds (make fuzz-port runs more).
 	# On the host's kernel only: under the VM's emulation each program's port takes minutes.
 	run dm_port_csmith python3 tests/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 --keep "$build/csmith-failures"
@@ -58,5 +67,6 @@ kernel_tests() {
 }
 
 [ "$what" = kernel ] || native_tests
-for kernel in $kernels; do kernel_tests "$kernel"; done
+[ "$what" != all ] || host_tests
+[ "$what" = native ] || for kernel in $kernels; do kernel_tests "$kernel"; done
 summary

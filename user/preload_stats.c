@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dm's side of libdynamic_memory.so: reading a process's live-metrics file (dm stat --pid) and running a command on
- * the allocator (dm preload). Built with the library's heap configuration (user/preload_heap.h), so that the
- * control block it reads has the library's layout.
+ * dm's reader of libdynamic_memory.so's live-metrics file (dm stat --pid, dm stat STATS_FILE). Built with the
+ * library's heap configuration (user/preload_heap.h), so that the control block it reads has the library's layout.
  */
 #define _GNU_SOURCE
 #define DM_NATIVE_HEAP NULL /* a reader: it has no heap of its own */
@@ -121,89 +120,4 @@ int dm_preload_read(const char *path, struct dm_preload_info *info, struct dm_st
 	};
 	dm_preload_discount(out, info);
 	return 0;
-}
-
-/* ------------------------------------------------- dm preload ------------------------------------------------- */
-
-#ifndef DM_PRELOAD_LIB
-#define DM_PRELOAD_LIB "libdynamic_memory.so"
-#endif
-
-static int preload_usage(FILE *to, int status)
-{
-	fprintf(to, "usage: dm preload [--lib PATH] -- COMMAND [ARGS...]\n\n"
-		"Runs COMMAND with its malloc replaced by the dynamic_memory heap (LD_PRELOAD of libdynamic_memory.so,\n"
-		"default %s), and when it has exited prints to stderr, for COMMAND and every process it started\n"
-		"that ran on the heap, the heap's counters at exit. COMMAND's own output is left as it is.\n"
-		"The heap's settings come from the environment: DM_POOL (default 512M), DM_FALLBACK=libc,\n"
-		"DM_ABORT_ON_MISUSE=1 (README: \"malloc for any program\").\n\n"
-		"exit status: COMMAND's (128 + N when signal N ended it); 1 bad usage; 127 COMMAND could not be run\n",
-		DM_PRELOAD_LIB);
-	return status;
-}
-
-static void print_records(FILE *records)
-{
-	struct dm_preload_record r;
-	unsigned count = 0;
-
-	fprintf(stderr, "dm preload: the heap of each process at its exit (bytes)\n%8s %-15s %12s %12s %12s %7s %7s "
-		"%7s %9s %8s\n", "pid", "program", "allocations", "frees", "peak", "failed", "invalid", "corrupt",
-		"fallback", "lockfail");
-	while (fread(&r, sizeof(r), 1, records) == 1) {
-		if (r.info.magic != DM_PRELOAD_MAGIC)
-			break;
-		fprintf(stderr, "%8u %-15.15s %12llu %12llu %12llu %7llu %7llu %7llu %9llu %8llu\n", r.info.pid,
-			r.info.program, (unsigned long long)r.stats.allocations, (unsigned long long)r.stats.frees,
-			(unsigned long long)r.stats.peak_allocated, (unsigned long long)r.stats.failed_allocations,
-			(unsigned long long)r.stats.invalid_frees, (unsigned long long)r.stats.corruptions,
-			(unsigned long long)r.info.fallback_allocations, (unsigned long long)r.stats.lock_failures);
-		count++;
-	}
-	fprintf(stderr, "dm preload: %u process%s on the heap\n", count, count == 1 ? "" : "es");
-}
-
-int dm_preload_command(int argc, char **argv)
-{
-	const char *lib = DM_PRELOAD_LIB, *old = getenv("LD_PRELOAD");
-	char report[] = "/tmp/dm-preload-XXXXXX", *preload;
-	int i = 0, status, fd;
-	FILE *records;
-	pid_t child;
-
-	for (; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return preload_usage(stdout, 0);
-		if (!strcmp(argv[i], "--lib") && i + 1 < argc)
-			lib = argv[++i];
-		else
-			return fprintf(stderr, "dm: preload: unexpected '%s' (see dm preload --help)\n", argv[i]), 1;
-	}
-	if (i + 1 >= argc)
-		return fprintf(stderr, "dm: preload: which command? dm preload -- COMMAND [ARGS...]\n"), 1;
-	if (access(lib, R_OK))
-		return fprintf(stderr, "dm: preload: %s: %s (build it with make, or give --lib PATH)\n", lib,
-			       strerror(errno)), 1;
-	fd = mkstemp(report);
-	if (fd < 0 || asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "") < 0)
-		return fprintf(stderr, "dm: preload: cannot make the report file %s: %s\n", report, strerror(errno)), 1;
-	child = fork();
-	if (child == 0) {
-		setenv("LD_PRELOAD", preload, 1);
-		setenv("DM_REPORT", report, 1);
-		execvp(argv[i + 1], argv + i + 1);
-		fprintf(stderr, "dm: preload: cannot run %s: %s\n", argv[i + 1], strerror(errno));
-		_exit(127);
-	}
-	free(preload);
-	signal(SIGINT, SIG_IGN); /* the command decides what an interrupt does; its report is still printed */
-	if (child < 0 || waitpid(child, &status, 0) < 0)
-		return fprintf(stderr, "dm: preload: cannot run %s: %s\n", argv[i + 1], strerror(errno)), 127;
-	records = fdopen(fd, "r");
-	if (records) {
-		print_records(records);
-		fclose(records);
-	}
-	unlink(report);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

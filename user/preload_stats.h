@@ -29,7 +29,7 @@ struct dm_preload_info {
 	char program[16];            /* the process's name (comm) */
 };
 
-/* What the process appends to DM_REPORT=PATH at exit (dm preload reads them). */
+/* What the process appends to DM_REPORT=PATH at exit (dm preload, user/dm/preload.c, reads them). */
 struct dm_preload_record {
 	struct dm_preload_info info;
 	struct dm_stats stats;
@@ -54,7 +54,5 @@ int dm_preload_is_file(const char *path);
  * Returns 0, or -1 with a message naming the file in `error`. */
 int dm_preload_read(const char *path, struct dm_preload_info *info, struct dm_stats *stats, char *error,
 		    size_t error_size);
-/* dm preload [--lib PATH] -- COMMAND ARGS...: runs COMMAND on the allocator, prints every process's counters. */
-int dm_preload_command(int argc, char **argv);
 
 #endif

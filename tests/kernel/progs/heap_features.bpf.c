@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The shared heap in-kernel: persistence across runs, DM_PTR walks, calloc, realloc, stats, check, misuse. Built
+ * twice: for the ARRAY heap and (-DDM_HEAP_ARENA) for the arena heap; `__arena` means nothing in the first. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "dynamic_memory.h"
+#include "test_progs.h"
+
+struct item {
+	__u64 value;
+	struct item __arena *next;
+};
+
+/* The list head survives between runs in a global: one more item per run. */
+struct item __arena *list_head;
+
+struct walk {
+	struct item __arena *cur;
+	long items;
+};
+
+static long count_item(__u64 index, void *ctx)
+{
+	struct walk *w = ctx;
+
+	if (!w->cur)
+		return 1;
+	w->items++;
+	w->cur = DM_PTR(w->cur->next);
+	return 0;
+}
+
+/* Grows a list by one item per run and walks it: after 3 runs it holds 3 items. */
+SEC("syscall") __success __runs(3) __retval(3)
+int list_grows_across_runs(void *ctx)
+{
+	struct item __arena *it = static_malloc(sizeof(*it));
+	struct walk w = { 0 };
+
+	if (!it)
+		return -1;
+	it->value = 7;
+	it->next = list_head;
+	list_head = it;
+	w.cur = DM_PTR(list_head);
+	bpf_loop(1000, count_item, &w, 0);
+	return w.items;
+}
+
+SEC("syscall") __success __retval(1)
+int calloc_zeroes_reused_memory(void *ctx)
+{
+	__u8 __arena *dirty = static_malloc(200), *z;
+
+	if (!dirty)
+		return -1;
+	/* volatile: clang 19 turns the loop into a memset, which it does not cast for arena pointers */
+	for (int i = 0; i < 200; i++)
+		((volatile __u8 __arena *)dirty)[i] = 0xff;
+	static_free(dirty);
+	z = static_calloc(50, 4);
+	if (!z)
+		return -2;
+	for (int i = 0; i < 200; i++)
+		if (z[i])
+			return -3;
+	static_free(z);
+	return static_calloc(1ull << 40, 1ull << 40) == NULL; /* overflow */
+}
+
+SEC("syscall") __success __retval(1)
+int realloc_moves_and_keeps_contents(void *ctx)
+{
+	__u64 __arena *p = static_malloc(64), *blocker = static_malloc(64), *q;
+
+	if (!p || !blocker)
+		return -1;
+	/* Two neighbours (taken one after the other from a fresh region, or two pieces of one refill, handed out from
+	 * the top down): the lower one cannot grow in place. */
+	if ((unsigned long)blocker < (unsigned long)p) {
+		q = p, p = blocker, blocker = q;
+	}
+	if ((unsigned long)blocker - (unsigned long)p != static_usable_size(p) + DM_HDR)
+		return -6;
+	for (int i = 0; i < 8; i++)
+		p[i] = i * 3;
+	q = static_realloc(p, 4000);
+	if (!q)
+		return -2;
+	if (q == p)
+		return -3;
+	for (int i = 0; i < 8; i++)
+		if (q[i] != i * 3)
+			return -4;
+	q = static_realloc(q, 32); /* shrinks in place */
+	if (!q || q[3] != 9)
+		return -5;
+	static_free(q);
+	static_free(blocker);
+	return static_usable_size(blocker) == 0 && static_check() == 0;
+}
+
+SEC("syscall") __success __retval(1)
+int misuse_is_refused_and_counted(void *ctx)
+{
+	struct dm_stats before, after;
+	__u8 __arena *p = static_malloc(64);
+
+	if (!p)
+		return -1;
+	static_stats(&before);
+	static_free(p + 8);
+	static_free(p);
+	static_free(p);
+	static_stats(&after);
+	return after.invalid_frees == before.invalid_frees + 2 && after.frees == before.frees + 1 &&
+	       static_check() == 0;
+}
+
+/* One byte past the usable size damages the next header: the free refuses, counts, and static_check reports. */
+SEC("syscall") __success __retval(1)
+int overflow_is_detected(void *ctx)
+{
+	struct dm_stats s;
+	__u8 __arena *a = static_malloc(40), *b = static_malloc(40);
+	__u64 usable;
+
+	if (!a || !b)
+		return -1;
+	usable = static_usable_size(a);
+	if (usable < 40 || usable >= DM_GUARD)
+		return -2;
+	a[usable] ^= 0x5a;
+	static_free(a);
+	static_stats(&s);
+	if (s.corruptions != 1 || static_check() != DM_CHECK_HEADER)
+		return -3;
+	static_reset(); /* leave a clean heap to the next test */
+	return static_check() == 0;
+}
+
+/* An index the verifier cannot bound, far past DM_GUARD: DM_INDEX makes the element accessible. */
+__u32 far_index = 7000;
+
+SEC("syscall") __success __retval(1)
+int index_beyond_the_guard(void *ctx)
+{
+	__u8 __arena *big = static_malloc(8000);
+	__u32 i = far_index;
+
+	if (!big)
+		return -1;
+	*DM_INDEX(big, i) = 0x5a;
+	*DM_INDEX(big, i + 1) = 0xa5;
+	i = far_index; /* read back through another derivation */
+	if (*DM_INDEX(big, i) != 0x5a || *DM_INDEX(big, i + 1) != 0xa5)
+		return -2;
+	static_free(big);
+	return static_check() == 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

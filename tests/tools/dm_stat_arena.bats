@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# shellcheck disable=SC2154 # build, dm, pins, tmp: set by dm_stat_helpers.bash (bats load)
+# dm stat and dm arena-init against a real arena heap (BPF_MAP_TYPE_ARENA: kernels 6.9+); the other heaps' tests are
+# in dm_stat.bats. Run from the repository root; BUILD (default build) holds dm and the fixtures.
+
+load dm_stat_helpers
+
+@test "an arena heap is read through the arena: the same numbers, and 'not used' before dm_arena_init" {
+	load_fixture stat_fixture bpf-arena
+	heap=$pins/stat_fixture_maps/dm_arena
+	run "$dm" stat "$heap"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"arena heap, not used yet (dm_arena_init has not run)"* ]]
+	run "$dm" arena-init "$pins/stat_fixture/allocate_known_set"
+	[ "$status" -eq 3 ] && [[ "$output" == *"the pinned program 'allocate_known_', expected dm_arena_init"* ]]
+	"$dm" arena-init "$pins/stat_fixture/dm_arena_init"
+	run_program stat_fixture allocate_known_set
+	run "$dm" stat "$heap" --json
+	[ "$status" -eq 0 ]
+	for field in '"kind": "arena"' '"allocated": 808' '"used_blocks": 3' '"free_blocks": 2' '"allocations": 4' \
+		'"largest_free": 63536' '"capacity": 64576'; do
+		[[ "$output" == *"$field"* ]] || { echo "missing $field in $output"; return 1; }
+	done
+	COLUMNS=84 run "$dm" stat "$heap" --layout
+	[ "$status" -eq 0 ] && [[ "$output" == *"largest free blocks: 63536 B at "*", 200 B at "* ]]
+	run_program stat_fixture overflow_a_block
+	run "$dm" stat "$heap"
+	[ "$status" -eq 5 ] && [[ "$output" =~ block\ at\ offset\ [0-9]+:\ bad\ header ]]
+}
+
+@test "an arena heap next to the program's own __arena globals (bpftool's libbpf wrote them) is read at its place" {
+	load_fixture arena_globals bpf-arena
+	heap=$pins/arena_globals_maps/dm_arena
+	run "$dm" stat "$heap"
+	[ "$status" -eq 0 ] && [[ "${lines[0]}" == *"arena heap, not used yet"* ]]
+	run run_program arena_globals globals_before_init
+	[[ "$output" == *"Return value: 1"* ]]
+	"$dm" arena-init "$pins/arena_globals/dm_arena_init"
+	bpftool prog run pinned "$pins/arena_globals/push" data_in "$tmp/packet" repeat 7 > /dev/null
+	run "$dm" stat "$heap" --json
+	[ "$status" -eq 0 ]
+	for field in '"kind": "arena"' '"allocated": 112' '"used_blocks": 7' '"allocations": 7' '"corruptions": 0'; do
+		[[ "$output" == *"$field"* ]] || { echo "missing $field in $output"; return 1; }
+	done
+}

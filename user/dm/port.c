@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* dm port: checks its input, runs the front end (modify/port.py) on it, then loads the object it wrote as dm run will,
+ * to report a verifier rejection at port time with the source line it points to. */
+#include "user/dm/dm.h"
+
+#include <bpf/libbpf.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef DM_PORT_SCRIPT
+#define DM_PORT_SCRIPT "modify/port.py"
+#endif
+
+/* The verifier's reason, the source line it points to (BTF line info: "; code @ file.c:LINE"), and that line. */
+static void explain_rejection(const char *log, const char *program)
+{
+	const char *name = strrchr(program, '/') ? strrchr(program, '/') + 1 : program, *at = NULL, *p;
+	char marker[300], line_text[512] = "";
+	int line = 0, shown = 0;
+
+	snprintf(marker, sizeof(marker), " @ %s:", name); /* the program's own lines, not the runtime's */
+	for (p = log; (p = strstr(p, marker)); p += strlen(marker))
+		at = p;
+	if (at)
+		line = atoi(at + strlen(marker));
+	printf("dm port: %s: the verifier rejects the ported program", program);
+	if (line) {
+		FILE *f = fopen(program, "r");
+
+		for (int n = 1; f && fgets(line_text, sizeof(line_text), f) && n < line; n++)
+			;
+		if (f)
+			fclose(f);
+		printf(" at %s:%d:\n  %s", program, line, line_text);
+		if (!strchr(line_text, '\n'))
+			putchar('\n');
+	} else {
+		printf(":\n");
+	}
+	/* the last lines of the log, where the reason is */
+	for (p = log + strlen(log); p > log && shown < 8; p--)
+		if (p[-1] == '\n' && p[0])
+			shown++;
+	printf("verifier log (last lines):\n%s", p);
+}
+
+/* Loads an object as `dm run` will, to report a verifier rejection at port time. */
+static int check_loads(const char *object, const char *program)
+{
+	static char log[1 << 22];
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
+		    .kernel_log_level = 1);
+	struct bpf_object *obj = bpf_object__open_file(object, &opts);
+	int err;
+
+	if (!obj)
+		return fail(EXIT_INTERNAL, "port: %s, just written, cannot be opened: %s", object, libbpf_error(errno));
+	libbpf_set_print(quiet_libbpf);
+	err = bpf_object__load(obj);
+	bpf_object__close(obj);
+	if (err == -EPERM)
+		return fail(EXIT_PERMISSION, "port: %s is written; checking that it loads needs root or CAP_BPF", object);
+	if (err) {
+		explain_rejection(log, program);
+		return EXIT_KERNEL;
+	}
+	return EXIT_OK;
+}
+
+/* dm port's options that a value follows; the front end parses them all (and refuses options it does not know) */
+static const struct dm_option port_options[] = { { "-o", "OBJECT" }, { "--pool", "BYTES" }, { "--keep", "DIR" },
+						 { "--clang", "CLANG" }, { "--include-dir", "DIR" }, { NULL, NULL } };
+
+/* dm port's input: a C source file, text, named .c (clang takes a file's language from its name). */
+static int check_c_program(const char *program)
+{
+	static const char expected[] = "a C program (PROGRAM.c with int main(void))";
+	unsigned char head[4096];
+	const unsigned char *nul;
+	struct stat st;
+	size_t got;
+	int status = read_input_head(program, expected, &st, head, sizeof(head), &got);
+
+	if (status)
+		return status;
+	if (got >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG))
+		return fail(EXIT_BAD_INPUT, "%s: an ELF object, not C source; expected %s", program, expected);
+	nul = memchr(head, 0, got);
+	if (nul)
+		return fail(EXIT_BAD_INPUT, "%s: binary (a NUL byte at offset %td), not C source; expected %s", program,
+			    nul - head, expected);
+	return EXIT_OK; /* any name: the front end reads the file as C whatever its name (tests/port.bats) */
+}
+
+/* dm port's -o: a file it may write, in a directory that exists, and not the program itself. */
+static int check_output(const char *object, const char *program)
+{
+	char path[PATH_MAX];
+	const char *dir;
+	struct stat out, in;
+
+	if (!stat(object, &out)) {
+		if (S_ISDIR(out.st_mode))
+			return fail(EXIT_BAD_INPUT, "-o %s: a directory, expected the path of the object to write",
+				    object);
+		if (!stat(program, &in) && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+			return fail(EXIT_USAGE, "port: -o %s is the program itself: writing the object would destroy it",
+				    object);
+		return faccessat(AT_FDCWD, object, W_OK, AT_EACCESS) ? permission_denied(object, &out, "write") : EXIT_OK;
+	}
+	snprintf(path, sizeof(path), "%s", object);
+	dir = dirname(path);
+	if (stat(dir, &out) || !S_ISDIR(out.st_mode))
+		return fail(EXIT_BAD_INPUT, "-o %s: no directory %s to write it in", object, dir);
+	return faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) ? permission_denied(dir, &out, "write in") : EXIT_OK;
+}
+
+void port_help(void)
+{
+	printf("usage: dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]\n\n"
+	       "Ports a plain C program (int main(void) or main(argc, argv); malloc & co; printf, fprintf,\n"
+	       "puts, fputs, putchar, fputc, perror to stdout and stderr; scanf, getchar, fgets from stdin;\n"
+	       "exit, abort, assert, strtol & co, atoi, rand/srand, <ctype.h>, errno, <string.h>: README's\n"
+	       "subset) to a BPF object that `dm run` runs in the kernel, on the arena heap. Refused at the\n"
+	       "use, with FILE:LINE: construct not supported in BPF: ...: recursion, floating point that\n"
+	       "computes, file I/O, other libc functions, variable-length arrays, &variable, function\n"
+	       "pointers, printf precision and %%p. A verifier rejection is shown with its source line.\n"
+	       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
+	       "  --keep DIR    keep the ported C source in DIR\n");
+	print_exit_statuses((const int[]){ EXIT_OK, EXIT_UNPORTABLE, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION,
+					   EXIT_KERNEL, EXIT_INTERNAL, -1 });
+}
+
+int port_command(int argc, char **argv)
+{
+	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT")
+						      : dm_data_file("share/dynamic_memory/modify/port.py", DM_PORT_SCRIPT);
+	const char *program = NULL, *object = NULL;
+	char **args;
+	int status, n = 0;
+	pid_t child;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			object = argv[i + 1];
+		else if (argv[i][0] != '-' && !program && !(i > 0 && takes_value(port_options, argv[i - 1])))
+			program = argv[i];
+	}
+	if (!program || !object)
+		return fail(EXIT_USAGE, "port: give a C file and -o OBJECT (see dm port --help)");
+	status = check_c_program(program);
+	if (!status)
+		status = check_output(object, program);
+	if (status)
+		return status;
+	if (access(script, R_OK))
+		return fail(EXIT_INTERNAL, "port: the front end %s: %s (reinstall dm, or set DM_PORT_SCRIPT)", script,
+			    strerror(errno));
+	args = calloc((size_t)argc + 3, sizeof(*args));
+	if (!args)
+		return fail(EXIT_INTERNAL, "out of memory");
+	args[n++] = "python3";
+	args[n++] = (char *)script;
+	for (int i = 0; i < argc; i++)
+		args[n++] = argv[i];
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		execvp("python3", args);
+		fprintf(stderr, "dm: port: cannot run python3 %s: %s (make deps installs python3)\n", script,
+			strerror(errno));
+		_exit(EXIT_INTERNAL);
+	}
+	free(args);
+	if (child < 0 || waitpid(child, &status, 0) < 0)
+		return fail(EXIT_INTERNAL, "port: cannot run %s: %s", script, strerror(errno));
+	if (!WIFEXITED(status))
+		return fail(EXIT_INTERNAL, "port: %s: the front end %s was killed by signal %d", program, script,
+			    WTERMSIG(status));
+	if (!is_exit_status(WEXITSTATUS(status)))
+		return fail(EXIT_INTERNAL, "port: %s: the front end %s exited with %d", program, script,
+			    WEXITSTATUS(status));
+	return WEXITSTATUS(status) ? WEXITSTATUS(status) : check_loads(object, program);
+}

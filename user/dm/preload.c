@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* dm preload: runs a command on libdynamic_memory.so (user/preload.c) and prints every process's counters at exit,
+ * from the records each appends to DM_REPORT. */
+#define _GNU_SOURCE
+#include "user/heap_reader.h" /* the table's columns */
+#include "user/preload_stats.h"
+#include "user/dm/dm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef DM_PRELOAD_LIB
+#define DM_PRELOAD_LIB "libdynamic_memory.so"
+#endif
+#define INSTALLED_LIB "lib/libdynamic_memory.so" /* beside bin/dm, as make install puts it */
+
+void preload_help(void)
+{
+	printf("usage: dm preload [--lib PATH] -- COMMAND [ARGS...]\n\n"
+	       "Runs COMMAND with its malloc replaced by the dynamic_memory heap (LD_PRELOAD of libdynamic_memory.so,\n"
+	       "default %s), and when it has exited prints to stderr, for COMMAND and every process it started\n"
+	       "that ran on the heap, the heap's counters at exit. COMMAND's own output is left as it is.\n"
+	       "The heap's settings come from the environment: DM_POOL (default 512M), DM_FALLBACK=libc,\n"
+	       "DM_ABORT_ON_MISUSE=1 (README: \"malloc for any program\").\n\n"
+	       "Once COMMAND runs, dm exits with COMMAND's status (128 + N when signal N ended it; 127 when it\n"
+	       "could not be run); before that, with one of these.\n",
+	       dm_data_file(INSTALLED_LIB, DM_PRELOAD_LIB));
+	print_exit_statuses((const int[]){ EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_INTERNAL, -1 });
+}
+
+static void print_records(FILE *records)
+{
+	struct dm_preload_record r;
+	unsigned count = 0;
+
+	fprintf(stderr, "dm preload: the heap of each process at its exit (bytes)\n%8s %-15s", "pid", "program");
+	heap_reader_print_titles(stderr);
+	fprintf(stderr, " %9s\n", "fallback");
+	while (fread(&r, sizeof(r), 1, records) == 1) {
+		if (r.info.magic != DM_PRELOAD_MAGIC)
+			break;
+		fprintf(stderr, "%8u %-15.15s", r.info.pid, r.info.program);
+		heap_reader_print_values(stderr, &r.stats);
+		fprintf(stderr, " %9llu\n", (unsigned long long)r.info.fallback_allocations);
+		count++;
+	}
+	fprintf(stderr, "dm preload: %u process%s on the heap\n", count, count == 1 ? "" : "es");
+}
+
+int preload_command(int argc, char **argv)
+{
+	static const struct dm_option options[] = { { "--lib", "PATH" }, { NULL, NULL } };
+	enum { LIB };
+	const char *lib = dm_data_file(INSTALLED_LIB, DM_PRELOAD_LIB), *old = getenv("LD_PRELOAD"), *value;
+	char report[] = "/tmp/dm-preload-XXXXXX", *preload;
+	int i = 0, status, fd;
+	FILE *records;
+	pid_t child;
+
+	for (; i < argc && strcmp(argv[i], "--"); i++) {
+		switch (next_argument("preload", options, argc, argv, &i, &value)) {
+		case LIB:
+			lib = value;
+			break;
+		case ARGUMENT_OPERAND:
+			return unexpected_argument("preload", value);
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (i + 1 >= argc)
+		return fail(EXIT_USAGE, "preload: which command? dm preload -- COMMAND [ARGS...]");
+	if (access(lib, R_OK))
+		return fail(errno == EACCES ? EXIT_PERMISSION : EXIT_BAD_INPUT,
+			    "preload: %s: %s (build it with make, or give --lib PATH)", lib, strerror(errno));
+	fd = mkstemp(report);
+	if (fd < 0 || asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "") < 0)
+		return fail(EXIT_INTERNAL, "preload: cannot make the report file %s: %s", report, strerror(errno));
+	child = fork();
+	if (child == 0) {
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("DM_REPORT", report, 1);
+		execvp(argv[i + 1], argv + i + 1);
+		fprintf(stderr, "dm: preload: cannot run %s: %s\n", argv[i + 1], strerror(errno));
+		_exit(127);
+	}
+	free(preload);
+	signal(SIGINT, SIG_IGN); /* the command decides what an interrupt does; its report is still printed */
+	if (child < 0 || waitpid(child, &status, 0) < 0)
+		return fail(127, "preload: cannot run %s: %s", argv[i + 1], strerror(errno));
+	records = fdopen(fd, "r");
+	if (records) {
+		print_records(records);
+		fclose(records);
+	}
+	unlink(report);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
