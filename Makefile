@@ -296,7 +296,7 @@ demo: deps $(BUILD)/dm
 	@echo "== dm port $(DEMO) -o $(BUILD)/demo/program.bpf.o"
 	@$(BUILD)/dm port $(DEMO) -o $(BUILD)/demo/program.bpf.o
 	@$(BUILD)/demo/native > $(BUILD)/demo/native.out; echo "exit status $$?" >> $(BUILD)/demo/native.out
-	@$(BUILD)/dm run $(BUILD)/demo/program.bpf.o --stats > $(BUILD)/demo/kernel.out 2> $(BUILD)/demo/stats.out; \
+	@$(BUILD)/dm run --stats $(BUILD)/demo/program.bpf.o > $(BUILD)/demo/kernel.out 2> $(BUILD)/demo/stats.out; \
 		echo "exit status $$?" >> $(BUILD)/demo/kernel.out
 	@awk 'NR == FNR { left[FNR] = $$0; n = FNR; next } { right[FNR] = $$0; m = FNR } \
 		END { printf "%-44s| %s\n", "== natively (cc)", "in the kernel (dm run)"; \

@@ -51,10 +51,13 @@ INCLUDE = os.path.join(HERE, "port_include")
 # than INITIALISED_LIMIT too, their initial value copied again at the declaration.
 STATIC_FROM = 16
 INITIALISED_LIMIT = 64
-HEADERS = "stdio.h, stdlib.h, string.h, stdint.h, stddef.h, stdbool.h"
-FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fprintf", "fputs", "fgets", "fgetc", "fputc", "fscanf", "fflush",
-           "open", "read", "write", "close", "remove", "rename", "perror", "getline"}
-INPUT = {"scanf", "getchar", "gets", "sscanf"}
+# What a refused libc function is, for its message: dm port's libc is what modify/port_include/ declares.
+FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fscanf", "fseek", "ftell", "rewind", "freopen", "fdopen", "open",
+           "read", "write", "close", "remove", "rename", "getline", "ungetc"}
+INPUT = {"gets", "sscanf", "vscanf", "getdelim"}
+FORMATS = {"printf": 0, "fprintf": 1, "scanf": 0}  # functions with a format: the arguments before it
+READERS = {"scanf", "getchar", "getc", "fgetc", "fgets"}  # a program that calls one gets dm run's standard input
+FLOATING = {"pow", "sqrt", "exp", "log", "sin", "cos", "tan", "floor", "ceil", "fabs", "atof", "strtod", "strtof"}
 # Exit statuses, from dm's one table (user/dm.c, EXIT_STATUSES; dm --help prints it).
 UNPORTABLE, USAGE, BAD_INPUT, INTERNAL_ERROR = 1, 2, 3, 7
 ALLOCATORS = {"static_malloc": 1, "static_calloc": 2, "static_realloc": 3}
@@ -80,7 +83,8 @@ class Refused(Exception):
 
 def clang_ast(clang, path):
     """The program's AST, and the compiler's complaints turned into our messages."""
-    command = [clang, "-fsyntax-only", "-ffreestanding", "-nostdlibinc", "-isystem", INCLUDE,
+    # the system's headers after dm port's: a header included for what the program does not use is no refusal
+    command = [clang, "-fsyntax-only", "-ffreestanding", "-nostdlibinc", "-isystem", INCLUDE] + system_headers() + [
                "-Werror=implicit-function-declaration", "-Werror=int-conversion", "-Wno-unused-value",
                "-Xclang", "-ast-dump=json", "-x", "c", path]
     run = subprocess.run(command, capture_output=True, text=True)
@@ -93,14 +97,52 @@ def clang_ast(clang, path):
             header = re.match(r"'(.*)' file not found", message)
             call = re.match(r"call to undeclared (?:library )?function '(\w+)'", message)
             if header:
-                raise Unsupported(where, "#include <%s>: the libc of ported programs is %s" % (header.group(1), HEADERS))
+                raise Refused("%s:%d: does not compile: #include <%s>: no such header, in dm port's libc (%s) or "
+                              "the system's" % (m.group(1), where, header.group(1), INCLUDE))
             if call:
-                name = call.group(1)
-                kind = "file I/O" if name in FILE_IO else "input" if name in INPUT else "a libc function outside the supported subset"
-                raise Unsupported(where, "%s() is %s (see README: dm port)" % (name, kind))
+                raise Unsupported(where, unsupported_function(call.group(1)))
             raise Refused("%s:%d:%s: does not compile: %s" % (m.group(1), where, m.group(3), message))
         raise Refused("%s: does not compile:\n%s" % (path, run.stderr))
     return json.loads(run.stdout)
+
+
+def system_headers():
+    """The system's include directories, searched after dm port's libc (-idirafter)."""
+    multiarch = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
+    return ["-idirafter", "/usr/include", "-idirafter", "/usr/include/" + multiarch]
+
+
+def unsupported_function(name):
+    kind = "file I/O" if name in FILE_IO else "input other than stdin" if name in INPUT else \
+        "floating point" if name in FLOATING else "a libc function outside the supported subset"
+    return "%s() is %s (see README: dm port)" % (name, kind)
+
+
+def top_level_files(ast):
+    """Each top-level declaration with the file it is in (where its name is, after macro expansion). The AST names a
+    location's file only where it differs from the location printed before it, so every location is followed in the
+    order printed."""
+    found, current = [], [None]
+
+    def follow(loc):
+        for key in ("spellingLoc", "expansionLoc"):
+            if key in loc:
+                follow(loc[key])
+        if "file" in loc:
+            current[0] = loc["file"]
+
+    def visit(node, top):
+        follow(node.get("loc", {}))
+        if top:
+            found.append((node, current[0]))
+        for end in ("begin", "end"):
+            follow(node.get("range", {}).get(end, {}))
+        for child in node.get("inner", []):
+            visit(child, False)
+
+    for decl in ast.get("inner", []):
+        visit(decl, True)
+    return found
 
 
 def walk(node, parent=None):
@@ -204,7 +246,7 @@ def end_offset(loc):
 
 
 class Porter:
-    def __init__(self, path, ast, source):
+    def __init__(self, path, ast, source, clang):
         self.src = source
         self.nodes = {}
         self.by_value = set()  # functions that take or return a struct or union by value
@@ -216,15 +258,14 @@ class Porter:
         self.prologue = []  # what the ported program needs declared before its first line
         self.kept_whole = set()  # where static declarations got __attribute__((used))
         self.main_decls = []  # top-level declarations of the program (not of the headers)
-        current_file = None
-        for decl in ast.get("inner", []):
-            loc = decl.get("loc", {})
-            if "file" in loc:
-                current_file = loc["file"]
-            if "includedFrom" in loc or (current_file and os.path.basename(current_file) != os.path.basename(path)
-                                         and current_file != path):
-                continue
-            if decl.get("isImplicit"):
+        self.library = set()  # the functions of dm port's libc: those modify/port_include/ declares
+        self.dropped = []  # system headers the program includes, left out of the port (drop_system_headers)
+        self.reads_input = False  # whether it calls an input function (READERS)
+        self.clang = clang
+        for decl, where in top_level_files(ast):
+            if decl.get("kind") == "FunctionDecl" and (where or "").startswith(INCLUDE + os.sep):
+                self.library.add(decl.get("name"))
+            if decl.get("isImplicit") or (where and where != path and os.path.basename(where) != os.path.basename(path)):
                 continue
             self.main_decls.append(decl)
         self.typedefs = {d["name"]: d.get("type", {}).get("qualType", "") for d in self.main_decls
@@ -242,9 +283,29 @@ class Porter:
                      and any(n.get("kind") == "CompoundStmt" for n in d.get("inner", []))), None)
         if main is None:
             raise Refused("%s: no main function: dm port runs a whole program, from its int main(void)" % path)
-        if any(n.get("kind") == "ParmVarDecl" for n in main.get("inner", [])):
-            raise Unsupported(self.line(main), "main with parameters: a ported program has no command line; "
-                              "write int main(void)")
+        parameters = [n for n in main.get("inner", []) if n.get("kind") == "ParmVarDecl"]
+        if len(parameters) not in (0, 2):
+            raise Unsupported(self.line(main), "main with %d parameters: a ported program's main is int main(void) "
+                              "or int main(int argc, char **argv)" % len(parameters))
+        self.main_arguments = parameters
+
+    def arguments_in_heap(self):
+        """main's argv points into the heap (dm_port_run copies the arguments there), and the pointer itself is an
+        arena pointer: `char *argv[]` becomes `char **argv` (whose stars annotate_pointers marks), and argv gets
+        __arg_arena, as the parameters of global functions do (main is called by dm_port_run)."""
+        if not self.main_arguments:
+            return
+        argv = self.main_arguments[1]
+        name_at = offset(argv.get("loc"))
+        if name_at is None or not argv.get("name"):
+            raise Unsupported(self.line(argv), "main's argv declared through a macro or unnamed")
+        after = name_at + len(argv["name"])
+        brackets = re.match(r"\s*\[\s*\]", self.src.text[after:])
+        if brackets:
+            for i in range(after, after + brackets.end()):
+                self.src.blank(i)
+            self.src.insert(name_at, ARENA_MARK + "*")
+        self.src.insert(after, "/*@arg_arena*/")
 
     def line(self, node):
         loc = node.get("loc") or node.get("range", {}).get("begin", {})
@@ -257,11 +318,12 @@ class Porter:
 
     def check(self):
         functions = {d["id"]: d for d in self.main_decls if d["kind"] == "FunctionDecl"}
+        defined = {d["name"] for d in functions.values() if any(n.get("kind") == "CompoundStmt" for n in d.get("inner", []))}
         calls = {}
         for decl in self.main_decls:
             for node, parent in walk(decl):
                 qual = node.get("type", {}).get("qualType", "")
-                if re.search(r"\b(float|double)\b", qual):
+                if re.search(r"\b(float|double)\b", qual) and self.computes(node, parent):
                     raise Unsupported(self.line(node), "floating point (%s)" % qual)
                 declared = node.get("kind") in ("VarDecl", "ParmVarDecl", "FieldDecl", "TypedefDecl")
                 if declared and re.search(r"\(\*\*+(\[\d*\])*\)\(", qual) or \
@@ -277,11 +339,15 @@ class Porter:
                     self.by_value.add(self.enclosing_function(node).get("name"))
                 if node.get("kind") == "CallExpr":
                     callee = self.callee(node)
-                    if callee in ("printf",):
-                        self.check_format(node)
+                    if callee in FORMATS:
+                        self.check_format(node, callee)
+                    self.reads_input |= callee in READERS
                     if self.is_record(node):
                         self.by_value.add(callee)
                 if node.get("kind") == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") == "FunctionDecl":
+                    name = node["referencedDecl"].get("name", "")
+                    if name not in defined and name not in self.library and not name.startswith("__builtin"):
+                        raise Unsupported(self.line(node), unsupported_function(name))  # a system header's
                     caller = self.enclosing_function(node)
                     if caller is not None:
                         calls.setdefault(caller["id"], {}).setdefault(node["referencedDecl"]["id"], self.line(node))
@@ -311,13 +377,30 @@ class Porter:
             if name not in state:
                 visit(name, [name])
 
-    def check_format(self, call):
-        args = call.get("inner", [])[1:]
+    def computes(self, node, parent):
+        """Whether a floating-point node computes (a use): not a declaration, nor a constant that initialises one
+        (a float declared, even initialised, and never used is no refusal: it compiles to data, or to nothing)."""
+        kind = node.get("kind", "")
+        if not kind.endswith(("Expr", "Literal", "Operator")):
+            return False
+        while kind in ("FloatingLiteral", "IntegerLiteral", "ImplicitCastExpr", "ParenExpr", "InitListExpr") or \
+                (kind == "UnaryOperator" and node.get("opcode") == "-"):
+            node, parent = parent, parent.get("_parent") if parent else None
+            kind = node.get("kind", "") if node else ""
+        return kind != "VarDecl"
+
+    def check_format(self, call, function):
+        args = call.get("inner", [])[1 + FORMATS[function]:]
         if len(args) - 1 > 12:
-            raise Unsupported(self.line(call), "printf with more than 12 arguments")
+            raise Unsupported(self.line(call), "%s with more than 12 arguments" % function)
         literal = next((n for n, _ in walk(args[0]) if n.get("kind") == "StringLiteral"), None) if args else None
         if literal is None:
-            raise Unsupported(self.line(call), "printf with a format that is not a string literal")
+            raise Unsupported(self.line(call), "%s with a format that is not a string literal" % function)
+        if function == "scanf":
+            for spec in re.finditer(r"%\*?\d*(hh|h|ll|l|z|j)?(.)", literal["value"]):
+                if spec.group(2) not in "diuxXoncs%":
+                    raise Unsupported(self.line(call), "scanf conversion %s" % spec.group(0))
+            return
         for spec in re.finditer(r"%[-0 +#]*(\*|\d*)(\.\d*)?(hh|h|ll|l|z|j|t|L)?(.)", literal["value"]):
             conversion = spec.group(4)
             if spec.group(1) == "*" or spec.group(2):
@@ -393,6 +476,19 @@ class Porter:
             if before >= 0 and text[before] == "(" and text[after:after + 1] == ")":
                 self.src.blank(before)
                 self.src.blank(after)
+
+    def drop_system_headers(self):
+        """An #include of a header that is neither dm port's libc nor clang's own (<time.h>, <malloc.h>) becomes
+        blank: glibc's headers do not compile for BPF, and what the program uses from one is refused at the use
+        (a function by check, a type or a macro by the BPF compile, as undeclared)."""
+        resource = os.path.join(subprocess.run([self.clang, "-print-resource-dir"], capture_output=True,
+                                               text=True).stdout.strip(), "include")
+        for m in re.finditer(r"^[ \t]*#[ \t]*include[ \t]*<([^>]+)>[^\n]*", self.src.text, re.M):
+            header = m.group(1)
+            if not any(os.path.exists(os.path.join(d, header)) for d in (INCLUDE, resource)):
+                self.dropped.append(header)
+                for i in range(m.start(), m.end()):
+                    self.src.blank(i)
 
     def star_run_before(self, end):
         """Offsets of the '*' of a declarator that ends just before `end` (a name, a '[' or a ')')."""
@@ -1062,8 +1158,9 @@ def wrap_unchecked(text, lines):
     return "\n".join(out)
 
 
-def compile_failure(log, program):
-    """The first error of the BPF compile, said once; the stack limit said as what it is."""
+def compile_failure(log, program, dropped):
+    """The first error of the BPF compile, said once; the stack limit said as what it is; an undeclared name
+    perhaps from a system header the port left out."""
     for line in log.splitlines():
         m = re.match(r"(.*?):(\d+):\d+: error: (.*)", line)
         if not m:
@@ -1072,6 +1169,9 @@ def compile_failure(log, program):
             print("%s:%s: construct not supported in BPF: the local variables of this function and of those "
                   "compiled into it exceed the BPF stack's 512 bytes; allocate the large ones"
                   % (program, m.group(2)), file=sys.stderr)
+        elif dropped and re.search(r"undeclared|unknown type name", m.group(3)):
+            print("%s:%s: construct not supported in BPF: %s: a name from a header outside dm port's libc (%s)?"
+                  % (program, m.group(2), m.group(3), ", ".join("<%s>" % h for h in dropped)), file=sys.stderr)
         else:
             print("%s:%s: the ported program does not compile for BPF: %s (the ported source: --keep DIR)"
                   % (program, m.group(2), m.group(3)), file=sys.stderr)
@@ -1085,12 +1185,14 @@ def port(args, work, step):
     name = os.path.basename(args.program)
     step[0] = "reading the program with clang"
     source = Source(args.program)
-    porter = Porter(args.program, clang_ast(args.clang, args.program), source)
+    porter = Porter(args.program, clang_ast(args.clang, args.program), source, args.clang)
     porter.check_main(args.program)
     for step[0], edit in (("checking what BPF cannot run", porter.check),
                           ("unparenthesising function names", porter.plain_function_names),
                           ("splitting declarations", porter.split_declarations),
                           ("numbering functions used as pointers", porter.function_pointers),
+                          ("putting main's arguments in the heap", porter.arguments_in_heap),
+                          ("leaving out system headers", porter.drop_system_headers),
                           ("marking pointers __arena", porter.annotate_pointers),
                           ("moving variables whose address is taken to the arena", porter.arena_variables),
                           ("copying structs in and out of the arena", porter.copy_records),
@@ -1142,6 +1244,7 @@ def port(args, work, step):
                "-nostdlibinc",
                "-isystem", INCLUDE, "-I", args.include_dir, "-idirafter", "/usr/include",
                "-idirafter", "/usr/include/" + multiarch, "-DDM_POOL_SIZE=%d" % args.pool,
+               "-DDM_PORT_MAIN_ARGUMENTS=%d" % bool(porter.main_arguments), "-DDM_PORT_READS_INPUT=%d" % porter.reads_input,
                "-Wno-unused-value",
                "-Wno-int-conversion", "-Wno-pointer-integer-compare",  # a function pointer is a number: = NULL, == NULL
                "-c", "-x", "c", ported, "-o", args.output]
@@ -1150,7 +1253,7 @@ def port(args, work, step):
         os.makedirs(args.keep, exist_ok=True)
         shutil.copy(ported, args.keep)
     if run.returncode:
-        return compile_failure(run.stderr, args.program)
+        return compile_failure(run.stderr, args.program, porter.dropped)
     print("dm port: %s -> %s: the arena heap (%d-byte pool), plain pointers" % (args.program, args.output, args.pool))
     return 0
 
@@ -1180,8 +1283,8 @@ def input_problem(path):
 def main():
     parser = argparse.ArgumentParser(prog="dm port", description="Port a plain C program that mallocs to a BPF "
                                      "object that `dm run` runs in the kernel (arena heap).")
-    parser.add_argument("program", help="the C file (any name: it is read as C): int main(void), malloc & co, "
-                        "printf/puts/putchar")
+    parser.add_argument("program", help="the C file (any name: it is read as C): int main(void) or main(argc, "
+                        "argv), malloc & co, and README's libc subset")
     parser.add_argument("-o", dest="output", required=True, help="the BPF object to write")
     parser.add_argument("--pool", type=int, default=1 << 20, help="heap bytes, a power of two (default 1 MiB)")
     parser.add_argument("--keep", help="keep the ported C source in this directory")

@@ -1,4 +1,4 @@
-// Rewrites calls of malloc, calloc, realloc and free, and free used as a function pointer value, to the
+// Rewrites calls of malloc, calloc, realloc and free, and the four used as function pointer values, to the
 // dynamic_memory API (static_malloc, static_calloc, static_realloc, static_free).
 // Only the function name is replaced, so arguments keep their layout. Left alone: comments, strings, struct and
 // union members, other identifiers (xmalloc, my_free, free_list), declarations and prototypes, and a local
@@ -57,10 +57,21 @@ position p != {shadowed.p, shadowed_parameter.p};
   (args)
 )
 
-// free as a value: a callback argument, an initialiser, an assignment.
+// The four as values: a callback argument, an initialiser (`.alloc = malloc`), an assignment.
 @@
-symbol free;
+symbol malloc, calloc, realloc, free;
 position p != {shadowed.p, shadowed_parameter.p};
 @@
+(
+- malloc@p
++ static_malloc
+|
+- calloc@p
++ static_calloc
+|
+- realloc@p
++ static_realloc
+|
 - free@p
 + static_free
+)

@@ -48,6 +48,17 @@ teardown() {
 	grep -q '^void my_free(void \*p);' "$tmp/corpus/members_locals.c"
 }
 
+@test "malloc, calloc, realloc and free used as values (an allocator table, an assignment) are rewritten too" {
+	run "$modify" "$tmp/corpus/allocator_values.c"
+	[ "$status" -eq 0 ]
+	grep -q '\.alloc = static_malloc,' "$tmp/corpus/allocator_values.c"
+	grep -q '\.zalloc = static_calloc,' "$tmp/corpus/allocator_values.c"
+	grep -q '\.resize = static_realloc,' "$tmp/corpus/allocator_values.c"
+	grep -q 'grow = static_realloc;' "$tmp/corpus/allocator_values.c"
+	grep -q '(\*fallback)(size_t) = static_malloc;' "$tmp/corpus/allocator_values.c"
+	grep -q 'char \*p = o.alloc(16);' "$tmp/corpus/allocator_values.c" # a member call stays a member call
+}
+
 @test "the include is added once, after the last include, with the spelling asked for" {
 	run "$modify" --include '<dynamic_memory.h>' "$tmp/corpus/macros_casts.c"
 	[ "$status" -eq 0 ]

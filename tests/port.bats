@@ -21,20 +21,26 @@ expected() {
 	sed -n 's|^.*expect: \(.*\)$|\1|p' "$1" | sed 's| \*/$||'
 }
 
-# same_as_native PROGRAM: native and in-kernel runs agree on output and exit status
+# same_as_native PROGRAM [ARGUMENT...]: native and in-kernel runs agree on standard output, standard error and exit
+# status, given the same arguments and the standard input $input (default /dev/null). Both are compiled in the
+# program's directory (assert prints __FILE__) and run from $tmp with the same argv[0], the object's name.
 same_as_native() {
-	cc -O2 -o "$tmp/native" "$1"
+	local program=$1 dm_path
+	shift
+	dm_path=$(realpath "$dm")
+	(cd "$(dirname "$program")" && cc -O2 -o "$tmp/native" "$(basename "$program")")
 	set +e
-	"$tmp/native" > "$tmp/native.out"
+	(cd "$tmp" && exec -a program.bpf.o ./native "$@") < "${input:-/dev/null}" > "$tmp/native.out" 2> "$tmp/native.err"
 	native_status=$?
 	set -e
-	"$dm" port "$1" -o "$tmp/program.bpf.o"
+	(cd "$(dirname "$program")" && "$dm_path" port "$(basename "$program")" -o "$tmp/program.bpf.o")
 	set +e
-	"$dm" run "$tmp/program.bpf.o" > "$tmp/kernel.out"
+	(cd "$tmp" && "$dm_path" run program.bpf.o "$@") < "${input:-/dev/null}" > "$tmp/kernel.out" 2> "$tmp/kernel.err"
 	kernel_status=$?
 	set -e
 	cmp "$tmp/native.out" "$tmp/kernel.out" || { diff "$tmp/native.out" "$tmp/kernel.out"; return 1; }
-	[ "$kernel_status" -eq "$native_status" ]
+	cmp "$tmp/native.err" "$tmp/kernel.err" || { diff "$tmp/native.err" "$tmp/kernel.err"; return 1; }
+	[ "$kernel_status" -eq "$native_status" ] || { echo "status: native $native_status, kernel $kernel_status"; return 1; }
 }
 
 @test "examples/dynamic_array.c: the same output and status in the kernel as natively" { same_as_native examples/dynamic_array.c; }
@@ -76,6 +82,55 @@ same_as_native() {
 	same_as_native tests/port/static_struct_parts.c
 }
 
+@test "libc: strtol & co, atoi, <ctype.h>, errno and perror, <inttypes.h>, <limits.h> and glibc's rand sequences" {
+	same_as_native tests/port/libc_numbers.c
+}
+@test "stdout and stderr each to its own stream (fprintf, fputs, fputc, putc, perror), and exit() from a call" {
+	same_as_native tests/port/streams.c
+}
+@test "main(argc, argv) gets dm run's arguments; scanf, getchar and fgets read its standard input" {
+	input=tests/port/input/arguments_input.txt same_as_native tests/port/arguments_input.c 10 abc "two words"
+}
+@test "a failed assert prints glibc's message and both die of SIGABRT, losing the same buffered output" {
+	same_as_native tests/port/assert_fails.c
+}
+@test "headers included for nothing (time.h, math.h, malloc.h) are accepted; an unused float too" {
+	same_as_native tests/port/unused_headers.c
+}
+
+# The corpus (tests/port/corpus/NAME.c, with NAME.args, one line of arguments, and NAME.input, its standard input):
+# programs written the way ordinary C is, each compared with its native build. Those listed here wait for issue 20's
+# port branch (&variable, arrays used as pointers, recursion, function pointers): while dm port refuses them for one
+# of those, their tests skip and name the refusal; any other failure fails. Take a name out once it ports.
+waiting_for_port="bst_words csv_report expression_tree graph_search list_merge_sort lru_cache"
+
+corpus() {
+	local name=$1 dir=tests/port/corpus arguments=()
+	[ ! -f "$dir/$name.args" ] || read -ra arguments < "$dir/$name.args"
+	if [[ " $waiting_for_port " == *" $name "* ]]; then
+		run "$dm" port "$dir/$name.c" -o "$tmp/probe.bpf.o"
+		if [[ "$output" =~ (taking the address|as a pointer|recursion|function pointers) ]]; then
+			skip "waits for the port branch: ${output##*in BPF: }"
+		fi
+	fi
+	input=$dir/$name.input
+	[ -f "$input" ] || input=/dev/null
+	input=$input same_as_native "$dir/$name.c" "${arguments[@]}"
+}
+
+@test "corpus: word_frequency (stdin, a growing hash table, argv) agrees with its native build" { corpus word_frequency; }
+@test "corpus: matrix_chain (argv, rand, heap matrices, exit on errors) agrees with its native build" { corpus matrix_chain; }
+@test "corpus: task_queue (a binary heap of tasks, rand, realloc) agrees with its native build" { corpus task_queue; }
+@test "corpus: inventory (commands on stdin, fgets, strtol, exit with stderr) agrees with its native build" { corpus inventory; }
+@test "corpus: bst_words (recursion over a tree, scanf, &position) agrees with its native build" { corpus bst_words; }
+@test "corpus: list_merge_sort (recursive merge sort, out-parameters) agrees with its native build" { corpus list_merge_sort; }
+@test "corpus: lru_cache (hash table and recency list, an out-parameter) agrees with its native build" { corpus lru_cache; }
+@test "corpus: graph_search (visitor callbacks, BFS and recursive DFS, scanf) agrees with its native build" { corpus graph_search; }
+@test "corpus: csv_report (a string builder passed by address, fgets) agrees with its native build" { corpus csv_report; }
+@test "corpus: expression_tree (a recursive descent parser over argv, exit on errors) agrees with its native build" {
+	corpus expression_tree
+}
+
 # unsupported CONSTRUCT: dm port refuses tests/port/unsupported/CONSTRUCT.c, exit 1, with the expected message
 unsupported() {
 	run "$dm" port "tests/port/unsupported/$1.c" -o "$tmp/out.bpf.o"
@@ -90,10 +145,12 @@ unsupported() {
 @test "a printf of a floating-point conversion is refused" { unsupported float_format; }
 @test "file I/O is refused" { unsupported file_io; }
 @test "libc beyond the supported subset is refused" { unsupported libc_outside_subset; }
-@test "a header beyond the supported subset is refused" { unsupported header_outside_subset; }
+@test "a function of a header beyond the supported subset is refused at its call" { unsupported header_outside_subset; }
+@test "a type of a header beyond the supported subset is refused at its use" { unsupported type_outside_subset; }
+@test "a printf of a floating-point value is refused at the use, not at the declaration" { unsupported float_use; }
 @test "a variable-length array is refused" { unsupported variable_length_array; }
 @test "a pointer to a function pointer is refused" { unsupported pointer_to_function_pointer; }
-@test "main with parameters is refused" { unsupported main_with_parameters; }
+@test "main with parameters other than argc and argv is refused" { unsupported main_with_parameters; }
 
 # failing PROGRAM [PORT OPTIONS]: ports, and dm run stops it with exit 70 and the expected message
 failing() {
@@ -112,7 +169,7 @@ failing() {
 
 @test "dm run --stats prints the heap's counters after the output" {
 	"$dm" port examples/linked_list.c -o "$tmp/list.bpf.o"
-	run "$dm" run "$tmp/list.bpf.o" --stats
+	run "$dm" run --stats "$tmp/list.bpf.o"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"deleted 4 nodes"* ]]
 	awk '$1 == "heap" { for (i = 1; i <= NF; i++) column[$i] = i; next }

@@ -6,7 +6,11 @@
  *
  *   - The heap is dynamic_memory's arena heap: every pointer of the program is an `__arena` pointer.
  *   - main is called by the syscall program dm_port_run, whose return value is main's.
- *   - printf/puts/putchar format into dm_port_text and send it, one record per call, through the ring buffer.
+ *   - printf/puts/putchar (standard output) and fprintf/fputs/fputc/perror (standard error too) format into
+ *     dm_port_text and send it, one record per call and stream, through the ring buffer; dm run writes each record
+ *     to its own stream.
+ *   - The rest of the libc a ported program may use (exit, abort, assert, strtol, rand, <ctype.h>, scanf, ...) is
+ *     dm_port_libc.h.
  *   - A failure (heap exhausted at an unchecked allocation, a loop past the verifier's budget, an index outside a
  *     fixed-size array) sends a failure record, which dm run reports as `FILE:LINE: ...` and exits 70 on; from
  *     then on every loop of the program stops at once (dm_port_more) so that it ends quickly.
@@ -31,7 +35,8 @@ struct {
 #define DM_PORT_TEXT_BYTES 1024 /* one record; a longer printf is sent in several */
 char dm_port_text[DM_PORT_TEXT_BYTES];
 __u32 dm_port_length = 1; /* dm_port_text[0] is the record kind */
-__u32 dm_port_failed;     /* a failure was reported: every loop stops */
+__u32 dm_port_failed;     /* a failure was reported, or exit/abort called: every loop stops, output ends */
+__u32 dm_port_stream = DM_PORT_TEXT; /* the stream dm_port_text is for: DM_PORT_TEXT or DM_PORT_ERROR_TEXT */
 __u32 dm_port_lost;       /* records the ring buffer had no room for: dm run says so */
 __u64 dm_port_written;    /* characters output so far: what printf returns is the difference */
 
@@ -40,7 +45,7 @@ __attribute__((noinline)) int dm_port_flush(void)
 	__u32 length = dm_port_length;
 
 	if (length > 1) {
-		dm_port_text[0] = DM_PORT_TEXT;
+		dm_port_text[0] = (char)dm_port_stream;
 		if (bpf_ringbuf_output(&dm_port_output, dm_port_text, length & (DM_PORT_TEXT_BYTES - 1), 0))
 			dm_port_lost++;
 	}
@@ -50,11 +55,21 @@ __attribute__((noinline)) int dm_port_flush(void)
 
 static __attribute__((always_inline)) inline void dm_port_put(char c)
 {
+	if (dm_port_failed) /* after exit(): what follows the call runs on, silently */
+		return;
 	if (dm_port_length >= DM_PORT_TEXT_BYTES - 1)
 		dm_port_flush();
 	dm_port_text[dm_port_length & (DM_PORT_TEXT_BYTES - 1)] = c;
 	dm_port_length++;
 	dm_port_written++;
+}
+
+/* Output goes to `stream` (DM_PORT_TEXT: standard output, DM_PORT_ERROR_TEXT: standard error) from here on. */
+static __attribute__((always_inline)) inline void dm_port_select(__u32 stream)
+{
+	if (stream != dm_port_stream)
+		dm_port_flush();
+	dm_port_stream = stream;
 }
 
 __attribute__((noinline)) int dm_port_fail(__u32 line, __u32 kind, __u64 value, __u32 bound)
@@ -249,7 +264,7 @@ static __attribute__((noinline)) int dm_port_put_number(int negative, __u32 base
 
 /* Formats %d %i %u %x %X %c %s %% with flags '-' and '0', a width, and the length modifiers hh h l ll z (dm port
  * refuses other conversions at port time). Global, so that the verifier checks it once for every printf. */
-__attribute__((noinline)) int dm_port_format(__u64 format, struct dm_port_args *args, int count)
+__attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct dm_port_args *args, int count)
 {
 	const char __arena *f = (const char __arena *)format;
 	__u64 start = dm_port_written;
@@ -257,6 +272,7 @@ __attribute__((noinline)) int dm_port_format(__u64 format, struct dm_port_args *
 
 	if (!args || !f)
 		return 0;
+	dm_port_select(stream);
 	DM_PORT_F.used = 0;
 	for (i = 0; f[i] && dm_port_more(0); i++) {
 		char c = f[i];
@@ -329,24 +345,27 @@ __attribute__((noinline)) int dm_port_format(__u64 format, struct dm_port_args *
 #define DM_PORT_CAT_(a, b) a##b
 #define DM_PORT_MAP(m, ...) DM_PORT_CAT(DM_PORT_MAP, DM_PORT_COUNT(__VA_ARGS__))(m, __VA_ARGS__)
 
-#define dm_port_printf_args(format, ...)                                                                          \
+#define dm_port_printf_args(stream, format, ...)                                                                  \
 	({                                                                                                         \
 		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                   \
-		dm_port_format((__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                           \
+		dm_port_format(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                   \
 	})
-#define dm_port_printf_plain(format)                                                                              \
+#define dm_port_printf_plain(stream, format)                                                                      \
 	({                                                                                                         \
 		struct dm_port_args dm_port_a = { { 0 } };                                                         \
-		dm_port_format((__u64)(format), &dm_port_a, 0);                                                    \
+		dm_port_format(stream, (__u64)(format), &dm_port_a, 0);                                            \
 	})
-/* printf(format) and printf(format, args...): the port writes the first as printf(format, ) */
-#define printf(...) DM_PORT_PRINTF_PICK(__VA_ARGS__, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, \
+/* printf(format) and printf(format, args...), to a stream: the format alone picks dm_port_printf_plain */
+#define dm_port_printf_to(stream, ...) DM_PORT_PRINTF_PICK(__VA_ARGS__, dm_port_printf_args, dm_port_printf_args,  \
 	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,   \
-	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_plain, )(__VA_ARGS__)
+	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,   \
+	dm_port_printf_plain, )(stream, __VA_ARGS__)
 #define DM_PORT_PRINTF_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, which, ...) which
+#define printf(...) dm_port_printf_to(DM_PORT_TEXT, __VA_ARGS__)
 
 static __attribute__((always_inline)) inline int puts(const char __arena *s)
 {
+	dm_port_select(DM_PORT_TEXT);
 	dm_port_put_string((__u64)s);
 	dm_port_put('\n');
 	dm_port_flush();
@@ -354,6 +373,7 @@ static __attribute__((always_inline)) inline int puts(const char __arena *s)
 }
 static __attribute__((always_inline)) inline int putchar(int c)
 {
+	dm_port_select(DM_PORT_TEXT);
 	dm_port_put((char)c);
 	if (c == '\n')
 		dm_port_flush();
@@ -446,18 +466,34 @@ __attribute__((noinline)) __u64 dm_port_strchr(__u64 s, int c)
 #define __arg_arena __attribute__((btf_decl_tag("arg:arena")))
 #endif
 
-/* main, renamed by the port, is called by the program dm run runs. */
+#include "dm_port_libc.h"
+
+/* main, renamed by the port, is called by the program dm run runs: with argc and argv when it takes them (the port
+ * defines DM_PORT_MAIN_ARGUMENTS 1 then), which are copied to the heap first; the globals the port initialises at
+ * run time (addresses, string literals: dm_port_start) are set before it. */
+#if DM_PORT_MAIN_ARGUMENTS
+int dm_port_main(int argc, char __arena *__arena *argv __arg_arena);
+#else
 int dm_port_main(void);
+#endif
 SEC("syscall")
-int dm_port_run(void *ctx)
+int dm_port_run(struct dm_port_context *context)
 {
 	int status;
 
+	dm_port_context = *context;
+	if (!dm_port_copy_arguments())
+		return DM_PORT_ABORTED;
 	dm_port_start();
+#if DM_PORT_MAIN_ARGUMENTS
+	status = dm_port_main((int)dm_port_context.argc, dm_port_argv);
+#else
 	status = dm_port_main();
-
+#endif
+	if (dm_port_exited)
+		status = dm_port_exit_status;
 	dm_port_flush();
-	return (status & 0xff) | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0);
+	return (status & 0xff) | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0) | (dm_port_aborted ? DM_PORT_ABORTED : 0);
 }
 #define main dm_port_main
 

@@ -227,7 +227,7 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 	[ "$status" -eq 2 ] && [[ "$output" == *"-o OBJECT"* ]]
 	run "$dm" run
 	[ "$status" -eq 2 ]
-	run "$dm" run a.bpf.o --bogus
+	run "$dm" run --bogus a.bpf.o # after the object, arguments are the program's
 	[ "$status" -eq 2 ]
 	run "$dm" stat --bogus
 	[ "$status" -eq 2 ]

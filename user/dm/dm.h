@@ -6,7 +6,7 @@
  *   dm stat --pid PID | STATS_FILE [--json | --prometheus [ADDR:]PORT] [--watch SECONDS]
  *   dm arena-init PIN_PATH                                                                arena_init.c
  *   dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]                       port.c
- *   dm run PROGRAM.bpf.o [--stats]                                                        run.c
+ *   dm run [--stats] PROGRAM.bpf.o [ARGUMENT...]                                          run.c
  *   dm preload [--lib PATH] -- COMMAND ARGS...                                            preload.c
  *
  * main.c holds the command table and the exit status table's printer; input.c the checks every command makes of its

@@ -127,12 +127,13 @@ static int check_output(const char *object, const char *program)
 void port_help(void)
 {
 	printf("usage: dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]\n\n"
-	       "Ports a plain C program (int main(void); malloc, calloc, realloc, free; printf, puts, putchar;\n"
-	       "the <string.h> subset in README) to a BPF object that `dm run` runs in the kernel, on the arena\n"
-	       "heap. Constructs BPF cannot run stop it with FILE:LINE: construct not supported in BPF: ...;\n"
-	       "a verifier rejection is shown with the source line it points to. Refused: recursion, floating\n"
-	       "point, file I/O and input, libc beyond the subset, variable-length arrays, pointers to function\n"
-	       "pointers, printf precision, '*' widths and %%p, main with parameters.\n"
+	       "Ports a plain C program (int main(void) or main(argc, argv); malloc & co; printf, fprintf,\n"
+	       "puts, fputs, putchar, fputc, perror to stdout and stderr; scanf, getchar, fgets from stdin;\n"
+	       "exit, abort, assert, strtol & co, atoi, rand/srand, <ctype.h>, errno, <string.h>: README's\n"
+	       "subset; &variables, function pointers) to a BPF object that `dm run` runs in the kernel, on the\n"
+	       "arena heap. Refused at the use, with FILE:LINE: construct not supported in BPF: ...: recursion,\n"
+	       "floating point that computes, file I/O, other libc functions, variable-length arrays, pointers\n"
+	       "to function pointers, printf precision and %%p. A verifier rejection is shown with its line.\n"
 	       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
 	       "  --keep DIR    keep the ported C source in DIR\n");
 	print_exit_statuses((const int[]){ EXIT_OK, EXIT_UNPORTABLE, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION,

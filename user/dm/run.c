@@ -9,7 +9,11 @@
 #include <bpf/libbpf.h>
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h> /* __fpurge: dm run discards buffered output as an aborting program does */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +37,10 @@ static const char *failure_text(const struct dm_port_failure *f, char *buf, size
 		snprintf(buf, size, "a call through a function pointer that holds no function of its type (%s)",
 			 f->value ? "not NULL" : "NULL");
 		break;
+	case DM_PORT_NO_ARGUMENTS:
+		snprintf(buf, size, "the heap is too small for the program's arguments (%llu bytes; dm port --pool)",
+			 (unsigned long long)f->value);
+		break;
 	default:
 		snprintf(buf, size, "failure %u", f->kind);
 	}
@@ -54,6 +62,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	if (record[0] == DM_PORT_TEXT) {
 		fwrite(record + 1, 1, size - 1, stdout);
+	} else if (record[0] == DM_PORT_ERROR_TEXT) {
+		fwrite(record + 1, 1, size - 1, stderr);
 	} else if (record[0] == DM_PORT_FAILURE && size >= sizeof(struct dm_port_failure)) {
 		const struct dm_port_failure *f = data;
 
@@ -109,11 +119,54 @@ static const char *missing_port_part(struct bpf_object *obj)
 	return NULL;
 }
 
+/* The program's arguments (argv[0] is the object's path, as the native program's is its own) and, when it reads
+ * input, all of dm run's standard input, for dm_port_run to copy (struct dm_port_context). Each buffer is followed by
+ * DM_PORT_COPY_BYTES readable bytes: the program reads that many at a time. */
+static int program_context(struct dm_port_context *context, int reads_input, char **argv, int argc, char **memory)
+{
+	size_t bytes = 0, input_bytes = 0, room = 1 << 16;
+	char *text = NULL, *input = NULL, *grown;
+	size_t got;
+
+	for (int i = 0; i < argc; i++)
+		bytes += strlen(argv[i]) + 1;
+	text = calloc(1, bytes + DM_PORT_COPY_BYTES);
+	if (!text)
+		return fail(EXIT_INTERNAL, "run: out of memory for the program's arguments");
+	for (int i = 0, at = 0; i < argc; at += (int)strlen(argv[i]) + 1, i++)
+		memcpy(text + at, argv[i], strlen(argv[i]) + 1);
+	while (reads_input) {
+		grown = realloc(input, room + DM_PORT_COPY_BYTES);
+		if (!grown) {
+			free(input);
+			free(text);
+			return fail(EXIT_INTERNAL, "run: out of memory for standard input (%zu bytes read)", input_bytes);
+		}
+		input = grown;
+		got = fread(input + input_bytes, 1, room - input_bytes, stdin);
+		input_bytes += got;
+		if (input_bytes < room)
+			break;
+		room *= 2;
+	}
+	if (input)
+		memset(input + input_bytes, 0, DM_PORT_COPY_BYTES);
+	*context = (struct dm_port_context){ .arguments = (__u64)(uintptr_t)text, .arguments_bytes = bytes,
+					     .input = (__u64)(uintptr_t)input, .input_bytes = input_bytes,
+					     .argc = (__u32)argc };
+	memory[0] = text;
+	memory[1] = input;
+	return EXIT_OK;
+}
+
 void run_help(void)
 {
-	printf("usage: dm run PROGRAM.bpf.o [--stats]\n\n"
-	       "Loads a program ported by dm port, runs its main once in the kernel, prints its output as the\n"
-	       "native program would, and exits with main's return value.\n"
+	printf("usage: dm run [--stats] PROGRAM.bpf.o [ARGUMENT...]\n\n"
+	       "Loads a program ported by dm port, runs its main once in the kernel with the arguments after\n"
+	       "the object (argv[0] is the object's path), prints its standard output and standard error as\n"
+	       "the native program would, and exits with main's return value (or exit's). A program that reads\n"
+	       "input (scanf, getchar, fgets) gets dm run's standard input, read whole before it runs. After\n"
+	       "abort() or a failed assert, dm run dies of SIGABRT, as the program does.\n"
 	       "  --stats  afterwards, print the heap's counters (on standard error)\n\n"
 	       "Its exit status is main's when main ran (the messages on standard error tell the cases apart);\n"
 	       "otherwise one of these.\n");
@@ -126,6 +179,9 @@ int run_command(int argc, char **argv)
 	static const struct dm_option options[] = { { "--stats", NULL }, { NULL, NULL } };
 	enum { STATS };
 	const char *object = NULL, *value;
+	struct dm_port_context context;
+	char *context_memory[2] = { NULL, NULL };
+	int object_at = 0;
 	struct run_output out = { "the program", 0 };
 	struct bpf_object *obj;
 	struct bpf_map *source;
@@ -134,15 +190,14 @@ int run_command(int argc, char **argv)
 	int stats = 0, err, status;
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 
-	for (int i = 0; i < argc; i++) {
+	for (int i = 0; i < argc && !object; i++) { /* after the object, the arguments are the program's */
 		switch (next_argument("run", options, argc, argv, &i, &value)) {
 		case STATS:
 			stats = 1;
 			break;
 		case ARGUMENT_OPERAND:
-			if (object)
-				return unexpected_argument("run", value);
 			object = value;
+			object_at = i;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -177,6 +232,14 @@ int run_command(int argc, char **argv)
 	name = source ? bpf_map__initial_value(source, &(size_t){ 0 }) : NULL;
 	if (name)
 		out.source = name;
+	err = program_context(&context, !!bpf_object__find_map_by_name(obj, ".rodata.dm_port_in"), argv + object_at,
+			      argc - object_at, context_memory);
+	if (err) {
+		bpf_object__close(obj);
+		return err;
+	}
+	opts.ctx_in = &context;
+	opts.ctx_size_in = sizeof(context);
 	err = dm_arena_setup(obj);
 	ring = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "dm_port_output")), on_record, &out,
 				NULL);
@@ -187,6 +250,14 @@ int run_command(int argc, char **argv)
 	}
 	err = bpf_prog_test_run_opts(bpf_program__fd(bpf_object__find_program_by_name(obj, "dm_port_run")), &opts);
 	ring_buffer__consume(ring);
+	free(context_memory[0]);
+	free(context_memory[1]);
+	if (!err && (opts.retval & DM_PORT_ABORTED) && !out.failed) {
+		/* glibc's abort does not flush: what the native program still buffered for standard output is lost */
+		__fpurge(stdout);
+		signal(SIGABRT, SIG_DFL);
+		abort();
+	}
 	fflush(stdout);
 	if (err) {
 		ring_buffer__free(ring);

@@ -1,3 +1,9 @@
-/* expect: header_outside_subset.c:2: construct not supported in BPF: #include <math.h>: the libc of ported programs is stdio.h */
-#include <math.h>
-int main(void) { return 0; }
+/* expect: header_outside_subset.c:8: construct not supported in BPF: time() is a libc function outside the supported subset */
+#include <stdio.h>
+#include <time.h>
+
+int main(void)
+{
+	printf("a header's function is refused at its call, not at the include\n");
+	return (int)time(NULL) & 1;
+}
