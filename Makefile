@@ -133,9 +133,9 @@ $(BUILD)/preload_api: tests/tools/preload_api.c user/preload_stats.h $(HEADER) |
 DM_LIBS := -lbpf -lmicrohttpd -pthread
 DM_SOURCES := $(wildcard user/dm/*.c) user/heap_reader.c user/preload_stats.c
 $(BUILD)/dm: $(DM_SOURCES) $(wildcard user/dm/*.h) $(READER) user/preload_heap.h user/preload_stats.h \
-		modify/port_include/dm_port_records.h $(HEADER) | $(BUILD)
+		port/include/dm_port_records.h $(HEADER) | $(BUILD)
 	$(say) CC $@
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath modify/port.py)"' \
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(NATIVE) -DDM_PORT_SCRIPT='"$(abspath port/port.py)"' \
 		-DDM_PRELOAD_LIB='"$(abspath $(PRELOAD_LIB))"' $(DM_SOURCES) -o $@ $(DM_LIBS)
 
 # ------------------------------------------------------------------ kernel: make kernel-programs, make test-kernel
@@ -284,12 +284,12 @@ lint-header:
 # dm port's differential fuzzer on Csmith programs, longer than the fixed seeds of make test; failures are kept in
 # $(BUILD)/csmith-failures.
 fuzz-port: deps $(BUILD)/dm
-	@python3 tests/port_csmith.py --dm $(BUILD)/dm --first 1000 --seeds $(SEEDS) --keep $(BUILD)/csmith-failures
+	@python3 tests/tools/port_csmith.py --dm $(BUILD)/dm --first 1000 --seeds $(SEEDS) --keep $(BUILD)/csmith-failures
 
 # ------------------------------------------------------------------ demo, bench, install
 
 # A plain C program that mallocs, run natively and in the kernel (dm port + dm run), side by side; then the heap.
-DEMO := examples/linked_list.c
+DEMO := port/examples/linked_list.c
 demo: deps $(BUILD)/dm
 	@mkdir -p $(BUILD)/demo
 	@$(CC) -O2 $(DEMO) -o $(BUILD)/demo/native
@@ -348,7 +348,7 @@ bench: deps
 SHARE := $(PREFIX)/share/dynamic_memory
 install: $(HEADER) $(BUILD)/dm $(PRELOAD_LIB)
 	install -d $(DESTDIR)$(PREFIX)/include/dynamic_memory $(DESTDIR)$(PREFIX)/share/pkgconfig \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE)/dynamic_memory $(DESTDIR)$(SHARE)/modify/port_include \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE)/dynamic_memory $(DESTDIR)$(SHARE)/port/include $(DESTDIR)$(SHARE)/modify \
 		$(DESTDIR)$(PREFIX)/lib
 	install -m 755 $(BUILD)/dm $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(PRELOAD_LIB) $(DESTDIR)$(PREFIX)/lib/
@@ -356,9 +356,10 @@ install: $(HEADER) $(BUILD)/dm $(PRELOAD_LIB)
 	install -m 644 dynamic_memory/*.h $(DESTDIR)$(PREFIX)/include/dynamic_memory/
 	install -m 644 dynamic_memory.h $(DESTDIR)$(SHARE)/
 	install -m 644 dynamic_memory/*.h $(DESTDIR)$(SHARE)/dynamic_memory/
-	install -m 755 modify/modify.sh modify/port.py $(DESTDIR)$(SHARE)/modify/
+	install -m 755 modify/modify.sh $(DESTDIR)$(SHARE)/modify/
+	install -m 755 port/port.py $(DESTDIR)$(SHARE)/port/
 	install -m 644 modify/*.cocci $(DESTDIR)$(SHARE)/modify/
-	install -m 644 modify/port_include/*.h $(DESTDIR)$(SHARE)/modify/port_include/
+	install -m 644 port/include/*.h $(DESTDIR)$(SHARE)/port/include/
 	sed 's|@PREFIX@|$(PREFIX)|' dynamic_memory.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/dynamic_memory.pc
 
 # ------------------------------------------------------------------ the rest

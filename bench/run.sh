@@ -91,14 +91,18 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	| utilisation at first failure, W1 (segregated) | >= 0.89 (aim 0.90), above first fit ($ff_w1) and TLSF | $w1 | $(verdict "$w1 >= 0.89 && $w1 > $ff_w1 && $w1 > 0.815") |
 	| utilisation at first failure, W2 (segregated) | >= 0.85, above first fit ($ff_w2) and TLSF | $w2 | $(verdict "$w2 >= 0.85 && $w2 > $ff_w2 && $w2 > 0.768") |
 
-	Why the in-kernel pair misses its targets: a pair is two calls of the front end's global subprograms (the fast path,
-	verified once), each taking this CPU's cache with one atomic exchange; the table below measures 10 calls of an
-	empty global subprogram and the CAS lock against the empty program, side by side. \`DM_INLINE_FAST_PATH\` (its rows)
-	puts the fast path at the call site: no call when a cache serves, for ~7,000 fewer verified instructions per program
-	but ~100-150 more per call site. Requests above DM_CACHE_LIMIT (the 512 B and larger sizes) go to the heap itself.
-	The utilisation rows measure the heap with its caches, which hold freed blocks back from coalescing until an
-	allocation fails. TLSF's utilisation (0.815 / 0.768) is the figure measured on this machine kind in
-	../shared/KERNEL_FACTS.md: TLSF and o1heap are not Debian packages and are not built here.
+	Where the in-kernel figures stand: on the map heaps the fast path is inline at the call site (no call when a
+	cache serves: one atomic exchange on this CPU's cache, a pop or a push, a check of the block's header); the
+	"fast path called" rows are the same heap with \`DM_INLINE_FAST_PATH=0\`. A pair still costs about two CAS locks
+	(the table's last column): the exchange that takes the CPU's cache, the header checks that keep double frees and
+	overflows detected, and the parked tag written into the block. The random workload mixes 8..512 B: requests
+	above DM_CACHE_LIMIT (256 B), half of them, go to the heap itself under its lock. Two CPUs share the heap's
+	control block and, in the random workload, each other's blocks; per-CPU heaps scale by 2.0x. An empty cache list
+	is refilled with DM_CACHE_REFILL blocks cut from one, so that two CPUs' hot blocks do not share cache lines (they
+	did: 0.8x before). The utilisation rows measure the heap with its caches, which park freed blocks only below
+	DM_CACHE_HIGH_WATER. TLSF's utilisation (0.815 / 0.768) is the figure measured on this machine kind in
+	../shared/KERNEL_FACTS.md: TLSF and o1heap are not Debian packages and are not built here. Rows that say "not
+	measured" are objects this kernel refused (arena heaps where arenas cannot be created).
 
 	## In-kernel (BPF_PROG_TEST_RUN)
 

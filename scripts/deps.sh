@@ -12,7 +12,7 @@ packages=(
 	libelf-dev zlib1g-dev                        # libbpf's own dependencies
 	libcmocka-dev bats                           # test frameworks
 	coccinelle                                   # modify/ rewriter (spatch)
-	python3                                      # dm port's front end (modify/port.py)
+	python3                                      # dm port's front end (port/port.py)
 	libmicrohttpd-dev                            # dm stat --prometheus: the HTTP server behind /metrics
 	csmith libcsmith-dev                         # random C programs for dm port's differential fuzzer
 	prometheus curl                              # dm stat --prometheus, scraped by a real Prometheus in the tests

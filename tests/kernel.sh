@@ -65,10 +65,10 @@ BUILD=$build run_here dm_stat_arena bats tests/tools/dm_stat_arena.bats
 # hour. There dm port's end-to-end test runs on one example program; the host's run does all of them.
 port_tests=()
 if [ -n "${VM_KERNEL:-}" ]; then
-	port_tests=(--filter 'examples/linked_list\.c')
+	port_tests=(--filter 'port/examples/linked_list\.c')
 	echo "== dm_port: in a VM, only the tests matching ${port_tests[1]} (each compiles under TCG); all on host"
 fi
-BUILD=$build run_here dm_port bats "${port_tests[@]}" tests/port.bats
+BUILD=$build run_here dm_port bats "${port_tests[@]}" tests/tools/port.bats
 # The examples check their own results (answers, static_check, return codes) and exit non-zero when one is wrong.
 for example in linked_list packet_sizes percpu_scratch hash_table; do
 	run_here "example_$example" "$build/$example"

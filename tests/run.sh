@@ -29,8 +29,8 @@ native_tests() {
 	run stress "$build/stress" 4 500000
 	mkdir -p "$build/fuzz-corpus"
 	run fuzz_heap "$build/fuzz_heap" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$build/fuzz-corpus"
-	# The rewriter: bats, from the repository root, against the corpus under tests/modify/.
-	BUILD=$build run modify_rewriter bats tests/modify.bats
+	# The rewriter: bats, from the repository root, against the corpus under tests/tools/modify/.
+	BUILD=$build run modify_rewriter bats tests/tools/modify.bats
 	# libdynamic_memory.so under real programs (ls, sort, gcc, python3, bash, xz -T2) and the native tests above.
 	BUILD=$build run preload bats tests/tools/preload.bats
 }
@@ -42,7 +42,7 @@ host_tests() {
 	BUILD=$build run dm_inputs bats tests/tools/dm_inputs.bats
 	# dm port against native builds of Csmith's random programs, a fixed set of seeds (make fuzz-port runs more).
 	# On the host's kernel only: under the VM's emulation each program's port takes minutes.
-	run dm_port_csmith python3 tests/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 --keep "$build/csmith-failures"
+	run dm_port_csmith python3 tests/tools/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 --keep "$build/csmith-failures"
 }
 
 # kernel_tests KERNEL: tests/kernel.sh on KERNEL; its counts join ours, its failures are named with the kernel

@@ -70,7 +70,7 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 
 # --- the rows of issue 18's table ---------------------------------------------------------------------------
 
-@test "dm port of a C file not named .c: read as C, no traceback (tests/port.bats runs the ported program)" {
+@test "dm port of a C file not named .c: read as C, no traceback (tests/tools/port.bats runs the ported program)" {
 	run "$dm" port "$tmp/notes.txt" -o "$tmp/out/x.o"
 	[ "$status" -eq 0 ] && [[ "$output" != *Traceback* ]]
 }
@@ -223,7 +223,7 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 }
 
 @test "bad usage is 2 for every command, as dm port --help promises" {
-	run "$dm" port examples/linked_list.c
+	run "$dm" port port/examples/linked_list.c
 	[ "$status" -eq 2 ] && [[ "$output" == *"-o OBJECT"* ]]
 	run "$dm" run
 	[ "$status" -eq 2 ]

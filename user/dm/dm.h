@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 
 /* One table of exit statuses for every command: dm --help prints it, each command's --help the rows it can return.
- * dm port's front end (modify/port.py) returns 1 and 2 with these meanings. */
+ * dm port's front end (port/port.py) returns 1 and 2 with these meanings. */
 #define EXIT_STATUSES(X)                                                                                               \
 	X(EXIT_OK, 0, "done (dm run: the program's own exit status, main's return value)")                             \
 	X(EXIT_UNPORTABLE, 1, "the C program cannot be ported: a construct BPF cannot run, a compile error, no main")  \

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* dm port: checks its input, runs the front end (modify/port.py) on it, then loads the object it wrote as dm run will,
+/* dm port: checks its input, runs the front end (port/port.py) on it, then loads the object it wrote as dm run will,
  * to report a verifier rejection at port time with the source line it points to. */
 #include "user/dm/dm.h"
 
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #ifndef DM_PORT_SCRIPT
-#define DM_PORT_SCRIPT "modify/port.py"
+#define DM_PORT_SCRIPT "port/port.py"
 #endif
 
 /* The verifier's reason, the source line it points to (BTF line info: "; code @ file.c:LINE"), and that line. */
@@ -98,7 +98,7 @@ static int check_c_program(const char *program)
 	if (nul)
 		return fail(EXIT_BAD_INPUT, "%s: binary (a NUL byte at offset %td), not C source; expected %s", program,
 			    nul - head, expected);
-	return EXIT_OK; /* any name: the front end reads the file as C whatever its name (tests/port.bats) */
+	return EXIT_OK; /* any name: the front end reads the file as C whatever its name (tests/tools/port.bats) */
 }
 
 /* dm port's -o: a file it may write, in a directory that exists, and not the program itself. */
@@ -143,7 +143,7 @@ void port_help(void)
 int port_command(int argc, char **argv)
 {
 	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT")
-						      : dm_data_file("share/dynamic_memory/modify/port.py", DM_PORT_SCRIPT);
+						      : dm_data_file("share/dynamic_memory/port/port.py", DM_PORT_SCRIPT);
 	const char *program = NULL, *object = NULL;
 	char **args;
 	int status, n = 0;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* dm run: loads a program dm port made, runs its main once in the kernel, prints its output as the native program
- * would (the records of modify/port_include/dm_port_records.h) and exits with main's return value. */
+ * would (the records of port/include/dm_port_records.h) and exits with main's return value. */
 #include "user/heap_reader.h" /* arena setup, the heap's counters (--stats) */
-#include "modify/port_include/dm_port_records.h"
+#include "port/include/dm_port_records.h"
 #include "user/dm/dm.h"
 
 #include <bpf/bpf.h>

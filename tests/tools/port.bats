@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # shellcheck disable=SC2030,SC2031 # bats: `run` in a helper sets status and output in the test's own shell
-# dm port + dm run end to end: every program in examples/ runs in the kernel and prints byte for byte what it prints
-# natively, with the same exit status; every unsupported construct (tests/port/unsupported/) stops dm port with the
-# message its "expect:" comment gives; programs that fail in the kernel (tests/port/failing/) are reported, not
+# dm port + dm run end to end: every program in port/examples/ runs in the kernel and prints byte for byte what it prints
+# natively, with the same exit status; every unsupported construct (tests/tools/port/unsupported/) stops dm port with the
+# message its "expect:" comment gives; programs that fail in the kernel (tests/tools/port/failing/) are reported, not
 # silently cut short. Run from the repository root; BUILD (default build) holds dm.
 
 setup() {
@@ -43,66 +43,66 @@ same_as_native() {
 	[ "$kernel_status" -eq "$native_status" ] || { echo "status: native $native_status, kernel $kernel_status"; return 1; }
 }
 
-@test "examples/dynamic_array.c: the same output and status in the kernel as natively" { same_as_native examples/dynamic_array.c; }
-@test "examples/linked_list.c: the same output and status in the kernel as natively" { same_as_native examples/linked_list.c; }
-@test "examples/binary_tree.c: the same output and status in the kernel as natively" { same_as_native examples/binary_tree.c; }
-@test "examples/hash_table.c: the same output and status in the kernel as natively" { same_as_native examples/hash_table.c; }
-@test "examples/string_builder.c: the same output and status in the kernel as natively" { same_as_native examples/string_builder.c; }
+@test "port/examples/dynamic_array.c: the same output and status in the kernel as natively" { same_as_native port/examples/dynamic_array.c; }
+@test "port/examples/linked_list.c: the same output and status in the kernel as natively" { same_as_native port/examples/linked_list.c; }
+@test "port/examples/binary_tree.c: the same output and status in the kernel as natively" { same_as_native port/examples/binary_tree.c; }
+@test "port/examples/hash_table.c: the same output and status in the kernel as natively" { same_as_native port/examples/hash_table.c; }
+@test "port/examples/string_builder.c: the same output and status in the kernel as natively" { same_as_native port/examples/string_builder.c; }
 
-@test "printf conversions, widths, flags and length modifiers agree with glibc's" { same_as_native tests/port/formats.c; }
-@test "typedefs, enums, switch, const pointers and a nonzero exit status agree" { same_as_native tests/port/typedefs.c; }
+@test "printf conversions, widths, flags and length modifiers agree with glibc's" { same_as_native tests/tools/port/formats.c; }
+@test "typedefs, enums, switch, const pointers and a nonzero exit status agree" { same_as_native tests/tools/port/typedefs.c; }
 
 @test "local arrays too large for the BPF stack move to static storage, and the program still agrees" {
-	same_as_native tests/port/large_locals.c
+	same_as_native tests/tools/port/large_locals.c
 }
 @test "initialised local arrays above 256 bytes move to static storage, initialised again at each call" {
-	same_as_native tests/port/initialised_arrays.c
+	same_as_native tests/tools/port/initialised_arrays.c
 }
 @test "char* s (the star on the type) and parenthesised function names port and agree" {
-	same_as_native tests/port/pointer_spellings.c
+	same_as_native tests/tools/port/pointer_spellings.c
 }
-@test "loops made with a backward goto are bounded and agree" { same_as_native tests/port/goto_loop.c; }
-@test "structs and unions passed and returned by value agree" { same_as_native tests/port/struct_by_value.c; }
+@test "loops made with a backward goto are bounded and agree" { same_as_native tests/tools/port/goto_loop.c; }
+@test "structs and unions passed and returned by value agree" { same_as_native tests/tools/port/struct_by_value.c; }
 @test "a function that ignores a parameter loads as a global subprogram and agrees" {
-	same_as_native tests/port/ignored_parameter.c
+	same_as_native tests/tools/port/ignored_parameter.c
 }
 @test "variables whose address is taken (locals, parameters, globals, arrays as pointers) live in the arena and agree" {
-	same_as_native tests/port/address_of.c
+	same_as_native tests/tools/port/address_of.c
 }
 @test "structs copied in and out of arena memory agree (clang expands such copies without the arena cast)" {
-	same_as_native tests/port/struct_copies.c
+	same_as_native tests/tools/port/struct_copies.c
 }
 @test "function pointers (callbacks, tables, typedefs, methods in heap structs) become numbers and agree" {
-	same_as_native tests/port/function_pointers.c
+	same_as_native tests/tools/port/function_pointers.c
 }
 @test "declarations of several declarators, pointers after non-pointers, arrays of pointers agree" {
-	same_as_native tests/port/declarations.c
+	same_as_native tests/tools/port/declarations.c
 }
 @test "a static struct used in part keeps its BTF, so the heap's callback loads" {
-	same_as_native tests/port/static_struct_parts.c
+	same_as_native tests/tools/port/static_struct_parts.c
 }
 
 @test "libc: strtol & co, atoi, <ctype.h>, errno and perror, <inttypes.h>, <limits.h> and glibc's rand sequences" {
-	same_as_native tests/port/libc_numbers.c
+	same_as_native tests/tools/port/libc_numbers.c
 }
 @test "stdout and stderr each to its own stream (fprintf, fputs, fputc, putc, perror), and exit() from a call" {
-	same_as_native tests/port/streams.c
+	same_as_native tests/tools/port/streams.c
 }
 @test "main(argc, argv) gets dm run's arguments; scanf, getchar and fgets read its standard input" {
-	input=tests/port/input/arguments_input.txt same_as_native tests/port/arguments_input.c 10 abc "two words"
+	input=tests/tools/port/input/arguments_input.txt same_as_native tests/tools/port/arguments_input.c 10 abc "two words"
 }
 @test "a failed assert prints glibc's message and both die of SIGABRT, losing the same buffered output" {
-	same_as_native tests/port/assert_fails.c
+	same_as_native tests/tools/port/assert_fails.c
 }
 @test "headers included for nothing (time.h, math.h, malloc.h) are accepted; an unused float too" {
-	same_as_native tests/port/unused_headers.c
+	same_as_native tests/tools/port/unused_headers.c
 }
 
-# The corpus (tests/port/corpus/NAME.c, with NAME.args, one line of arguments, and NAME.input, its standard input):
+# The corpus (tests/tools/port/corpus/NAME.c, with NAME.args, one line of arguments, and NAME.input, its standard input):
 # programs written the way ordinary C is, each compared with its native build. Those that recurse are refused at
 # their recursive call until dm port takes recursion (issue 20, item 3): their tests check that refusal, line and all.
 corpus() {
-	local name=$1 dir=tests/port/corpus arguments=()
+	local name=$1 dir=tests/tools/port/corpus arguments=()
 	[ ! -f "$dir/$name.args" ] || read -ra arguments < "$dir/$name.args"
 	input=$dir/$name.input
 	[ -f "$input" ] || input=/dev/null
@@ -110,9 +110,9 @@ corpus() {
 }
 # corpus_recursion NAME CALL: dm port refuses NAME at its recursion CALL ("f -> f"), exit 1, naming the file and line
 corpus_recursion() {
-	run "$dm" port "tests/port/corpus/$1.c" -o "$tmp/out.bpf.o"
+	run "$dm" port "tests/tools/port/corpus/$1.c" -o "$tmp/out.bpf.o"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"tests/port/corpus/$1.c:"[0-9]*": construct not supported in BPF: recursion ($2)"* ]] ||
+	[[ "$output" == *"tests/tools/port/corpus/$1.c:"[0-9]*": construct not supported in BPF: recursion ($2)"* ]] ||
 		{ echo "got: $output"; return 1; }
 	[ ! -e "$tmp/out.bpf.o" ]
 }
@@ -130,12 +130,12 @@ corpus_recursion() {
 	corpus_recursion expression_tree "evaluate -> evaluate"
 }
 
-# unsupported CONSTRUCT: dm port refuses tests/port/unsupported/CONSTRUCT.c, exit 1, with the expected message
+# unsupported CONSTRUCT: dm port refuses tests/tools/port/unsupported/CONSTRUCT.c, exit 1, with the expected message
 unsupported() {
-	run "$dm" port "tests/port/unsupported/$1.c" -o "$tmp/out.bpf.o"
+	run "$dm" port "tests/tools/port/unsupported/$1.c" -o "$tmp/out.bpf.o"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"$(expected "tests/port/unsupported/$1.c")"* ]] ||
-		{ echo "expected: $(expected "tests/port/unsupported/$1.c")"; echo "got: $output"; return 1; }
+	[[ "$output" == *"$(expected "tests/tools/port/unsupported/$1.c")"* ]] ||
+		{ echo "expected: $(expected "tests/tools/port/unsupported/$1.c")"; echo "got: $output"; return 1; }
 	[ ! -e "$tmp/out.bpf.o" ]
 }
 
@@ -153,7 +153,7 @@ unsupported() {
 
 # failing PROGRAM [PORT OPTIONS]: ports, and dm run stops it with exit 70 and the expected message
 failing() {
-	local program=tests/port/failing/$1.c
+	local program=tests/tools/port/failing/$1.c
 	shift
 	"$dm" port "$program" -o "$tmp/out.bpf.o" "$@"
 	run "$dm" run "$tmp/out.bpf.o"
@@ -167,7 +167,7 @@ failing() {
 @test "a call through a NULL function pointer ends the program with its line" { failing null_function_pointer; }
 
 @test "dm run --stats prints the heap's counters after the output" {
-	"$dm" port examples/linked_list.c -o "$tmp/list.bpf.o"
+	"$dm" port port/examples/linked_list.c -o "$tmp/list.bpf.o"
 	run "$dm" run --stats "$tmp/list.bpf.o"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"deleted 4 nodes"* ]]
@@ -179,14 +179,14 @@ failing() {
 @test "usage: --help, a missing program, an object dm port did not make" {
 	run "$dm" port --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"--pool BYTES"* ]] && [[ "$output" == *"exit status"* ]]
-	[[ "$output" == *"Refused: recursion, floating"* ]]
+	[[ "$output" == *"Refused at the use"*"recursion"* ]]
 	run "$dm" run --help
 	[ "$status" -eq 0 ] && [[ "$output" == *"exit status"* ]]
 	run "$dm" port "$tmp/absent.c" -o "$tmp/x.bpf.o"
 	[ "$status" -eq 3 ] && [[ "$output" == *"absent.c: no such file"* ]]
-	run "$dm" port examples/linked_list.c
+	run "$dm" port port/examples/linked_list.c
 	[ "$status" -eq 2 ] && [[ "$output" == *"-o OBJECT"* ]]
-	run "$dm" port --pool 8192 examples/linked_list.c -o "$tmp/small.bpf.o" # options before the program
+	run "$dm" port --pool 8192 port/examples/linked_list.c -o "$tmp/small.bpf.o" # options before the program
 	[ "$status" -eq 0 ] && [[ "$output" == *"(8192-byte pool)"* ]]
 	run "$dm" run "$build/bpf/cost-seg-4096.bpf.o"
 	[ "$status" -eq 3 ] && [[ "$output" == *"not made by dm port"* ]]
@@ -212,15 +212,15 @@ failing() {
 }
 
 @test "a C program in a file not named .c ports and runs" {
-	cp examples/linked_list.c "$tmp/notes.txt"
+	cp port/examples/linked_list.c "$tmp/notes.txt"
 	"$dm" port "$tmp/notes.txt" -o "$tmp/notes.bpf.o"
 	run "$dm" run "$tmp/notes.bpf.o"
 	[ "$status" -eq 0 ] && [[ "$output" == *"deleted 4 nodes"* ]]
 }
 
 @test "an internal error of the porter names the program and the step, exit 7, no traceback" {
-	run "$dm" port --clang /bin/true examples/linked_list.c -o "$tmp/x.bpf.o" # a "compiler" that prints no AST
+	run "$dm" port --clang /bin/true port/examples/linked_list.c -o "$tmp/x.bpf.o" # a "compiler" that prints no AST
 	[ "$status" -eq 7 ]
-	[[ "$output" == *"examples/linked_list.c: internal error while reading the program with clang"* ]]
+	[[ "$output" == *"port/examples/linked_list.c: internal error while reading the program with clang"* ]]
 	[[ "$output" != *Traceback* ]]
 }

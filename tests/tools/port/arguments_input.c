@@ -1,5 +1,5 @@
 /* main(argc, argv) gets dm run's arguments, and scanf, getchar and fgets read dm run's standard input
- * (tests/port/input/arguments_input.txt). */
+ * (tests/tools/port/input/arguments_input.txt). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dm_port_runtime.h: what a C program ported by `dm port` runs on in the kernel. modify/port.py rewrites the program
+ * dm_port_runtime.h: what a C program ported by `dm port` runs on in the kernel. port/port.py rewrites the program
  * (see its header) so that it calls only what is defined here; `dm run` loads the object, runs dm_arena_init, then
  * dm_port_run once, and prints the ring buffer dm_port_output as the program's standard output.
  *
@@ -90,7 +90,7 @@ __attribute__((noinline)) int dm_port_fail(__u32 line, __u32 kind, __u64 value, 
  * verifier's loop budget (can_loop) runs out, rather than a silent early exit. */
 #define dm_port_more(line) (!dm_port_failed && (can_loop ? 1 : dm_port_fail(line, DM_PORT_LOOP_LIMIT, 0, 0)))
 
-/* A number the verifier cannot know: loops that start from it are checked in one pass (see modify/port.py). */
+/* A number the verifier cannot know: loops that start from it are checked in one pass (see port/port.py). */
 __u64 dm_port_unknown_zero;
 #define dm_port_opaque(x) ((x) + *(volatile __u64 *)&dm_port_unknown_zero) /* 64 unknown bits: any arithmetic stays unknown */
 
@@ -104,11 +104,11 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 	return dm_env_bounded((__u32)index, length);
 }
 
-/* A local that modify/port.py moved to static storage (an array too large for the stack, or a variable whose
+/* A local that port/port.py moved to static storage (an array too large for the stack, or a variable whose
  * address the program takes, in the arena) gets its initial value again at its declaration, as a local would: a byte
  * at a time (volatile: clang would make it a memcpy call, which BPF lacks), from an unknown start so that the
  * verifier checks one pass of the loop, the index proven on the register used. dm_port_initialise copies a constant
- * initialiser kept beside the program; dm_port_zero clears one whose parts modify/port.py then assigns (an
+ * initialiser kept beside the program; dm_port_zero clears one whose parts port/port.py then assigns (an
  * initialiser with addresses, or the heap's copies of string literals, in it). */
 #define dm_port_copy_bytes(to, from)                                                                              \
 	({                                                                                                         \
@@ -123,7 +123,7 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 		static const __typeof_unqual__(variable) dm_port_initial __attribute__((used)) = __VA_ARGS__;     \
 		dm_port_copy_bytes(variable, dm_port_initial);                                                     \
 	})
-/* A struct or union read from or written to arena memory (modify/port.py, copy_records): clang 19 expands a struct
+/* A struct or union read from or written to arena memory (port/port.py, copy_records): clang 19 expands a struct
  * copy into loads and stores that lack the arena cast, so the copy is made a byte at a time, through the stack. */
 #define dm_port_record_value(...) /* an lvalue, a compound literal's commas included */                            \
 	({                                                                                                         \
@@ -142,19 +142,19 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(variable) && dm_port_more(0); dm_port_i++)    \
 		((volatile char *)&(variable))[dm_env_bounded(dm_port_i, sizeof(variable))] = 0
 
-/* A pointer to a function of the program: its number (modify/port.py numbers them; 0 is NULL). A call through one
+/* A pointer to a function of the program: its number (port/port.py numbers them; 0 is NULL). A call through one
  * is a call of dm_port_call_K, a switch over the program's functions of its type. A number: it travels to global
  * functions and lives in the heap like any other. */
 typedef unsigned long dm_port_function;
 
-/* A parameter whose address the program takes: modify/port.py renames it dm_port_arg_NAME, and NAME is a static
+/* A parameter whose address the program takes: port/port.py renames it dm_port_arg_NAME, and NAME is a static
  * local in the arena that starts with its value (copied a byte at a time: a struct may have const members). */
 #define dm_port_parameter(name)                                                                                   \
 	static __typeof_unqual__(dm_port_arg_##name) __arena name __attribute__((used));                          \
 	dm_port_copy_bytes(name, dm_port_arg_##name)
 
 /* The globals initialised with what exists only once the program runs (addresses, string literals' copies on the
- * heap): modify/port.py writes their initialisation into this function, at the end of the program. */
+ * heap): port/port.py writes their initialisation into this function, at the end of the program. */
 static void dm_port_start(void);
 
 /* An allocation whose result the program uses without a NULL check: NULL ends the program. */
@@ -460,7 +460,7 @@ __attribute__((noinline)) __u64 dm_port_strchr(__u64 s, int c)
 #define strcat(dst, src) (strcpy((dst) + strlen(dst), src), (dst))
 #define strchr(s, c) ((char __arena *)dm_port_strchr(DM_PORT_N(s), c))
 
-/* Every function of the program that can be is a global subprogram (modify/port.py), verified once with unknown
+/* Every function of the program that can be is a global subprogram (port/port.py), verified once with unknown
  * arguments: its pointer parameters are arena pointers. */
 #ifndef __arg_arena
 #define __arg_arena __attribute__((btf_decl_tag("arg:arena")))

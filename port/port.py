@@ -4,7 +4,7 @@
 
     port.py PROGRAM.c -o OUT.bpf.o [--pool BYTES] [--keep DIR] [--clang CLANG] [--include-dir DIR]
 
-Clang's own AST (-ast-dump=json, with modify/port_include/ as the only libc) finds what BPF cannot run, which stops
+Clang's own AST (-ast-dump=json, with port/include/ as the only libc) finds what BPF cannot run, which stops
 the port with `FILE:LINE: construct not supported in BPF: ...`, and where to edit. The edits only insert text, and
 never a line break, so that line numbers stay the program's:
   - a declaration of several declarators, `int i, *p;`, becomes one per declarator, `int i; int *p;`;
@@ -30,7 +30,7 @@ never a line break, so that line numbers stay the program's:
   - a goto back to a label above it (a loop) gets `if (dm_port_more(LINE))`, as loop conditions do;
   - a parenthesised function name, `int (f)(void)`, loses its parentheses (Coccinelle cannot parse it);
 then modify/modify.sh rewrites malloc & co to the heap, and an allocation it reports as used without a NULL check
-gets dm_port_checked(...). The result is compiled against modify/port_include/dm_port_runtime.h.
+gets dm_port_checked(...). The result is compiled against port/include/dm_port_runtime.h.
 Exit status (dm's one table, `dm --help`): 0 ported, 1 not supported (or does not compile, or has no main), 2 bad
 usage, 3 bad input (missing, a directory, empty, binary), 7 internal error (a bug of the porter: it names the step;
 never a traceback).
@@ -45,13 +45,14 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-INCLUDE = os.path.join(HERE, "port_include")
+INCLUDE = os.path.join(HERE, "include")
+MODIFY = os.path.join(os.path.dirname(HERE), "modify", "modify.sh")  # the rewriter, beside dm port's folder
 # The BPF stack is 512 bytes for a function and all it calls (clang compiles most of them into one): local arrays
 # larger than STATIC_FROM move to static storage (a map) when nothing initialises them, and initialised ones larger
 # than INITIALISED_LIMIT too, their initial value copied again at the declaration.
 STATIC_FROM = 16
 INITIALISED_LIMIT = 64
-# What a refused libc function is, for its message: dm port's libc is what modify/port_include/ declares.
+# What a refused libc function is, for its message: dm port's libc is what port/include/ declares.
 FILE_IO = {"fopen", "fclose", "fread", "fwrite", "fscanf", "fseek", "ftell", "rewind", "freopen", "fdopen", "open",
            "read", "write", "close", "remove", "rename", "getline", "ungetc"}
 INPUT = {"gets", "sscanf", "vscanf", "getdelim"}
@@ -258,7 +259,7 @@ class Porter:
         self.prologue = []  # what the ported program needs declared before its first line
         self.kept_whole = set()  # where static declarations got __attribute__((used))
         self.main_decls = []  # top-level declarations of the program (not of the headers)
-        self.library = set()  # the functions of dm port's libc: those modify/port_include/ declares
+        self.library = set()  # the functions of dm port's libc: those port/include/ declares
         self.dropped = []  # system headers the program includes, left out of the port (drop_system_headers)
         self.reads_input = False  # whether it calls an input function (READERS)
         self.clang = clang
@@ -1131,7 +1132,7 @@ class Porter:
 
 def check_allocations(path):
     """modify.sh's report of allocations used without a NULL check: {line}."""
-    run = subprocess.run([os.path.join(HERE, "modify.sh"), "--dry-run", path], capture_output=True, text=True)
+    run = subprocess.run([MODIFY, "--dry-run", path], capture_output=True, text=True)
     return {int(m.group(1)) for m in re.finditer(r":(\d+): warning: the result of \w+ is used without a NULL check",
                                                   run.stderr)}
 
@@ -1209,7 +1210,7 @@ def port(args, work, step):
     with open(ported, "w", encoding="utf-8") as f:
         f.write(text)
     unchecked = check_allocations(ported)  # lines of the file as modify.sh is about to write it
-    rewrite = subprocess.run([os.path.join(HERE, "modify.sh"), ported], capture_output=True, text=True)
+    rewrite = subprocess.run([MODIFY, ported], capture_output=True, text=True)
     if rewrite.returncode:  # its lines are the program's: the port inserts no line break
         sys.stderr.write(rewrite.stderr.replace(ported, args.program))
         raise Refused("dm port: %s: modify/modify.sh could not rewrite the program (Coccinelle cannot parse it)"

@@ -9,7 +9,7 @@ setup() {
 	modify=$root/modify/modify.sh
 	build=${BUILD:-build}
 	tmp=$(mktemp -d)
-	cp -r "$root/tests/modify/corpus" "$tmp/corpus"
+	cp -r "$root/tests/tools/modify/corpus" "$tmp/corpus"
 }
 
 teardown() {
@@ -20,7 +20,7 @@ teardown() {
 	for input in "$tmp"/corpus/*.[ch]; do
 		run "$modify" "$input"
 		[ "$status" -eq 0 ]
-		diff -u "$root/tests/modify/corpus/$(basename "$input").expected" "$input"
+		diff -u "$root/tests/tools/modify/corpus/$(basename "$input").expected" "$input"
 	done
 }
 
@@ -74,7 +74,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"comments_strings.c:8: - 	char *s = malloc(16);"* ]]
 	[[ "$output" == *"comments_strings.c:14: + 	static_free(s);"* ]]
-	cmp "$root/tests/modify/corpus/comments_strings.c" "$tmp/corpus/comments_strings.c"
+	cmp "$root/tests/tools/modify/corpus/comments_strings.c" "$tmp/corpus/comments_strings.c"
 }
 
 @test "--diff prints a unified diff and writes nothing" {
@@ -83,14 +83,14 @@ teardown() {
 	[[ "$output" == *"+#include \"dynamic_memory.h\""* ]]
 	[[ "$output" == *"-	return realloc(p, n);"* ]]
 	[[ "$output" == *"+	return static_realloc(p, n);"* ]]
-	cmp "$root/tests/modify/corpus/no_includes.c" "$tmp/corpus/no_includes.c"
+	cmp "$root/tests/tools/modify/corpus/no_includes.c" "$tmp/corpus/no_includes.c"
 }
 
 @test "--check exits 1 when something would change, 0 when nothing would, and writes nothing" {
 	run "$modify" --check "$tmp/corpus/header.h"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"header.h: would change"* ]]
-	cmp "$root/tests/modify/corpus/header.h" "$tmp/corpus/header.h"
+	cmp "$root/tests/tools/modify/corpus/header.h" "$tmp/corpus/header.h"
 	run "$modify" --check "$tmp/corpus/already_rewritten.c"
 	[ "$status" -eq 0 ]
 }
@@ -174,7 +174,7 @@ teardown() {
 }
 
 @test "rewritten programs print what the originals print (libc vs -Dnative_executable)" {
-	for program in "$root"/tests/modify/programs/*.c; do
+	for program in "$root"/tests/tools/modify/programs/*.c; do
 		name=$(basename "$program" .c)
 		cc -O2 -Wall -Werror "$program" -o "$tmp/$name-libc"
 		cp "$program" "$tmp/$name.c"
@@ -190,12 +190,12 @@ teardown() {
 
 @test "rewritten code compiles into a BPF program that loads and runs" {
 	mkdir "$tmp/include"
-	cp "$root/tests/modify/programs/checksum.h" "$tmp/include/"
+	cp "$root/tests/tools/modify/programs/checksum.h" "$tmp/include/"
 	run "$modify" "$tmp/include/checksum.h"
 	[ "$status" -eq 0 ]
 	: > "$tmp/include/stdlib.h" # BPF has no libc: the rewritten code needs none of it
 	clang-19 -O2 -g -target bpf -mcpu=v3 -I"$tmp/include" -I"$root" -I"$root/$build" -I"$root/tests/kernel/progs" \
-		-c "$root/tests/modify/rewritten_in_bpf.bpf.c" -o "$tmp/rewritten.bpf.o"
+		-c "$root/tests/tools/modify/rewritten_in_bpf.bpf.c" -o "$tmp/rewritten.bpf.o"
 	run "$root/$build/bpf_runner" "$tmp/rewritten.bpf.o"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ok   rewritten_checksum"* ]]

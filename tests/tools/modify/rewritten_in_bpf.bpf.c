@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Includes programs/checksum.h as modify.sh rewrote it (tests/modify.bats puts the rewritten copy first on the
+/* Includes programs/checksum.h as modify.sh rewrote it (tests/tools/modify.bats puts the rewritten copy first on the
  * include path): the rewritten code must load and run in the kernel. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -17,7 +17,7 @@ Every program whose native run finishes within --timeout must either
     `FILE:LINE: ...` (a loop past the verifier's budget).
 Anything else fails: a traceback, an internal error, a different checksum, a verifier rejection without a source
 line, a crash. Failing programs are kept in --keep DIR (default build/csmith-failures) as SEED[-np].c with the
-tool's output, to become tests in tests/port.bats. Closes with the agreement rate and `N passed, N failed`.
+tool's output, to become tests in tests/tools/port.bats. Closes with the agreement rate and `N passed, N failed`.
 """
 import argparse
 import os
@@ -30,7 +30,7 @@ CSMITH_INCLUDE = "/usr/include/csmith"
 CSMITH_FLAGS = ["--no-argc", "--no-float", "--no-volatiles", "--no-volatile-pointers", "--no-bitfields",
                 "--no-packed-struct", "--no-builtins", "--max-funcs", "3", "--max-block-depth", "3",
                 "--max-expr-complexity", "4"]
-# What the program's headers stand for in the one file: dm port's libc (modify/port_include) or glibc natively.
+# What the program's headers stand for in the one file: dm port's libc (port/include) or glibc natively.
 PREAMBLE = "#include <stdio.h>\n#include <stdint.h>\n#include <limits.h>\n"
 # A clear refusal names the program's file and a line.
 REFUSED = re.compile(r"\.c:\d+: (construct not supported in BPF|does not compile)")
