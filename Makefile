@@ -260,7 +260,8 @@ test: kernels
 # The files clang-format keeps (.clang-format): the code written since it exists. dynamic_memory.h and the older
 # files keep their hand alignment: clang-format 14 would also take `(DM_POOL_SIZE) - 1` for a cast.
 FORMATTED := user/heap_reader.c user/heap_reader.h user/dm/main.c user/dm/dm.h user/dm/input.c user/dm/stat.c \
-	user/dm/stat.h user/dm/prometheus.c user/dm/arena_init.c user/dm/preload.c $(wildcard examples/bpf/*.[ch])
+	user/dm/stat.h user/dm/prometheus.c user/dm/arena_init.c user/dm/preload.c user/dm/port.c user/dm/run.c \
+	$(wildcard examples/bpf/*.[ch])
 SHELL_SCRIPTS := scripts/deps.sh tests/run.sh tests/kernel.sh tests/harness.sh tests/tools/dm_stat_helpers.bash \
 	tests/vm/init tests/vm/vm-run tests/vm/prepare-kernels bench/run.sh bench/preload.sh modify/modify.sh .ci/run \
 	$(wildcard tests/*.bats tests/tools/*.bats)

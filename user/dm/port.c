@@ -68,7 +68,11 @@ static int check_loads(const char *object, const char *program)
 	err = bpf_object__load(obj);
 	bpf_object__close(obj);
 	if (err == -EPERM)
-		return fail(EXIT_PERMISSION, "port: %s is written; checking that it loads needs root or CAP_BPF", object);
+		return fail(EXIT_PERMISSION,
+			    geteuid() ? "port: %s is written; checking that it loads needs root or CAP_BPF"
+				      : "port: %s is written; the kernel refused root the creation of its "
+					"maps (an arena: a container or policy that forbids BPF arenas?)",
+			    object);
 	if (err) {
 		explain_rejection(log, program);
 		return EXIT_KERNEL;
@@ -77,8 +81,9 @@ static int check_loads(const char *object, const char *program)
 }
 
 /* dm port's options that a value follows; the front end parses them all (and refuses options it does not know) */
-static const struct dm_option port_options[] = { { "-o", "OBJECT" }, { "--pool", "BYTES" }, { "--keep", "DIR" },
-						 { "--clang", "CLANG" }, { "--include-dir", "DIR" }, { NULL, NULL } };
+static const struct dm_option port_options[] = { { "-o", "OBJECT" },         { "--pool", "BYTES" },
+						 { "--keep", "DIR" },        { "--clang", "CLANG" },
+						 { "--include-dir", "DIR" }, { NULL, NULL } };
 
 /* dm port's input: a C source file, text, named .c (clang takes a file's language from its name). */
 static int check_c_program(const char *program)
@@ -113,9 +118,10 @@ static int check_output(const char *object, const char *program)
 			return fail(EXIT_BAD_INPUT, "-o %s: a directory, expected the path of the object to write",
 				    object);
 		if (!stat(program, &in) && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-			return fail(EXIT_USAGE, "port: -o %s is the program itself: writing the object would destroy it",
-				    object);
-		return faccessat(AT_FDCWD, object, W_OK, AT_EACCESS) ? permission_denied(object, &out, "write") : EXIT_OK;
+			return fail(EXIT_USAGE,
+				    "port: -o %s is the program itself: writing the object would destroy it", object);
+		return faccessat(AT_FDCWD, object, W_OK, AT_EACCESS) ? permission_denied(object, &out, "write")
+								     : EXIT_OK;
 	}
 	snprintf(path, sizeof(path), "%s", object);
 	dir = dirname(path);
@@ -142,8 +148,9 @@ void port_help(void)
 
 int port_command(int argc, char **argv)
 {
-	const char *script = getenv("DM_PORT_SCRIPT") ? getenv("DM_PORT_SCRIPT")
-						      : dm_data_file("share/dynamic_memory/port/port.py", DM_PORT_SCRIPT);
+	const char *script = getenv("DM_PORT_SCRIPT")
+				     ? getenv("DM_PORT_SCRIPT")
+				     : dm_data_file("share/dynamic_memory/port/port.py", DM_PORT_SCRIPT);
 	const char *program = NULL, *object = NULL;
 	char **args;
 	int status, n = 0;

@@ -24,8 +24,10 @@ static const char *failure_text(const struct dm_port_failure *f, char *buf, size
 
 	switch (f->kind) {
 	case DM_PORT_NO_MEMORY:
-		snprintf(buf, size, "out of heap memory: %s returned NULL and the program uses the result without a "
-			 "check (a larger heap: dm port --pool)", allocator[f->value < 4 ? f->value : 0]);
+		snprintf(buf, size,
+			 "out of heap memory: %s returned NULL and the program uses the result without a "
+			 "check (a larger heap: dm port --pool)",
+			 allocator[f->value < 4 ? f->value : 0]);
 		break;
 	case DM_PORT_LOOP_LIMIT:
 		snprintf(buf, size, "a loop ran past the verifier's budget (can_loop: about 8 million iterations)");
@@ -89,21 +91,28 @@ static int check_bpf_object(const char *object)
 	size = (unsigned long long)st.st_size;
 	if (got < SELFMAG || memcmp(elf.e_ident, ELFMAG, SELFMAG)) {
 		if (length > 2 && !strcmp(object + length - 2, ".c"))
-			return fail(EXIT_BAD_INPUT, "%s: C source, not a BPF object: port it first (dm port %s -o "
-				    "PROGRAM.bpf.o)", object, object);
-		return fail(EXIT_BAD_INPUT, "%s: not an ELF object (%llu bytes, not starting with \\177ELF); expected %s",
-			    object, size, expected);
+			return fail(EXIT_BAD_INPUT,
+				    "%s: C source, not a BPF object: port it first (dm port %s -o "
+				    "PROGRAM.bpf.o)",
+				    object, object);
+		return fail(EXIT_BAD_INPUT,
+			    "%s: not an ELF object (%llu bytes, not starting with \\177ELF); expected %s", object, size,
+			    expected);
 	}
 	if (got < sizeof(elf))
-		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, less than an ELF header (%zu); expected %s", object,
-			    size, sizeof(elf), expected);
+		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, less than an ELF header (%zu); expected %s",
+			    object, size, sizeof(elf), expected);
 	if (elf.e_ident[EI_CLASS] != ELFCLASS64 || elf.e_machine != EM_BPF)
-		return fail(EXIT_BAD_INPUT, "%s: an ELF object for another machine (e_machine %u, BPF is %u); expected %s",
-			    object, elf.e_machine, EM_BPF, expected);
+		return fail(EXIT_BAD_INPUT,
+			    "%s: an ELF object for another machine (e_machine %u, BPF is %u); expected %s", object,
+			    elf.e_machine, EM_BPF, expected);
 	if (elf.e_shoff > size || (unsigned long long)elf.e_shnum * elf.e_shentsize > size - elf.e_shoff)
-		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, but its section headers end at byte %llu; "
-			    "expected %s", object, size,
-			    (unsigned long long)elf.e_shoff + (unsigned long long)elf.e_shnum * elf.e_shentsize, expected);
+		return fail(EXIT_BAD_INPUT,
+			    "%s: truncated: %llu bytes, but its section headers end at byte %llu; "
+			    "expected %s",
+			    object, size,
+			    (unsigned long long)elf.e_shoff + (unsigned long long)elf.e_shnum * elf.e_shentsize,
+			    expected);
 	return EXIT_OK;
 }
 
@@ -140,7 +149,8 @@ static int program_context(struct dm_port_context *context, int reads_input, cha
 		if (!grown) {
 			free(input);
 			free(text);
-			return fail(EXIT_INTERNAL, "run: out of memory for standard input (%zu bytes read)", input_bytes);
+			return fail(EXIT_INTERNAL, "run: out of memory for standard input (%zu bytes read)",
+				    input_bytes);
 		}
 		input = grown;
 		got = fread(input + input_bytes, 1, room - input_bytes, stdin);
@@ -151,8 +161,10 @@ static int program_context(struct dm_port_context *context, int reads_input, cha
 	}
 	if (input)
 		memset(input + input_bytes, 0, DM_PORT_COPY_BYTES);
-	*context = (struct dm_port_context){ .arguments = (__u64)(uintptr_t)text, .arguments_bytes = bytes,
-					     .input = (__u64)(uintptr_t)input, .input_bytes = input_bytes,
+	*context = (struct dm_port_context){ .arguments = (__u64)(uintptr_t)text,
+					     .arguments_bytes = bytes,
+					     .input = (__u64)(uintptr_t)input,
+					     .input_bytes = input_bytes,
 					     .argc = (__u32)argc };
 	memory[0] = text;
 	memory[1] = input;
@@ -211,11 +223,13 @@ int run_command(int argc, char **argv)
 	libbpf_set_print(quiet_libbpf);
 	obj = bpf_object__open_file(object, NULL);
 	if (!obj)
-		return fail(EXIT_BAD_INPUT, "%s: libbpf cannot open it: %s; expected a BPF object made by dm port", object,
-			    libbpf_error(errno));
+		return fail(EXIT_BAD_INPUT, "%s: libbpf cannot open it: %s; expected a BPF object made by dm port",
+			    object, libbpf_error(errno));
 	if (missing_port_part(obj)) {
-		fail(EXIT_BAD_INPUT, "%s: a BPF object without %s: not made by dm port (dm port PROGRAM.c -o OBJECT "
-		     "makes one)", object, missing_port_part(obj));
+		fail(EXIT_BAD_INPUT,
+		     "%s: a BPF object without %s: not made by dm port (dm port PROGRAM.c -o OBJECT "
+		     "makes one)",
+		     object, missing_port_part(obj));
 		bpf_object__close(obj);
 		return EXIT_BAD_INPUT;
 	}
@@ -223,8 +237,12 @@ int run_command(int argc, char **argv)
 	if (err) {
 		bpf_object__close(obj);
 		if (err == -EPERM)
-			return fail(EXIT_PERMISSION, "%s: permission denied: loading a BPF program needs root or CAP_BPF",
-				    object);
+			return fail(
+				EXIT_PERMISSION,
+				geteuid() ? "%s: permission denied: loading a BPF program needs root or CAP_BPF"
+					  : "%s: permission denied to root: the kernel refused to create its maps (an "
+					    "arena: a container or policy that forbids BPF arenas?)",
+				object);
 		return fail(EXIT_KERNEL, "%s: the kernel refuses to load it: %s (dm port shows the verifier's reason)",
 			    object, libbpf_error(err));
 	}
@@ -245,8 +263,9 @@ int run_command(int argc, char **argv)
 				NULL);
 	if (err || !ring) {
 		bpf_object__close(obj);
-		return fail(EXIT_KERNEL, "%s: %s", object, err ? "the heap could not be set up (dm_arena_init failed)"
-							       : "the output ring buffer could not be set up");
+		return fail(EXIT_KERNEL, "%s: %s", object,
+			    err ? "the heap could not be set up (dm_arena_init failed)"
+				: "the output ring buffer could not be set up");
 	}
 	err = bpf_prog_test_run_opts(bpf_program__fd(bpf_object__find_program_by_name(obj, "dm_port_run")), &opts);
 	ring_buffer__consume(ring);
