@@ -59,7 +59,7 @@ INPUT = {"gets", "sscanf", "vscanf", "getdelim"}
 FORMATS = {"printf": 0, "fprintf": 1, "scanf": 0}  # functions with a format: the arguments before it
 READERS = {"scanf", "getchar", "getc", "fgetc", "fgets"}  # a program that calls one gets dm run's standard input
 FLOATING = {"pow", "sqrt", "exp", "log", "sin", "cos", "tan", "floor", "ceil", "fabs", "atof", "strtod", "strtof"}
-# Exit statuses, from dm's one table (user/dm.c, EXIT_STATUSES; dm --help prints it).
+# Exit statuses, from dm's one table (user/dm/dm.h, EXIT_STATUSES; dm --help prints it).
 UNPORTABLE, USAGE, BAD_INPUT, INTERNAL_ERROR = 1, 2, 3, 7
 ALLOCATORS = {"static_malloc": 1, "static_calloc": 2, "static_realloc": 3}
 # Qualifiers and attributes go in as comments first: Coccinelle (modify.sh) keeps comments and would not parse them.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What a ported program (dm_port_runtime.h) tells `dm run` (user/dm.c): ring buffer records and its return value. */
+/* What a ported program (dm_port_runtime.h) tells `dm run` (user/dm/run.c): ring buffer records and its return value. */
 #ifndef DM_PORT_RECORDS_H
 #define DM_PORT_RECORDS_H
 
