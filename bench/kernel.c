@@ -102,23 +102,23 @@ static int arena_baseline = 1;
 static struct bpf_object *load_baselines(const char *dir)
 {
 	char path[512];
-	struct bpf_object *obj = load(dir, "baselines");
 
-	if (obj)
-		return obj;
 	snprintf(path, sizeof(path), "%s/baselines.bpf.o", dir);
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj)
-		return NULL;
-	bpf_map__set_autocreate(bpf_object__find_map_by_name(obj, "page_arena"), false);
-	bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "arena_page"), false);
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "bench: %s does not load even without its arena\n", path);
+	for (int with_arena = 1; with_arena >= 0; with_arena--) {
+		struct bpf_object *obj = bpf_object__open_file(path, NULL);
+
+		if (!obj)
+			break;
+		bpf_map__set_autocreate(bpf_object__find_map_by_name(obj, "page_arena"), with_arena);
+		bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "arena_page"), with_arena);
+		if (!bpf_object__load(obj)) {
+			arena_baseline = with_arena;
+			return obj;
+		}
 		bpf_object__close(obj);
-		return NULL;
 	}
-	arena_baseline = 0;
-	return obj;
+	fprintf(stderr, "bench: %s does not load, even without its arena (root is needed)\n", path);
+	return NULL;
 }
 
 static int prog(struct bpf_object *obj, const char *name)
