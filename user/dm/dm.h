@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 /* One table of exit statuses for every command: dm --help prints it, each command's --help the rows it can return.
@@ -67,6 +68,11 @@ const char *libbpf_error(int err);
 const char *dm_data_file(const char *installed, const char *built);
 /* A libbpf print callback that prints nothing: dm says what went wrong itself. */
 int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap);
+
+/* rejection.c: a verifier rejection of a ported program: "COMMAND: WHAT: the verifier rejects the ported program at
+ * PROGRAM:LINE:", the line (when PROGRAM can be read here), then the log's last lines, where the reason is. The line is
+ * the last of PROGRAM's own that the log (BTF line info) names. */
+void explain_rejection(FILE *out, const char *command, const char *what, const char *log, const char *program);
 
 /* main.c: the options parsing every command shares. A command's options, ended by { NULL }: each option's name and,
  * when a value follows it, the value's name (for messages). */

@@ -20,39 +20,6 @@
 #define DM_PORT_SCRIPT "port/port.py"
 #endif
 
-/* The verifier's reason, the source line it points to (BTF line info: "; code @ file.c:LINE"), and that line. */
-static void explain_rejection(const char *log, const char *program)
-{
-	const char *name = strrchr(program, '/') ? strrchr(program, '/') + 1 : program, *at = NULL, *p;
-	char marker[300], line_text[512] = "";
-	int line = 0, shown = 0;
-
-	snprintf(marker, sizeof(marker), " @ %s:", name); /* the program's own lines, not the runtime's */
-	for (p = log; (p = strstr(p, marker)); p += strlen(marker))
-		at = p;
-	if (at)
-		line = atoi(at + strlen(marker));
-	printf("dm port: %s: the verifier rejects the ported program", program);
-	if (line) {
-		FILE *f = fopen(program, "r");
-
-		for (int n = 1; f && fgets(line_text, sizeof(line_text), f) && n < line; n++)
-			;
-		if (f)
-			fclose(f);
-		printf(" at %s:%d:\n  %s", program, line, line_text);
-		if (!strchr(line_text, '\n'))
-			putchar('\n');
-	} else {
-		printf(":\n");
-	}
-	/* the last lines of the log, where the reason is */
-	for (p = log + strlen(log); p > log && shown < 8; p--)
-		if (p[-1] == '\n' && p[0])
-			shown++;
-	printf("verifier log (last lines):\n%s", p);
-}
-
 /* Loads an object as `dm run` will, to report a verifier rejection at port time. */
 static int check_loads(const char *object, const char *program)
 {
@@ -74,7 +41,7 @@ static int check_loads(const char *object, const char *program)
 					"maps (an arena: a container or policy that forbids BPF arenas?)",
 			    object);
 	if (err) {
-		explain_rejection(log, program);
+		explain_rejection(stdout, "dm port", program, log, program);
 		return EXIT_KERNEL;
 	}
 	return EXIT_OK;
@@ -132,7 +99,7 @@ static int check_output(const char *object, const char *program)
 
 void port_help(void)
 {
-	printf("usage: dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR]\n\n"
+	printf("usage: dm port PROGRAM.c -o PROGRAM.bpf.o [--pool BYTES] [--keep DIR] [--no-load]\n\n"
 	       "Ports a plain C program (int main(void) or main(argc, argv); malloc & co; printf, fprintf,\n"
 	       "puts, fputs, putchar, fputc, perror to stdout and stderr; scanf, getchar, fgets from stdin;\n"
 	       "exit, abort, assert, strtol & co, atoi, rand/srand, <ctype.h>, errno, <string.h>: README's\n"
@@ -141,7 +108,9 @@ void port_help(void)
 	       "floating point that computes, file I/O, other libc functions, variable-length arrays, pointers\n"
 	       "to function pointers, printf precision and %%p. A verifier rejection is shown with its line.\n"
 	       "  --pool BYTES  heap size, fixed at port time (a power of two, default 1048576)\n"
-	       "  --keep DIR    keep the ported C source in DIR\n");
+	       "  --keep DIR    keep the ported C source in DIR\n"
+	       "  --no-load     write the object without loading it on this kernel (port here, dm run it on\n"
+	       "                another machine: dm run shows a verifier rejection the same way)\n");
 	print_exit_statuses((const int[]){ EXIT_OK, EXIT_UNPORTABLE, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION,
 					   EXIT_KERNEL, EXIT_INTERNAL, -1 });
 }
@@ -153,11 +122,13 @@ int port_command(int argc, char **argv)
 				     : dm_data_file("share/dynamic_memory/port/port.py", DM_PORT_SCRIPT);
 	const char *program = NULL, *object = NULL;
 	char **args;
-	int status, n = 0;
+	int status, n = 0, load = 1;
 	pid_t child;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+		if (!strcmp(argv[i], "--no-load"))
+			load = 0;
+		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			object = argv[i + 1];
 		else if (argv[i][0] != '-' && !program && !(i > 0 && takes_value(port_options, argv[i - 1])))
 			program = argv[i];
@@ -178,7 +149,8 @@ int port_command(int argc, char **argv)
 	args[n++] = "python3";
 	args[n++] = (char *)script;
 	for (int i = 0; i < argc; i++)
-		args[n++] = argv[i];
+		if (strcmp(argv[i], "--no-load")) /* dm's own option: the front end does not load */
+			args[n++] = argv[i];
 	fflush(stdout);
 	child = fork();
 	if (child == 0) {
@@ -196,5 +168,7 @@ int port_command(int argc, char **argv)
 	if (!is_exit_status(WEXITSTATUS(status)))
 		return fail(EXIT_INTERNAL, "port: %s: the front end %s exited with %d", program, script,
 			    WEXITSTATUS(status));
-	return WEXITSTATUS(status) ? WEXITSTATUS(status) : check_loads(object, program);
+	if (WEXITSTATUS(status) || !load)
+		return WEXITSTATUS(status);
+	return check_loads(object, program);
 }

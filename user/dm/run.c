@@ -201,6 +201,9 @@ int run_command(int argc, char **argv)
 	struct ring_buffer *ring;
 	int stats = 0, err, status;
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	static char log[1 << 22]; /* the verifier's, for a rejection: its last lines hold the reason */
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
+		    .kernel_log_level = 1);
 
 	for (int i = 0; i < argc && !object; i++) { /* after the object, the arguments are the program's */
 		switch (next_argument("run", options, argc, argv, &i, &value)) {
@@ -221,7 +224,7 @@ int run_command(int argc, char **argv)
 	if (status)
 		return status;
 	libbpf_set_print(quiet_libbpf);
-	obj = bpf_object__open_file(object, NULL);
+	obj = bpf_object__open_file(object, &open_opts);
 	if (!obj)
 		return fail(EXIT_BAD_INPUT, "%s: libbpf cannot open it: %s; expected a BPF object made by dm port",
 			    object, libbpf_error(errno));
@@ -233,23 +236,27 @@ int run_command(int argc, char **argv)
 		bpf_object__close(obj);
 		return EXIT_BAD_INPUT;
 	}
-	err = bpf_object__load(obj);
-	if (err) {
-		bpf_object__close(obj);
-		if (err == -EPERM)
-			return fail(
-				EXIT_PERMISSION,
-				geteuid() ? "%s: permission denied: loading a BPF program needs root or CAP_BPF"
-					  : "%s: permission denied to root: the kernel refused to create its maps (an "
-					    "arena: a container or policy that forbids BPF arenas?)",
-				object);
-		return fail(EXIT_KERNEL, "%s: the kernel refuses to load it: %s (dm port shows the verifier's reason)",
-			    object, libbpf_error(err));
-	}
 	source = bpf_object__find_map_by_name(obj, ".rodata.dm_port"); /* the program's file name */
 	name = source ? bpf_map__initial_value(source, &(size_t){ 0 }) : NULL;
 	if (name)
 		out.source = name;
+	err = bpf_object__load(obj);
+	if (err == -EPERM) {
+		bpf_object__close(obj);
+		return fail(EXIT_PERMISSION,
+			    geteuid() ? "%s: permission denied: loading a BPF program needs root or CAP_BPF"
+				      : "%s: permission denied to root: the kernel refused to create its maps (an "
+					"arena: a container or policy that forbids BPF arenas?)",
+			    object);
+	}
+	if (err) {
+		if (log[0] && name) /* the source line, as dm port shows it (name lives in obj: explain first) */
+			explain_rejection(stderr, "dm run", object, log, name);
+		else
+			fail(EXIT_KERNEL, "%s: the kernel refuses to load it: %s", object, libbpf_error(err));
+		bpf_object__close(obj);
+		return EXIT_KERNEL;
+	}
 	err = program_context(&context, !!bpf_object__find_map_by_name(obj, ".rodata.dm_port_in"), argv + object_at,
 			      argc - object_at, context_memory);
 	if (err) {
