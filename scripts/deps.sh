@@ -17,7 +17,7 @@ packages=(
 	csmith libcsmith-dev                         # random C programs for dm port's differential fuzzer
 	prometheus curl                              # dm stat --prometheus, scraped by a real Prometheus in the tests
 	libjemalloc-dev libmimalloc-dev gnuplot-nox  # make bench: the allocators compared against, and the plots
-	qemu-system-x86 busybox-static kmod xz-utils # tests/vm: boot Debian's 6.1 and 6.12 kernels for the in-kernel tests
+	qemu-system-x86 busybox-static kmod xz-utils # tests/vm: boot Debian's 6.1, 6.12 and 6.18 kernels for the in-kernel tests
 )
 backports=(libbpf-dev bpftool)
 # Version floors for the backported packages: libbpf >= 1.4 (arena maps), bpftool >= 7.5 (vmlinux.h with kfuncs).
