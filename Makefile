@@ -24,7 +24,7 @@ DIFF_OPS ?= 1000000
 FUZZ_SECONDS ?= 30
 SEEDS ?= 100
 # The kernels the in-kernel tests run on: host (this machine's) and Debian's, booted in qemu by tests/vm/vm-run.
-KERNELS ?= host 6.1 6.12
+KERNELS ?= host 6.1 6.12 6.18
 VM_KERNELS = $(filter-out host,$(KERNELS))
 
 V ?= 0
@@ -260,9 +260,9 @@ test: kernels
 # The files clang-format keeps (.clang-format): the code written since it exists. dynamic_memory.h and the older
 # files keep their hand alignment: clang-format 14 would also take `(DM_POOL_SIZE) - 1` for a cast.
 FORMATTED := user/heap_reader.c user/heap_reader.h user/dm/main.c user/dm/dm.h user/dm/input.c user/dm/stat.c \
-	user/dm/stat.h user/dm/prometheus.c user/dm/arena_init.c user/dm/preload.c user/dm/port.c user/dm/run.c \
+	user/dm/stat.h user/dm/prometheus.c user/dm/arena_init.c user/dm/preload.c user/dm/port.c user/dm/run.c user/dm/rejection.c \
 	$(wildcard examples/bpf/*.[ch])
-SHELL_SCRIPTS := scripts/deps.sh tests/run.sh tests/kernel.sh tests/harness.sh tests/tools/dm_stat_helpers.bash \
+SHELL_SCRIPTS := scripts/deps.sh tests/run.sh tests/kernel.sh tests/harness.sh tests/tools/dm_stat_helpers.bash tests/tools/dm_run_kernel.bash \
 	tests/vm/init tests/vm/vm-run tests/vm/prepare-kernels bench/run.sh bench/preload.sh modify/modify.sh .ci/run \
 	$(wildcard tests/*.bats tests/tools/*.bats)
 
@@ -373,7 +373,7 @@ help:
 	@echo "make test-kernel  the in-kernel tests on KERNELS (e.g. make test-kernel KERNELS=6.1; root)"
 	@echo "make lint         clang-format (FORMATTED files), shellcheck, the header under $(HEADER_WARN)"
 	@echo "make test         lint, then every test: native, dm's input checks and Csmith (root), then the in-kernel"
-	@echo "                  tests on each of KERNELS (host, and Debian's 6.1 and 6.12 booted in qemu)"
+	@echo "                  tests on each of KERNELS (host, and Debian's 6.1, 6.12 and 6.18 booted in qemu)"
 	@echo "make deps         install the Debian packages the project needs (no-op when present)"
 	@echo "make kernels      download and prepare Debian's kernels for the VM ($(BUILD)/kernels/; once)"
 	@echo "make demo         port a C program that mallocs with dm port, run it natively and in the kernel"

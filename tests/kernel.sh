@@ -13,8 +13,10 @@ build=$1 log_dir=$2 bpf_objects=$3 arena_objects=$4 cost_objects=$5 arena_cost_o
 mkdir -p "$log_dir"
 
 # What a test needs beyond the oldest kernel of the matrix (6.1): the first kernel version that has it. Every test
-# not listed here must pass on every kernel. dm port puts a ported program's heap in an arena (and compiles without
-# the sign-extending loads from it that kernels before 6.13 refuse).
+# not listed here must pass on every kernel. An arena test needs a kernel that lets root create arenas: a machine that
+# forbids them (a container or a policy) runs them on the VM kernels only, and says so. dm port puts a ported program's
+# heap in an arena (and compiles without the sign-extending loads from it that kernels before 6.13 refuse); dm run
+# loads it where DM_RUN_KERNEL says (tests/run.sh sets it to a VM kernel on such a machine; unset: here).
 #            test                        kernel  feature
 requirements="kernel_programs_arena      6.9     arenas
               kernel_arena_structures    6.9     arenas
@@ -22,7 +24,7 @@ requirements="kernel_programs_arena      6.9     arenas
               kernel_stress_arena        6.9     arenas
               kernel_verifier_cost_arena 6.9     arenas
               dm_stat_arena              6.9     arenas
-              dm_port                    6.9     arenas"
+              dm_port                    6.9     arenas-where-dm-run-loads"
 
 release=$(uname -r)
 version=$(echo "$release" | grep -oE '^[0-9]+\.[0-9]+')
@@ -37,13 +39,22 @@ at_least() {
 run_here() {
 	local name=$1 needed feature
 	read -r needed feature < <(echo "$requirements" | awk -v name="$name" '$1 == name { $1 = ""; print }')
-	if [ -n "${needed:-}" ] && ! at_least "$needed"; then
+	if [ "${feature:-}" = arenas-where-dm-run-loads ] && [ "${DM_RUN_KERNEL:-host}" != host ]; then
+		echo "== $name: its programs load on $DM_RUN_KERNEL (DM_RUN_KERNEL), in a VM"
+	elif [ -n "${needed:-}" ] && ! at_least "$needed"; then
 		not_run+=("$name: needs $feature ($needed+)")
 		echo "== $name: not run on $release: needs $feature ($needed+)"
+		return
+	elif [[ ${feature:-} == arenas* ]] && [ -n "$arena_refusal" ]; then
+		not_run+=("$name: this machine refuses arenas to root ($arena_refusal): they run on the VM kernels")
+		echo "== $name: not run here: this machine refuses arenas to root ($arena_refusal)"
 		return
 	fi
 	run "$@"
 }
+
+arena_refusal=
+! at_least 6.9 || arena_refusal=$(arenas_refused)
 
 echo "== in-kernel tests on Linux $release"
 # shellcheck disable=SC2086 # the object lists are word lists

@@ -6,7 +6,7 @@
 #                     "COST_OBJECTS" "ARENA_COST_OBJECTS"
 #   native: the native tests (no root, no BPF); kernel: the in-kernel tests (tests/kernel.sh) on each of KERNELS;
 #   all: the native tests, the host's tests of dm's input checks and of dm port (root), then the in-kernel tests.
-#   KERNELS: host (the running kernel) and/or names tests/vm/vm-run boots in qemu (6.1, 6.12).
+#   KERNELS: host (the running kernel) and/or names tests/vm/vm-run boots in qemu (6.1, 6.12, 6.18).
 # In-kernel tests need root and bpf(); they never skip: a program that cannot load or run fails its test.
 set -u
 if [ $# -ne 9 ] || ! [[ $1 =~ ^(all|native|kernel)$ ]]; then
@@ -42,7 +42,8 @@ host_tests() {
 	BUILD=$build run dm_inputs bats tests/tools/dm_inputs.bats
 	# dm port against native builds of Csmith's random programs, a fixed set of seeds (make fuzz-port runs more).
 	# On the host's kernel only: under the VM's emulation each program's port takes minutes.
-	run dm_port_csmith python3 tests/tools/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 --keep "$build/csmith-failures"
+	run dm_port_csmith python3 tests/tools/port_csmith.py --dm "$build/dm" --first 1 --seeds 8 \
+		--keep "$build/csmith-failures" --run-kernel "${DM_RUN_KERNEL:-host}" --kernels "$build/kernels"
 }
 
 # kernel_tests KERNEL: tests/kernel.sh on KERNEL; its counts join ours, its failures are named with the kernel
@@ -66,6 +67,26 @@ kernel_tests() {
 	echo "==== $kernel: ${counts:-no result} in $(($(date +%s) - start)) s"
 }
 
+# Where ported programs load and run (dm port gives each an arena heap): here, unless this machine refuses arenas to
+# root (a container or a policy, or a kernel before 6.9); then on the newest kernel of KERNELS that has them, booted
+# by tests/vm/vm-run for each dm run (tests/tools/dm_run_kernel.bash). Inside a VM, its own kernel.
+arenas_here_or_vm() {
+	local refusal kernel
+	refusal=$(arenas_refused)
+	[ -n "$refusal" ] || return 0
+	# shellcheck disable=SC2086 # kernels: a word list
+	for kernel in $(printf '%s\n' $kernels | grep -v '^host$' | sort -rV); do
+		if [ "$(printf '6.9\n%s\n' "$kernel" | sort -V | head -n 1)" = 6.9 ]; then
+			export DM_RUN_KERNEL=$kernel
+			echo "== this machine refuses BPF arenas to root ($refusal): ported programs run on $kernel, in a VM"
+			return 0
+		fi
+	done
+	echo "== this machine refuses BPF arenas to root ($refusal), and KERNELS ($kernels) has none 6.9+ to run" \
+		"ported programs on: their tests fail"
+}
+
+[ "$what" = native ] || arenas_here_or_vm
 [ "$what" = kernel ] || native_tests
 [ "$what" != all ] || host_tests
 [ "$what" = native ] || for kernel in $kernels; do kernel_tests "$kernel"; done

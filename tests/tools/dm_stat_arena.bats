@@ -14,7 +14,10 @@ load dm_stat_helpers
 	[[ "${lines[0]}" == *"arena heap, not used yet (dm_arena_init has not run)"* ]]
 	run "$dm" arena-init "$pins/stat_fixture/allocate_known_set"
 	[ "$status" -eq 3 ] && [[ "$output" == *"the pinned program 'allocate_known_', expected dm_arena_init"* ]]
-	"$dm" arena-init "$pins/stat_fixture/dm_arena_init"
+	run "$dm" arena-init "$pins/stat_fixture/dm_arena_init"
+	[ "$status" -eq 0 ] && [ "$output" = "arena heap ready" ]
+	run "$dm" arena-init "$pins/stat_fixture/dm_arena_init" # again: the pages are there, the heap is formatted anew
+	[ "$status" -eq 0 ] && [ "$output" = "arena heap ready" ]
 	run_program stat_fixture allocate_known_set
 	run "$dm" stat "$heap" --json
 	[ "$status" -eq 0 ]

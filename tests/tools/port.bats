@@ -6,6 +6,8 @@
 # message its "expect:" comment gives; programs that fail in the kernel (tests/tools/port/failing/) are reported, not
 # silently cut short. Run from the repository root; BUILD (default build) holds dm.
 
+load dm_run_kernel
+
 setup() {
 	build=${BUILD:-build}
 	dm=$build/dm
@@ -25,17 +27,16 @@ expected() {
 # status, given the same arguments and the standard input $input (default /dev/null). Both are compiled in the
 # program's directory (assert prints __FILE__) and run from $tmp with the same argv[0], the object's name.
 same_as_native() {
-	local program=$1 dm_path
+	local program=$1
 	shift
-	dm_path=$(realpath "$dm")
 	(cd "$(dirname "$program")" && cc -O2 -o "$tmp/native" "$(basename "$program")")
 	set +e
 	(cd "$tmp" && exec -a program.bpf.o ./native "$@") < "${input:-/dev/null}" > "$tmp/native.out" 2> "$tmp/native.err"
 	native_status=$?
 	set -e
-	(cd "$(dirname "$program")" && "$dm_path" port "$(basename "$program")" -o "$tmp/program.bpf.o")
+	(cd "$(dirname "$program")" && dm_port "$(basename "$program")" -o "$tmp/program.bpf.o")
 	set +e
-	(cd "$tmp" && "$dm_path" run program.bpf.o "$@") < "${input:-/dev/null}" > "$tmp/kernel.out" 2> "$tmp/kernel.err"
+	(cd "$tmp" && dm_run program.bpf.o "$@") > "$tmp/kernel.out" 2> "$tmp/kernel.err"
 	kernel_status=$?
 	set -e
 	cmp "$tmp/native.out" "$tmp/kernel.out" || { diff "$tmp/native.out" "$tmp/kernel.out"; return 1; }
@@ -157,8 +158,8 @@ unsupported() {
 failing() {
 	local program=tests/tools/port/failing/$1.c
 	shift
-	"$dm" port "$program" -o "$tmp/out.bpf.o" "$@"
-	run "$dm" run "$tmp/out.bpf.o"
+	dm_port "$program" -o "$tmp/out.bpf.o" "$@"
+	run dm_run "$tmp/out.bpf.o"
 	[ "$status" -eq 70 ]
 	[[ "$output" == *"dm run: $(expected "$program")"* ]] || { echo "got: $output"; return 1; }
 }
@@ -169,8 +170,8 @@ failing() {
 @test "a call through a NULL function pointer ends the program with its line" { failing null_function_pointer; }
 
 @test "dm run --stats prints the heap's counters after the output" {
-	"$dm" port port/examples/linked_list.c -o "$tmp/list.bpf.o"
-	run "$dm" run --stats "$tmp/list.bpf.o"
+	dm_port port/examples/linked_list.c -o "$tmp/list.bpf.o"
+	run dm_run --stats "$tmp/list.bpf.o"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"deleted 4 nodes"* ]]
 	awk '$1 == "heap" { for (i = 1; i <= NF; i++) column[$i] = i; next }
@@ -188,7 +189,7 @@ failing() {
 	[ "$status" -eq 3 ] && [[ "$output" == *"absent.c: no such file"* ]]
 	run "$dm" port port/examples/linked_list.c
 	[ "$status" -eq 2 ] && [[ "$output" == *"-o OBJECT"* ]]
-	run "$dm" port --pool 8192 port/examples/linked_list.c -o "$tmp/small.bpf.o" # options before the program
+	run dm_port --pool 8192 port/examples/linked_list.c -o "$tmp/small.bpf.o" # options before the program
 	[ "$status" -eq 0 ] && [[ "$output" == *"(8192-byte pool)"* ]]
 	run "$dm" run "$build/bpf/cost-seg-4096.bpf.o"
 	[ "$status" -eq 3 ] && [[ "$output" == *"not made by dm port"* ]]
@@ -215,8 +216,8 @@ failing() {
 
 @test "a C program in a file not named .c ports and runs" {
 	cp port/examples/linked_list.c "$tmp/notes.txt"
-	"$dm" port "$tmp/notes.txt" -o "$tmp/notes.bpf.o"
-	run "$dm" run "$tmp/notes.bpf.o"
+	dm_port "$tmp/notes.txt" -o "$tmp/notes.bpf.o"
+	run dm_run "$tmp/notes.bpf.o"
 	[ "$status" -eq 0 ] && [[ "$output" == *"deleted 4 nodes"* ]]
 }
 

@@ -3,6 +3,7 @@
 """A differential fuzzer for dm port: Csmith's random C programs, built natively and ported, must agree.
 
     port_csmith.py [--seeds N] [--first SEED] [--dm build/dm] [--keep DIR] [--timeout SECONDS]
+                   [--run-kernel KERNEL [--kernels DIR]]
 
 Each seed gives two programs: one with pointers and one made with --no-pointers (Csmith's flags below keep them in
 the subset dm port supports: no floats, volatiles, bit-fields, packed structs, builtins or argc). A program is made
@@ -13,8 +14,11 @@ one file: the lines Csmith's runtime headers (csmith.h, safe_math.h) contribute,
 Every program whose native run finishes within --timeout must either
   - agree: `dm port` ports it and `dm run` prints the same output and exits with the same status; or
   - be refused clearly: dm port exits 1 with `FILE:LINE: construct not supported in BPF: ...` (or the compiler's
-    error at a line), or 6 with the verifier's reason and a source line, or dm run stops it (exit 70) with
-    `FILE:LINE: ...` (a loop past the verifier's budget).
+    error at a line), or 6 with the verifier's reason and a source line (dm run does the same when the program
+    was ported without loading), or dm run stops it (exit 70) with `FILE:LINE: ...` (a loop past the verifier's
+    budget).
+With --run-kernel (a kernel tests/vm/vm-run boots; `host`, the default, is this one), dm port does not load the
+object (--no-load) and each dm run runs in that VM: for a machine that refuses BPF arenas to root.
 Anything else fails: a traceback, an internal error, a different checksum, a verifier rejection without a source
 line, a crash. Failing programs are kept in --keep DIR (default build/csmith-failures) as SEED[-np].c with the
 tool's output, to become tests in tests/tools/port.bats. Closes with the agreement rate and `N passed, N failed`.
@@ -36,6 +40,7 @@ PREAMBLE = "#include <stdio.h>\n#include <stdint.h>\n#include <limits.h>\n"
 REFUSED = re.compile(r"\.c:\d+: (construct not supported in BPF|does not compile)")
 REJECTED_AT_LINE = re.compile(r"the verifier rejects the ported program at .*\.c:\d+:")
 STOPPED_AT_LINE = re.compile(r"dm run: .*\.c:\d+: ")
+VM_RUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm", "vm-run")
 
 
 def one_file(program):
@@ -56,7 +61,7 @@ def one_file(program):
 
 def run(command, timeout):
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         return done.returncode, done.stdout, done.stderr
     except subprocess.TimeoutExpired:
         return None, "", "timed out after %d s" % timeout
@@ -77,7 +82,8 @@ def check(seed, pointers, args, work):
     if native_status is None:
         return "skipped", "the native run does not finish in %d s" % args.timeout
     obj = os.path.join(work, name + ".bpf.o")
-    status, out, err = run([args.dm, "port", program, "-o", obj], 600)
+    no_load = [] if args.run_kernel == "host" else ["--no-load"]
+    status, out, err = run([args.dm, "port", program, "-o", obj] + no_load, 600)
     said = (out + err).strip()
     if status == 1 and REFUSED.search(said):
         return "refused", said.splitlines()[-1]
@@ -85,9 +91,12 @@ def check(seed, pointers, args, work):
         return "refused", said.splitlines()[0] + " / " + said.splitlines()[-1]
     if status != 0:
         return "FAILED", "dm port exit %s:\n%s" % (status, said)
-    status, out, err = run([args.dm, "run", obj], 600)
+    status, out, err = run([VM_RUN, "--kernels", args.kernels, "--streams", args.run_kernel, "--",
+                            os.path.abspath(args.dm), "run", obj], 600)
     if status == 70 and STOPPED_AT_LINE.search(err):
         return "refused", err.strip().splitlines()[-1]
+    if status == 6 and REJECTED_AT_LINE.search(err):
+        return "refused", err.strip().splitlines()[0] + " / " + err.strip().splitlines()[-1]
     if status == native_status and out == native_out:
         return "agree", native_out.strip().splitlines()[-1]
     return "FAILED", "dm run exit %s (native %s): %s\nkernel output ends: %s\nnative output ends: %s" % (
@@ -101,6 +110,8 @@ def main():
     parser.add_argument("--dm", default="build/dm")
     parser.add_argument("--keep", default="build/csmith-failures", help="where failing programs are kept")
     parser.add_argument("--timeout", type=int, default=5, help="seconds a native run may take")
+    parser.add_argument("--run-kernel", default="host", help="where dm run runs: host, or a kernel vm-run boots")
+    parser.add_argument("--kernels", default="build/kernels", help="vm-run's kernels (tests/vm/prepare-kernels)")
     args = parser.parse_args()
     counts = {"agree": 0, "refused": 0, "skipped": 0, "FAILED": 0}
     by_pointers = {True: [0, 0], False: [0, 0]}  # [agree, finished natively]
