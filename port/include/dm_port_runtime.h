@@ -12,8 +12,8 @@
  *   - The rest of the libc a ported program may use (exit, abort, assert, strtol, rand, <ctype.h>, scanf, ...) is
  *     dm_port_libc.h.
  *   - A failure (heap exhausted at an unchecked allocation, a loop past the verifier's budget, an index outside a
- *     fixed-size array) sends a failure record, which dm run reports as `FILE:LINE: ...` and exits 70 on; from
- *     then on every loop of the program stops at once (dm_port_more) so that it ends quickly.
+ *     fixed-size array) sends a failure record, which dm run reports as `FILE:LINE: ...` and exits 70 on, and ends
+ *     the program where it is, as exit() and abort() do (dm_port_end: bpf_throw unwinds every call).
  */
 #ifndef DM_PORT_RUNTIME_H
 #define DM_PORT_RUNTIME_H
@@ -35,7 +35,6 @@ struct {
 #define DM_PORT_TEXT_BYTES 1024 /* one record; a longer printf is sent in several */
 char dm_port_text[DM_PORT_TEXT_BYTES];
 __u32 dm_port_length = 1; /* dm_port_text[0] is the record kind */
-__u32 dm_port_failed;     /* a failure was reported, or exit/abort called: every loop stops, output ends */
 __u32 dm_port_stream = DM_PORT_TEXT; /* the stream dm_port_text is for: DM_PORT_TEXT or DM_PORT_ERROR_TEXT */
 __u32 dm_port_lost;       /* records the ring buffer had no room for: dm run says so */
 __u64 dm_port_written;    /* characters output so far: what printf returns is the difference */
@@ -55,8 +54,6 @@ __attribute__((noinline)) int dm_port_flush(void)
 
 static __attribute__((always_inline)) inline void dm_port_put(char c)
 {
-	if (dm_port_failed) /* after exit(): what follows the call runs on, silently */
-		return;
 	if (dm_port_length >= DM_PORT_TEXT_BYTES - 1)
 		dm_port_flush();
 	dm_port_text[dm_port_length & (DM_PORT_TEXT_BYTES - 1)] = c;
@@ -72,23 +69,32 @@ static __attribute__((always_inline)) inline void dm_port_select(__u32 stream)
 	dm_port_stream = stream;
 }
 
+/* The program ends here, wherever here is (a failure, exit, abort): the output so far is sent, then bpf_throw (6.7+;
+ * the arena heap needs 6.9 anyway) unwinds every call and dm_port_run returns `result` as if main had: its exit
+ * status and flags (dm_port_records.h). The verifier follows no path past it, so a failure cannot leave a loop
+ * running on a number it could not bound (each pass a new state). */
+extern void bpf_throw(__u64 cookie) __ksym;
+static __attribute__((always_inline)) inline void dm_port_end(__u32 result)
+{
+	dm_port_flush();
+	bpf_throw(result | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0));
+}
+
 __attribute__((noinline)) int dm_port_fail(__u32 line, __u32 kind, __u64 value, __u32 bound)
 {
 	struct dm_port_failure failure = { .record = DM_PORT_FAILURE, .line = line, .kind = kind, .bound = bound,
 					   .value = value };
 
-	if (dm_port_failed)
-		return 0;
 	dm_port_flush();
-	dm_port_failed = 1;
 	if (bpf_ringbuf_output(&dm_port_output, &failure, sizeof(failure), 0))
 		dm_port_lost++;
+	dm_port_end(0);
 	return 0;
 }
 
-/* The condition every loop of the program gets: false once a failure was reported, and a failure when the
- * verifier's loop budget (can_loop) runs out, rather than a silent early exit. */
-#define dm_port_more(line) (!dm_port_failed && (can_loop ? 1 : dm_port_fail(line, DM_PORT_LOOP_LIMIT, 0, 0)))
+/* The condition every loop of the program gets: a failure when the verifier's loop budget (can_loop) runs out,
+ * rather than a silent early exit. */
+#define dm_port_more(line) (can_loop ? 1 : dm_port_fail(line, DM_PORT_LOOP_LIMIT, 0, 0))
 
 /* A number the verifier cannot know: loops that start from it are checked in one pass (see port/port.py). */
 __u64 dm_port_unknown_zero;
@@ -490,10 +496,8 @@ int dm_port_run(struct dm_port_context *context)
 #else
 	status = dm_port_main();
 #endif
-	if (dm_port_exited)
-		status = dm_port_exit_status;
 	dm_port_flush();
-	return (status & 0xff) | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0) | (dm_port_aborted ? DM_PORT_ABORTED : 0);
+	return (status & 0xff) | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0);
 }
 #define main dm_port_main
 

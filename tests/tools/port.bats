@@ -102,9 +102,6 @@ same_as_native() {
 # The corpus (tests/tools/port/corpus/NAME.c, with NAME.args, one line of arguments, and NAME.input, its standard input):
 # programs written the way ordinary C is, each compared with its native build. Those that recurse are refused at
 # their recursive call until dm port takes recursion (issue 20, item 3): their tests check that refusal, line and all.
-# csv_report.c has no test yet: it ports, and Debian's 6.12 rejects it ("The sequence of 8193 jumps is too complex")
-# in sb_number's `while (count) sb_putc(sb, digits[--count]);`: dm_port_index's bound check leaves `count` unbounded
-# on the failing path, so each pass of the can_loop loop is a new state. A defect of dm port, filed with issue 20.
 corpus() {
 	local name=$1 dir=tests/tools/port/corpus arguments=()
 	[ ! -f "$dir/$name.args" ] || read -ra arguments < "$dir/$name.args"
@@ -127,6 +124,9 @@ corpus_recursion() {
 @test "corpus: inventory (commands on stdin, fgets, strtol, exit with stderr) agrees with its native build" { corpus inventory; }
 @test "corpus: bst_words (recursion over a tree) is refused at its recursive call" { corpus_recursion bst_words "free_tree -> free_tree"; }
 @test "corpus: list_merge_sort (recursive merge sort) is refused at its recursive call" { corpus_recursion list_merge_sort "merge -> merge"; }
+@test "corpus: csv_report (a string builder passed by address, a digit loop counting down, a bad line) agrees" {
+	corpus csv_report
+}
 @test "corpus: lru_cache (hash table and recency list, an out-parameter) agrees with its native build" { corpus lru_cache; }
 @test "corpus: graph_search (a recursive DFS) is refused at its recursive call" { corpus_recursion graph_search "depth_first -> depth_first"; }
 @test "corpus: expression_tree (a recursive descent parser) is refused at its recursive call" {
