@@ -110,6 +110,36 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 	return dm_env_bounded((__u32)index, length);
 }
 
+/* Recursion (port/port.py, recursion_as_loops): a recursive function keeps its frames in a stack on the heap, made at
+ * its first call and doubled when full (from 16 frames): at depth 0 (no stack yet) and at each power of two from 16.
+ * When the heap has no room, the program ends with `FILE:LINE: recursion deeper than the heap allows`. A global
+ * function (verified once) returning the stack as a number: a global function cannot return a pointer. */
+__attribute__((noinline)) __u64 dm_port_frames(__u64 stack, __u64 depth, __u64 frame_bytes, int line)
+{
+	if (stack && (depth < 16 || (depth & (depth - 1))))
+		return stack;
+	stack = (__u64)static_realloc((void __arena *)stack, (depth < 16 ? 16 : 2 * depth) * frame_bytes);
+	if (!stack)
+		dm_port_fail((__u32)line, DM_PORT_RECURSION, depth, 0);
+	return stack;
+}
+/* The locals of one activation whose address is taken: a block of their own, which never moves. */
+__attribute__((noinline)) __u64 dm_port_home(__u64 bytes, int line)
+{
+	__u64 home = (__u64)static_malloc(bytes);
+
+	if (!home)
+		dm_port_fail((__u32)line, DM_PORT_RECURSION, 0, 0);
+	return home;
+}
+static __attribute__((always_inline)) inline void dm_port_frames_free(__u64 stack)
+{
+	static_free((void __arena *)stack);
+}
+/* The depth of a recursive function's stack, unknown to the verifier: were it followed, it would differ at every
+ * call and the verifier would walk the recursion call by call. */
+static __attribute__((always_inline)) inline __u64 dm_port_unknown(__u64 value) { return dm_port_opaque(value); }
+
 /* A local that port/port.py moved to static storage (an array too large for the stack, or a variable whose
  * address the program takes, in the arena) gets its initial value again at its declaration, as a local would: a byte
  * at a time (volatile: clang would make it a memcpy call, which BPF lacks), from an unknown start so that the
