@@ -9,7 +9,7 @@ the port with `FILE:LINE: construct not supported in BPF: ...`, and where to edi
 never a line break, so that line numbers stay the program's:
   - a declaration of several declarators, `int i, *p;`, becomes one per declarator, `int i; int *p;`;
   - a function pointer declarator becomes `dm_port_function NAME` (a number), a function of the program used as a
-    value its number, and a call through a pointer dm_port_call_K(LINE, pointer, args...), a switch over the
+    value its number, and a call through a pointer dm_port_call_K(LINE << 32 | pointer, args...), a switch over the
     program's functions of that type (declared before the program, defined after it);
   - every pointer declarator gets `__arena` (all the program's pointers are arena pointers), written as a comment
     until modify.sh has run, since Coccinelle keeps comments and would not parse the qualifier;
@@ -19,7 +19,8 @@ never a line break, so that line numbers stay the program's:
   - a global or static variable initialised with addresses or string literals gets them when the program starts
     (dm_port_start, at the end of the file; a static local, the first time its declaration runs);
   - every string literal becomes dm_port_literal("..."), a copy on the heap;
-  - every loop condition gets `&& dm_port_more(LINE)` (can_loop, failing loudly when the budget runs out);
+  - every loop condition gets `&& dm_port_more(LINE)` (can_loop, failing loudly when the budget runs out), and the
+    local numbers the loop changes are made unknown to the verifier again before it (dm_port_opaque);
   - an index into a fixed-size array of the program's own gets dm_port_index(i, N, LINE);
   - a constant stored in a local number gets dm_port_opaque(...), which hides it from the verifier;
   - static variables get __attribute__((used)), which keeps clang from splitting them (see keep_whole);
@@ -315,6 +316,30 @@ class Porter:
             off = loc["expansionLoc"].get("offset")
         return self.src.line_of(off) if off is not None else 0
 
+    # ---------------------------------------------------------------- recursion
+
+    def recursion_as_loops(self):
+        """A function that calls itself becomes a loop over an explicit stack of its frames on the heap, in plain C
+        on the program's own lines, before the rest of the port (which then reads it again) sees it (RecursiveFunction
+        says how). Mutual recursion (f -> g -> f) stays refused by check(). Returns whether a function was
+        rewritten."""
+        rewritten = False
+        for function in self.main_decls:
+            body = [n for n in function.get("inner", []) if n.get("kind") == "CompoundStmt"]
+            if function.get("kind") == "FunctionDecl" and body:
+                rewritten |= RecursiveFunction(self, function, body[0]).rewrite()
+        return rewritten
+
+    def statement_end(self, node):
+        """Just past a statement: its closing brace, or the semicolon that ends it."""
+        kind = node.get("kind")
+        if kind in ("CompoundStmt", "DeclStmt"):  # a declaration's range ends with its semicolon
+            return end_offset(node["range"]["end"])
+        if kind in ("IfStmt", "WhileStmt", "ForStmt", "SwitchStmt", "CaseStmt", "DefaultStmt", "LabelStmt"):
+            return self.statement_end(node["inner"][-1])
+        return self.src.text.index(";", end_offset(node["range"]["end"]) if kind != "NullStmt" else
+                                   start_offset(node["range"]["begin"])) + 1
+
     # ---------------------------------------------------------------- what BPF cannot run
 
     def check(self):
@@ -347,7 +372,8 @@ class Porter:
                         self.by_value.add(callee)
                 if node.get("kind") == "DeclRefExpr" and node.get("referencedDecl", {}).get("kind") == "FunctionDecl":
                     name = node["referencedDecl"].get("name", "")
-                    if name not in defined and name not in self.library and not name.startswith("__builtin"):
+                    if name not in defined and name not in self.library and \
+                            not name.startswith(("__builtin", "dm_port_")):  # the runtime's (recursion_as_loops)
                         raise Unsupported(self.line(node), unsupported_function(name))  # a system header's
                     caller = self.enclosing_function(node)
                     if caller is not None:
@@ -368,8 +394,9 @@ class Porter:
             for callee in sorted(edges.get(name, {})):
                 if state.get(callee) == 1:
                     cycle = path[path.index(callee):] + [callee]
-                    raise Unsupported(edges[name][callee], "recursion (%s): BPF has no recursion; use a loop and an "
-                                      "explicit stack" % " -> ".join(cycle))
+                    raise Unsupported(edges[name][callee], "recursion (%s): dm port runs a function that calls "
+                                      "itself on a stack of frames, not functions that call each other (merge them "
+                                      "into one) or one that uses itself as a value" % " -> ".join(cycle))
                 if callee not in state:
                     visit(callee, path + [callee])
             state[name] = 2
@@ -611,7 +638,7 @@ class Porter:
         self.src.insert(begin, "((dm_port_function)%d)" % number)
 
     def call_through_pointer(self, call):
-        """`f(x)`, `(*f)(x)`, `node->visit(n)` become dm_port_call_K(f, x)."""
+        """`f(x)`, `(*f)(x)`, `node->visit(n)` become dm_port_call_K(LINE << 32 | (f), x)."""
         callee = call["inner"][0]
         value = callee
         while value.get("kind") in ("ImplicitCastExpr", "ParenExpr") or \
@@ -627,10 +654,11 @@ class Porter:
                               "read" % kind.get("qualType"))
         signature = "%s (%s)" % (match.group("returns"), match.group("parameters"))
         name = self.dispatchers.setdefault(signature, "dm_port_call_%d" % (len(self.dispatchers) + 1))
-        self.src.insert(begin, "%s(%d, " % (name, self.line(call)))
+        # the line and the function in one argument: BPF calls take five, and a callback may have four of its own
+        self.src.insert(begin, "%s(((unsigned long)%d << 32) | (" % (name, self.line(call)))
         paren = self.src.text.find("(", end)
         self.src.blank(paren)
-        self.src.insert(paren, ", " if len(call["inner"]) > 1 else "")
+        self.src.insert(paren, "), " if len(call["inner"]) > 1 else ")")
 
     def write_dispatchers(self):
         """dm_port_call_K for each function pointer type the program calls through: declared before the program
@@ -645,8 +673,7 @@ class Porter:
             self.prologue.extend("%s;" % tag for tag in re.findall(r"\b(?:struct|union) \w+", signature)
                                  if "%s;" % tag not in self.prologue)
             parameters = "".join(", %s dm_port_a%d" % (in_arena(t), i) for i, t in enumerate(types))
-            header = "static %s %s(__u32 dm_port_line, dm_port_function dm_port_f%s)" % (in_arena(returns), name,
-                                                                                      parameters)
+            header = "static %s %s(__u64 dm_port_at%s)" % (in_arena(returns), name, parameters)
             self.prologue.append(header + ";")
             arguments = ", ".join("dm_port_a%d" % i for i in range(len(types)))
             cases = []
@@ -657,7 +684,8 @@ class Porter:
                     cases.append("case %d: %s" % (number, "%s; return;" % call if returns == "void"
                                                   else "return %s;" % call))
             returned = "" if returns == "void" else " 0"
-            definitions.append("%s { switch (dm_port_f) { %s } dm_port_fail(dm_port_line, DM_PORT_BAD_FUNCTION, "
+            definitions.append("%s { __u32 dm_port_line = dm_port_at >> 32; dm_port_function dm_port_f = (__u32)"
+                               "dm_port_at; switch (dm_port_f) { %s } dm_port_fail(dm_port_line, DM_PORT_BAD_FUNCTION, "
                                "dm_port_f, 0); return%s; }" % (header, " ".join(cases), returned))
         return definitions
 
@@ -936,23 +964,62 @@ class Porter:
                 self.src.insert(begin, "dm_port_literal(")
                 self.src.insert(end_offset(end), ")")
 
+    def is_number(self, decl):
+        """A local variable or parameter that holds a number (not a pointer, array, struct or union; not static)."""
+        kind = decl.get("type", {})
+        qual = kind.get("desugaredQualType", kind.get("qualType", ""))  # a typedef's own type
+        qual = self.typedefs.get(qual.replace("const ", ""), qual)  # an unnamed struct's typedef has none
+        return decl.get("kind") in ("VarDecl", "ParmVarDecl") and "*" not in qual and "[" not in qual and \
+            not qual.startswith(("struct", "union")) and decl.get("storageClass") != "static"
+
+    def loop_carried(self, loop):
+        """The names of the local numbers a loop changes and keeps from pass to pass: declared before it (or in a
+        for's first clause), not const, not moved to the arena."""
+        begin, names = loop["range"]["begin"]["offset"], set()
+        in_init = {n.get("id") for n, _ in walk(loop["inner"][0])} if loop["kind"] == "ForStmt" and loop.get("inner") \
+            else set()
+        for node, _ in walk(loop):
+            kind, target = node.get("kind"), None
+            if kind == "UnaryOperator" and node.get("opcode") in ("++", "--"):
+                target = node["inner"][0]
+            elif kind in ("BinaryOperator", "CompoundAssignOperator") and node.get("opcode", "").endswith("=") and \
+                    node.get("opcode") not in ("==", "!=", "<=", ">="):
+                target = node["inner"][0]
+            while target and target.get("kind") in ("ParenExpr", "ImplicitCastExpr"):
+                target = target["inner"][0]
+            if not target or target.get("kind") != "DeclRefExpr":
+                continue
+            decl = self.nodes.get(target.get("referencedDecl", {}).get("id"), {})
+            declared = decl.get("range", {}).get("begin", {}).get("offset")
+            if self.is_number(decl) and decl["id"] not in self.in_arena and \
+                    not decl.get("type", {}).get("qualType", "").startswith("const") and \
+                    (decl["id"] in in_init or (declared is not None and declared < begin)):
+                names.add(decl["name"])
+        return sorted(names)
+
     def bound_loops(self):
+        """Each loop condition gets dm_port_more(LINE) (can_loop). Before it, the local numbers the loop changes
+        are made unknown to the verifier again (dm_port_opaque: the same value): a number it could bound would
+        shift at each pass (`--count`), no pass would look like one seen before, and it would follow the loop pass
+        by pass until its limits ("The sequence of 8193 jumps is too complex"). Unknown, one pass shows the loop.
+        Indexes are bounded where they are used (dm_port_index), so no access needs the loop's bounds."""
         for decl in self.main_decls:
             for node, _ in walk(decl):
                 kind = node.get("kind")
                 if kind not in ("ForStmt", "WhileStmt", "DoStmt"):
                     continue
                 line = self.line(node)
+                forget = ", ".join("%s = dm_port_opaque(%s)" % (name, name) for name in self.loop_carried(node))
                 guard = "dm_port_more(%d)" % line
                 inner = node.get("inner", [])
                 cond = {"ForStmt": 2, "WhileStmt": 0, "DoStmt": 1}[kind]
                 cond = inner[cond] if len(inner) > cond else {}
                 if cond.get("range") and start_offset(cond["range"]["begin"]) is not None:
-                    self.src.insert(start_offset(cond["range"]["begin"]), "(")
-                    self.src.insert(end_offset(cond["range"]["end"]), ") && " + guard)
+                    self.src.insert(start_offset(cond["range"]["begin"]), "((%s), (" % forget if forget else "(")
+                    self.src.insert(end_offset(cond["range"]["end"]), ("))" if forget else ")") + " && " + guard)
                 elif kind == "ForStmt":  # for (init; ; inc): the guard goes between the semicolons
                     first = self.first_semicolon(node["range"]["begin"]["offset"])
-                    self.src.insert(first + 1, " " + guard)
+                    self.src.insert(first + 1, " (%s, %s)" % (forget, guard) if forget else " " + guard)
 
     def bound_gotos(self):
         """A goto back to a label above it makes a loop: `{ if (dm_port_more(LINE)) goto L; }`, bounded as the
@@ -1018,9 +1085,7 @@ class Porter:
                     yield from constants(child)
 
         def is_local_number(decl):
-            qual = decl.get("type", {}).get("qualType", "")
-            return decl.get("kind") == "VarDecl" and "*" not in qual and "[" not in qual and \
-                not qual.startswith(("struct", "union")) and decl.get("storageClass") != "static"
+            return decl.get("kind") == "VarDecl" and self.is_number(decl)
 
         for decl in self.main_decls:
             if decl.get("kind") != "FunctionDecl":
@@ -1073,6 +1138,8 @@ class Porter:
     def make_static(self):
         for decl in self.main_decls:
             at = offset(decl["range"]["begin"]) if decl.get("kind") == "FunctionDecl" else None
+            if decl.get("name", "").startswith("dm_port_"):  # the runtime's, declared by recursion_as_loops
+                continue
             if at is not None and decl.get("name") != "main" and self.can_be_global(decl):
                 self.make_global(decl, at)
             elif at is not None and decl.get("name") != "main" and decl.get("storageClass") != "static":
@@ -1159,6 +1226,324 @@ def wrap_unchecked(text, lines):
     return "\n".join(out)
 
 
+class RecursiveFunction:
+    """One function of the program that calls itself, rewritten (Porter.recursion_as_loops) as a loop over a stack of
+    its frames on the heap:
+      - its prologue declares a frame (its parameters and locals, the results of its recursive calls, where to
+        resume), the stack (grown by dm_port_frames, which ends the program with `recursion deeper than the heap
+        allows` when the heap cannot), and the label the function starts again at;
+      - a recursive call is taken out of its statement, in the order the statement evaluates it: its arguments are
+        evaluated, the variables in scope saved in a new frame, the parameters set, and the function starts again;
+        at its return the frame is popped, those variables are restored and the call's result (dm_rec_tK) stands
+        where the call was. A call after `&&`, `||` or `?` runs only where it did: the operator becomes an `if`;
+      - `return x;` keeps x and goes to the epilogue, which returns when no frame is left, else pops one and resumes
+        where it was made (a switch over the call sites);
+      - a local whose address is taken lives in its activation's own block on the heap (dm_rec_home), which never
+        moves while a pointer to it may be held.
+    Refused where the order would change (a call in a loop's condition or step) and what a frame cannot hold
+    (arrays and function pointers not homed, const variables, a name declared twice)."""
+
+    def __init__(self, porter, function, body):
+        self.p, self.function, self.body, self.name = porter, function, body, function["name"]
+        self.returned = function.get("type", {}).get("qualType", "").split("(")[0].strip()
+        self.void = self.returned == "void"
+        self.parameters = [n for n in function.get("inner", []) if n.get("kind") == "ParmVarDecl"]
+        self.temps = []  # (name, type) of the values kept across calls: call results, conditionals holding calls
+        self.sites = 0
+        self.kept = []  # the variables saved and restored around the calls of the statement being rewritten
+        self.homed = {}  # id: a local whose address is taken
+
+    def refuse(self, node, what):
+        raise Unsupported(self.p.line(node), "%s in the recursive function %s" % (what, self.name))
+
+    def is_call(self, node):
+        if node.get("kind") != "CallExpr" or self.p.callee(node) != self.name:
+            return False
+        target = node["inner"][0]
+        while target.get("kind") in ("ParenExpr", "ImplicitCastExpr"):
+            target = target["inner"][0]
+        return target.get("kind") == "DeclRefExpr" and target.get("referencedDecl", {}).get("kind") == "FunctionDecl"
+
+    def holds_call(self, node):
+        return any(self.is_call(n) for n, _ in walk(node))
+
+    def is_special(self, node):
+        """A node rendered differently: a recursive call, an operator that may skip one, a homed variable's name."""
+        kind = node.get("kind")
+        return self.is_call(node) or \
+            (kind == "ConditionalOperator" or kind == "BinaryOperator" and node.get("opcode") in ("&&", "||")) and \
+            any(self.holds_call(c) for c in node["inner"][1:]) or \
+            kind == "DeclRefExpr" and node.get("referencedDecl", {}).get("id") in self.homed
+
+    def specials(self, node):
+        """The outermost special nodes of a subtree, in document order (the node itself when it is one)."""
+        if self.is_special(node):
+            return [node]
+        return [found for child in node.get("inner", []) for found in self.specials(child)]
+
+    def span(self, node):
+        return start_offset(node["range"]["begin"]), end_offset(node["range"]["end"])
+
+    def render(self, node, out):
+        """An expression's text with its special nodes replaced; what must run before it is appended to out."""
+        if self.is_special(node):
+            return self.replace(node, out)
+        begin, end = self.span(node)
+        text, at = "", begin
+        for special in self.specials(node):
+            inner_begin, inner_end = self.span(special)
+            text += self.p.src.text[at:inner_begin] + self.replace(special, out)
+            at = inner_end
+        return (text + self.p.src.text[at:end]).replace("\n", " ")
+
+    def temp(self, kind):
+        name = "dm_rec_t%d" % (len(self.temps) + 1)
+        self.temps.append((name, kind))
+        return name
+
+    def replace(self, node, out):
+        kind = node.get("kind")
+        if kind == "DeclRefExpr":
+            return "dm_rec_home->%s" % node["referencedDecl"]["name"]
+        if kind == "BinaryOperator":
+            condition = self.render(node["inner"][0], out)
+            then = []
+            value = self.render(node["inner"][1], then)
+            result = self.temp("int")
+            out.append("%s = %d; if (%s(%s)) { %s%s = !!(%s); } " % (
+                result, node["opcode"] == "||", "!" if node["opcode"] == "||" else "", condition, "".join(then),
+                result, value))
+            return result
+        if kind == "ConditionalOperator":
+            condition = self.render(node["inner"][0], out)
+            branches = [[], []]
+            values = [self.render(node["inner"][i + 1], branches[i]) for i in (0, 1)]
+            result = self.temp(node.get("type", {}).get("qualType", "int"))
+            out.append("if (%s) { %s%s = (%s); } else { %s%s = (%s); } " % (
+                condition, "".join(branches[0]), result, values[0], "".join(branches[1]), result, values[1]))
+            return result
+        arguments = [self.render(argument, out) for argument in node.get("inner", [])[1:]]
+        self.sites += 1
+        frame = "dm_rec_stack[dm_rec_depth]"
+        kept = self.kept + [name for name, _ in self.temps]
+        code = "".join("dm_rec_a%d = (%s); " % (i, a) for i, a in enumerate(arguments))
+        code += ("dm_rec_stack = (struct dm_rec_frame_%s *)dm_port_frames((unsigned long long)dm_rec_stack, "
+                 "dm_rec_depth, sizeof(*dm_rec_stack), %d); " % (self.name, self.p.line(node)))
+        code += "".join("%s.%s = %s; " % (frame, v, v) for v in kept)
+        code += "%s.dm_rec_at = %d; dm_rec_depth = dm_port_unknown(dm_rec_depth + 1); " % (frame, self.sites)
+        code += "".join("%s = dm_rec_a%d; " % (p["name"], i) for i, p in enumerate(self.parameters))
+        code += "goto dm_rec_entry; dm_rec_resume_%d: " % self.sites
+        code += "".join("%s = %s.%s; " % (v, frame, v) for v in kept)
+        out.append(code)
+        if self.void:
+            return "0"
+        result = self.temp(self.returned)
+        # unknown, as the parameters are at each call: clang turns `return 1 + f(n - 1);` into a counter that the
+        # verifier would follow return by return
+        real = self.p.typedefs.get(self.returned, self.returned)
+        if "*" in real:
+            out.append("%s = (%s)dm_port_unknown((unsigned long long)dm_rec_value); " % (result, self.returned))
+        elif not real.startswith(("struct", "union")):
+            out.append("%s = dm_port_unknown(dm_rec_value); " % result)
+        else:
+            out.append("%s = dm_rec_value; " % result)
+        return result
+
+    def field(self, variable, homed=False):
+        """A variable as a field of the frame (or of the home), or a refusal naming what a frame cannot hold."""
+        if variable.get("kind") == "ParmVarDecl":  # its own type, which the rest of the port may change
+            return "__typeof__(%s) %s;" % (variable["name"], variable["name"])
+        kind = variable.get("type", {})
+        qual = kind.get("qualType", "")
+        real = self.p.typedefs.get(qual, kind.get("desugaredQualType", qual))
+        array = re.match(r"(.*?)\s*(\[.*\])$", qual)
+        if array and homed:
+            return "%s %s%s;" % (array.group(1), variable["name"], array.group(2))
+        if "[" in real:
+            self.refuse(variable, "an array ('%s') whose address is never taken" % variable["name"])
+        if "(" in real:
+            self.refuse(variable, "a local function pointer ('%s')" % variable["name"])
+        if re.match(r"const\b", real) and "*" not in real or re.search(r"\*\s*const\s*$", real):
+            self.refuse(variable, "a const variable ('%s')" % variable["name"])
+        if "unnamed" in real or "anonymous" in real:
+            self.refuse(variable, "a variable of an unnamed type ('%s')" % variable["name"])
+        return "%s %s;" % (qual, variable["name"])
+
+    def statement(self, call):
+        """The statement a recursive call runs before, and the part of it that holds the call."""
+        node = call
+        while True:
+            parent = node["_parent"]
+            kind, children = parent.get("kind"), parent.get("inner", [])
+            if kind in ("CompoundStmt", "CaseStmt", "DefaultStmt", "LabelStmt"):
+                return node, node
+            if kind in ("IfStmt", "SwitchStmt", "ReturnStmt", "DeclStmt"):
+                return (parent, node) if kind != "IfStmt" and kind != "SwitchStmt" or node is children[0] else \
+                    (node, node)
+            if kind in ("WhileStmt", "DoStmt", "ForStmt"):
+                if node is children[0 if kind == "DoStmt" else -1]:  # the body
+                    return node, node
+                if kind == "ForStmt" and node is children[0] and node.get("kind") == "DeclStmt":
+                    return parent, node
+                self.refuse(call, "a recursive call in a loop's condition or step (call it in the loop's body)")
+            if kind in ("BinaryConditionalOperator", "UnaryExprOrTypeTraitExpr", "StmtExpr"):
+                self.refuse(call, "a recursive call inside '?:' without a middle, sizeof or a statement expression")
+            node = parent
+
+    def in_scope(self, statement):
+        """The parameters and local variables (not static, not homed) declared before a statement."""
+        found, node = list(self.parameters), statement
+        while node is not self.body:
+            parent = node["_parent"]
+            for child in parent.get("inner", []):
+                if child is node:
+                    break
+                if child.get("kind") == "DeclStmt" and parent.get("kind") in ("CompoundStmt", "ForStmt"):
+                    found += [v for v in child.get("inner", []) if v.get("kind") == "VarDecl" and
+                              v.get("storageClass") != "static" and v["id"] not in self.homed]
+            node = parent
+        return found
+
+    def home(self, locals_):
+        """The locals whose address is taken move to dm_rec_home: their declarations become assignments."""
+        for node, parent in walk(self.body):
+            target = self.p.pointed_variable(node, parent)
+            if target is not None and target.get("id") in {p["id"] for p in self.parameters}:
+                self.refuse(node, "the address of the parameter '%s' (copy it to a local)" % target.get("name"))
+            if target is not None and any(v["id"] == target.get("id") for v in locals_):
+                self.homed[target["id"]] = self.p.nodes.get(target["id"], target)
+        for node, _ in walk(self.body):
+            if node.get("kind") != "DeclStmt" or not any(v.get("id") in self.homed for v in node.get("inner", [])):
+                continue
+            if node["_parent"].get("kind") != "CompoundStmt" or not all(v.get("id") in self.homed
+                                                                       for v in node["inner"]):
+                self.refuse(node, "a variable whose address is taken declared with others whose is not, or in a "
+                                  "for (declare it in a declaration of its own)")
+            assignments = []
+            for variable in node["inner"]:
+                init = variable.get("inner", [None])[0] if variable.get("init") else None
+                if init is not None and (init.get("kind") == "InitListExpr" or self.holds_call(init)):
+                    self.refuse(variable, "an initialiser list or a recursive call initialising '%s', whose address "
+                                          "is taken (assign it after the declaration)" % variable["name"])
+                if init is not None:
+                    assignments.append("dm_rec_home->%s = (%s);" % (variable["name"], self.render(init, [])))
+            begin, end = start_offset(node["range"]["begin"]), self.p.statement_end(node)
+            self.rendered.append((begin, end))
+            for i in range(begin, end):
+                if self.p.src.text[i] != "\n":
+                    self.p.src.blank(i)
+            self.p.src.insert(begin, " ".join(assignments))
+        for node, _ in walk(self.body):  # a homed variable's name, outside the statements rewritten below
+            if node.get("kind") == "DeclRefExpr" and node.get("referencedDecl", {}).get("id") in self.homed and \
+                    not any(begin <= start_offset(node["range"]["begin"]) < end for begin, end in self.rendered):
+                self.p.src.insert(start_offset(node["range"]["begin"]), "dm_rec_home->")
+
+    def rewrite(self):
+        calls = [n for n, _ in walk(self.body) if self.is_call(n)]
+        if not calls:
+            return False
+        locals_ = [n for n, _ in walk(self.body) if n.get("kind") == "VarDecl" and n.get("storageClass") != "static"]
+        names = set()
+        for variable in self.parameters + locals_:
+            if not variable.get("name") or variable["name"] in names:
+                self.refuse(variable, "the name '%s' declared twice (rename one)" % variable.get("name"))
+            names.add(variable["name"])
+        by_statement = {}  # id: (statement, [the parts of it holding calls])
+        for call in calls:
+            statement, part = self.statement(call)
+            parts = by_statement.setdefault(statement["id"], (statement, []))[1]
+            if not any(p is part for p in parts):
+                parts.append(part)
+        # what the statements' rewriting blanks and renders itself (a homed name in it is rendered there)
+        self.homed = {}
+        self.rendered = [self.span(s) for _, parts in by_statement.values() for part in parts
+                         for s in self.specials_of_calls(part)]
+        self.home(locals_)
+        for statement, parts in by_statement.values():
+            self.kept = [v["name"] for v in self.in_scope(statement)] + (["dm_rec_home"] if self.homed else [])
+            braces = statement["_parent"].get("kind") != "CompoundStmt"
+            before = []
+            for part in parts:
+                for special in self.specials_of_calls(part):
+                    begin, end = self.span(special)
+                    replacement = self.replace(special, before)
+                    for i in range(begin, end):
+                        if self.p.src.text[i] != "\n":
+                            self.p.src.blank(i)
+                    self.p.src.insert(begin, replacement)
+            self.p.src.insert(start_offset(statement["range"]["begin"]), ("{ " if braces else "") + "".join(before))
+            if braces:
+                self.p.src.insert(self.p.statement_end(statement), " }")
+        self.returns()
+        self.frame(locals_)
+        return True
+
+    def specials_of_calls(self, part):
+        """The outermost nodes of a statement's part that hold recursive calls: calls, and operators that may skip
+        one (a homed name outside them stays in place)."""
+        if self.is_call(part) or self.is_special(part) and part.get("kind") != "DeclRefExpr":
+            return [part]
+        return [found for child in part.get("inner", []) for found in self.specials_of_calls(child)]
+
+    def returns(self):
+        for node, _ in walk(self.body):
+            if node.get("kind") != "ReturnStmt":
+                continue
+            begin = start_offset(node["range"]["begin"])
+            for i in range(begin, begin + len("return")):
+                self.p.src.blank(i)
+            semicolon = self.p.statement_end(node)
+            if node.get("inner"):  # a void function may return a void call's "value"
+                self.p.src.insert(begin + len("return"), "{ (void)(" if self.void else "{ dm_rec_value = (")
+                self.p.src.insert(semicolon - 1, ")")
+                self.p.src.insert(semicolon, " goto dm_rec_return; }")
+            else:
+                self.p.src.insert(begin + len("return"), "goto dm_rec_return")
+
+    def frame(self, locals_):
+        """The prologue (frame, stack, home, temporaries, the label the function starts again at), the epilogue,
+        and the runtime's helpers declared before the function."""
+        home = self.homed and "dm_rec_home"
+        fields = [self.field(v) for v in self.parameters + locals_ if v["id"] not in self.homed]
+        fields += ["%s %s;" % (kind, name) for name, kind in self.temps]
+        prologue = ""
+        if home:
+            prologue += "struct dm_rec_home_%s { %s }; struct dm_rec_home_%s *dm_rec_home = 0; " % (
+                self.name, " ".join(self.field(v, homed=True) for v in self.homed.values()), self.name)
+            fields.append("struct dm_rec_home_%s *dm_rec_home;" % self.name)
+        prologue += "struct dm_rec_frame_%s { %s int dm_rec_at; }; struct dm_rec_frame_%s *dm_rec_stack = 0; " \
+            "unsigned long long dm_rec_depth = 0; " % (self.name, " ".join(fields), self.name)
+        prologue += "".join("__typeof__(%s) dm_rec_a%d; " % (p["name"], i) for i, p in enumerate(self.parameters))
+        # every temporary is saved at every call: none may be uninitialised (the verifier refuses to copy one)
+        prologue += "".join("%s %s = {0}; " % (kind, name) for name, kind in self.temps)
+        if not self.void:
+            prologue += "%s dm_rec_value = {0}; " % self.returned
+        prologue += "dm_rec_entry: ; "
+        # numbers the verifier could bound would change at every call (n - 1, n / 2): no call would look like one
+        # seen before, and it would follow the recursion call by call (as bound_loops says of loops)
+        prologue += "".join("%s = dm_port_unknown(%s); " % (p["name"], p["name"]) for p in self.parameters
+                            if self.p.is_number(p))
+        if home:
+            prologue += "dm_rec_home = (struct dm_rec_home_%s *)dm_port_home(sizeof(*dm_rec_home), %d); " % (
+                self.name, self.p.line(self.function))
+        self.p.src.insert(start_offset(self.body["range"]["begin"]) + 1, " " + prologue)
+        for variable in locals_:  # saved before they may be set: `int freed;`
+            if variable["id"] not in self.homed and not variable.get("init") and offset(variable.get("loc")):
+                self.p.src.insert(offset(variable["loc"]) + len(variable["name"]), " = {0}")
+        value = "" if self.void else " dm_rec_value"
+        epilogue = "dm_rec_return: %sif (!dm_rec_depth) { dm_port_frames_free((unsigned long long)dm_rec_stack); " \
+            "return%s; } dm_rec_depth = dm_port_unknown(dm_rec_depth - 1); switch (dm_rec_stack[dm_rec_depth]." \
+            "dm_rec_at) { %s } return%s; " % (
+                "dm_port_frames_free((unsigned long long)dm_rec_home); " if home else "", value,
+                " ".join("case %d: goto dm_rec_resume_%d;" % (k, k) for k in range(1, self.sites + 1)), value)
+        self.p.src.insert(start_offset(self.body["range"]["end"]), epilogue)
+        self.p.src.insert(start_offset(self.function["range"]["begin"]),
+                          "unsigned long long dm_port_frames(unsigned long long stack, unsigned long long depth, "
+                          "unsigned long long frame_bytes, int line); void dm_port_frames_free(unsigned long long "
+                          "stack); unsigned long long dm_port_unknown(unsigned long long value); unsigned long long "
+                          "dm_port_home(unsigned long long bytes, int line); ")
+
+
 def compile_failure(log, program, dropped):
     """The first error of the BPF compile, said once; the stack limit said as what it is; an undeclared name
     perhaps from a system header the port left out."""
@@ -1187,6 +1572,18 @@ def port(args, work, step):
     step[0] = "reading the program with clang"
     source = Source(args.program)
     porter = Porter(args.program, clang_ast(args.clang, args.program), source, args.clang)
+    step[0] = "turning recursion into loops"
+    if porter.recursion_as_loops():  # the rest of the port reads the program as it is without recursion
+        step[0] = "reading the program without its recursion with clang"
+        unrolled = os.path.join(work, "recursion", name)
+        os.makedirs(os.path.dirname(unrolled))
+        with open(unrolled, "w", encoding="utf-8") as f:
+            f.write(source.result()[0])
+        source = Source(unrolled)
+        try:
+            porter = Porter(args.program, clang_ast(args.clang, unrolled), source, args.clang)
+        except Refused as refused:
+            raise Refused(str(refused).replace(unrolled, args.program))
     porter.check_main(args.program)
     for step[0], edit in (("checking what BPF cannot run", porter.check),
                           ("unparenthesising function names", porter.plain_function_names),

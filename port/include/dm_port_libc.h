@@ -140,30 +140,20 @@ __attribute__((noinline)) int dm_port_perror(__u64 prefix)
 
 /* ---------------------------------------------------------------- ending */
 
-__u32 dm_port_exited, dm_port_exit_status, dm_port_aborted;
-
-/* exit(status): main's caller returns `status`; the rest of the program runs on, but every loop stops at once, no
- * output is sent and no failure reported (BPF cannot unwind the calls it is in). */
+/* exit(status): the program ends here with `status`, whatever calls it is in (dm_port_end unwinds them). Output
+ * is flushed, as glibc's exit flushes stdio. */
 __attribute__((noinline)) int dm_port_exit(int status)
 {
-	if (dm_port_failed)
-		return 0;
-	dm_port_flush();
-	dm_port_exited = 1;
-	dm_port_exit_status = (__u32)status & 0xff;
-	dm_port_failed = 1;
+	dm_port_end((__u32)status & 0xff);
 	return 0;
 }
 #define exit(status) ((void)dm_port_exit(status))
 #define _Exit(status) ((void)dm_port_exit(status))
 
+/* abort(): the program ends here, and dm run dies of SIGABRT, losing what glibc would still have buffered. */
 __attribute__((noinline)) int dm_port_abort(void)
 {
-	if (dm_port_failed)
-		return 0;
-	dm_port_flush();
-	dm_port_aborted = 1;
-	dm_port_failed = 1;
+	dm_port_end(DM_PORT_ABORTED);
 	return 0;
 }
 #define abort() ((void)dm_port_abort())
@@ -396,7 +386,7 @@ static __attribute__((always_inline)) inline int dm_port_peek(void)
 {
 	__u64 at = dm_port_input_at;
 
-	if (dm_port_failed || at >= dm_port_context.input_bytes)
+	if (at >= dm_port_context.input_bytes)
 		return EOF;
 	if (dm_port_window_load(dm_port_context.input + (at & ~(__u64)(DM_PORT_COPY_BYTES - 1))))
 		return EOF;

@@ -13,6 +13,7 @@ enum dm_port_failure_kind {
 	DM_PORT_BAD_INDEX = 3,  /* value: the index; bound: the array's length */
 	DM_PORT_BAD_FUNCTION = 4, /* value: what a function pointer called through held (no function of its type) */
 	DM_PORT_NO_ARGUMENTS = 5, /* the heap is too small for the arguments; value: their bytes */
+	DM_PORT_RECURSION = 6,    /* the heap has no room for another frame of a recursive function; value: the depth */
 };
 struct dm_port_failure {
 	__u8 record; /* DM_PORT_FAILURE */

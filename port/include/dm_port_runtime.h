@@ -12,8 +12,8 @@
  *   - The rest of the libc a ported program may use (exit, abort, assert, strtol, rand, <ctype.h>, scanf, ...) is
  *     dm_port_libc.h.
  *   - A failure (heap exhausted at an unchecked allocation, a loop past the verifier's budget, an index outside a
- *     fixed-size array) sends a failure record, which dm run reports as `FILE:LINE: ...` and exits 70 on; from
- *     then on every loop of the program stops at once (dm_port_more) so that it ends quickly.
+ *     fixed-size array) sends a failure record, which dm run reports as `FILE:LINE: ...` and exits 70 on, and ends
+ *     the program where it is, as exit() and abort() do (dm_port_end: bpf_throw unwinds every call).
  */
 #ifndef DM_PORT_RUNTIME_H
 #define DM_PORT_RUNTIME_H
@@ -35,7 +35,6 @@ struct {
 #define DM_PORT_TEXT_BYTES 1024 /* one record; a longer printf is sent in several */
 char dm_port_text[DM_PORT_TEXT_BYTES];
 __u32 dm_port_length = 1; /* dm_port_text[0] is the record kind */
-__u32 dm_port_failed;     /* a failure was reported, or exit/abort called: every loop stops, output ends */
 __u32 dm_port_stream = DM_PORT_TEXT; /* the stream dm_port_text is for: DM_PORT_TEXT or DM_PORT_ERROR_TEXT */
 __u32 dm_port_lost;       /* records the ring buffer had no room for: dm run says so */
 __u64 dm_port_written;    /* characters output so far: what printf returns is the difference */
@@ -55,8 +54,6 @@ __attribute__((noinline)) int dm_port_flush(void)
 
 static __attribute__((always_inline)) inline void dm_port_put(char c)
 {
-	if (dm_port_failed) /* after exit(): what follows the call runs on, silently */
-		return;
 	if (dm_port_length >= DM_PORT_TEXT_BYTES - 1)
 		dm_port_flush();
 	dm_port_text[dm_port_length & (DM_PORT_TEXT_BYTES - 1)] = c;
@@ -72,23 +69,32 @@ static __attribute__((always_inline)) inline void dm_port_select(__u32 stream)
 	dm_port_stream = stream;
 }
 
+/* The program ends here, wherever here is (a failure, exit, abort): the output so far is sent, then bpf_throw (6.7+;
+ * the arena heap needs 6.9 anyway) unwinds every call and dm_port_run returns `result` as if main had: its exit
+ * status and flags (dm_port_records.h). The verifier follows no path past it, so a failure cannot leave a loop
+ * running on a number it could not bound (each pass a new state). */
+extern void bpf_throw(__u64 cookie) __ksym;
+static __attribute__((always_inline)) inline void dm_port_end(__u32 result)
+{
+	dm_port_flush();
+	bpf_throw(result | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0));
+}
+
 __attribute__((noinline)) int dm_port_fail(__u32 line, __u32 kind, __u64 value, __u32 bound)
 {
 	struct dm_port_failure failure = { .record = DM_PORT_FAILURE, .line = line, .kind = kind, .bound = bound,
 					   .value = value };
 
-	if (dm_port_failed)
-		return 0;
 	dm_port_flush();
-	dm_port_failed = 1;
 	if (bpf_ringbuf_output(&dm_port_output, &failure, sizeof(failure), 0))
 		dm_port_lost++;
+	dm_port_end(0);
 	return 0;
 }
 
-/* The condition every loop of the program gets: false once a failure was reported, and a failure when the
- * verifier's loop budget (can_loop) runs out, rather than a silent early exit. */
-#define dm_port_more(line) (!dm_port_failed && (can_loop ? 1 : dm_port_fail(line, DM_PORT_LOOP_LIMIT, 0, 0)))
+/* The condition every loop of the program gets: a failure when the verifier's loop budget (can_loop) runs out,
+ * rather than a silent early exit. */
+#define dm_port_more(line) (can_loop ? 1 : dm_port_fail(line, DM_PORT_LOOP_LIMIT, 0, 0))
 
 /* A number the verifier cannot know: loops that start from it are checked in one pass (see port/port.py). */
 __u64 dm_port_unknown_zero;
@@ -103,6 +109,36 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 	}
 	return dm_env_bounded((__u32)index, length);
 }
+
+/* Recursion (port/port.py, recursion_as_loops): a recursive function keeps its frames in a stack on the heap, made at
+ * its first call and doubled when full (from 16 frames): at depth 0 (no stack yet) and at each power of two from 16.
+ * When the heap has no room, the program ends with `FILE:LINE: recursion deeper than the heap allows`. A global
+ * function (verified once) returning the stack as a number: a global function cannot return a pointer. */
+__attribute__((noinline)) __u64 dm_port_frames(__u64 stack, __u64 depth, __u64 frame_bytes, int line)
+{
+	if (stack && (depth < 16 || (depth & (depth - 1))))
+		return stack;
+	stack = (__u64)static_realloc((void __arena *)stack, (depth < 16 ? 16 : 2 * depth) * frame_bytes);
+	if (!stack)
+		dm_port_fail((__u32)line, DM_PORT_RECURSION, depth, 0);
+	return stack;
+}
+/* The locals of one activation whose address is taken: a block of their own, which never moves. */
+__attribute__((noinline)) __u64 dm_port_home(__u64 bytes, int line)
+{
+	__u64 home = (__u64)static_malloc(bytes);
+
+	if (!home)
+		dm_port_fail((__u32)line, DM_PORT_RECURSION, 0, 0);
+	return home;
+}
+static __attribute__((always_inline)) inline void dm_port_frames_free(__u64 stack)
+{
+	static_free((void __arena *)stack);
+}
+/* The depth of a recursive function's stack, unknown to the verifier: were it followed, it would differ at every
+ * call and the verifier would walk the recursion call by call. */
+static __attribute__((always_inline)) inline __u64 dm_port_unknown(__u64 value) { return dm_port_opaque(value); }
 
 /* A local that port/port.py moved to static storage (an array too large for the stack, or a variable whose
  * address the program takes, in the arena) gets its initial value again at its declaration, as a local would: a byte
@@ -192,6 +228,10 @@ static __attribute__((always_inline)) inline char *dm_port_kernel_view(char __ar
 struct dm_port_args {
 	__u64 value[DM_PORT_MAX_ARGS];
 };
+#define DM_PORT_FEW_ARGS 4
+struct dm_port_few_args {
+	__u64 value[DM_PORT_FEW_ARGS];
+};
 
 /* The formatter keeps its counters in memory, not in registers: the verifier then sees the same state at every turn
  * of a loop and checks one pass of it, instead of following each count (which never ends, for a format). */
@@ -264,13 +304,14 @@ static __attribute__((noinline)) int dm_port_put_number(int negative, __u32 base
 
 /* Formats %d %i %u %x %X %c %s %% with flags '-' and '0', a width, and the length modifiers hh h l ll z (dm port
  * refuses other conversions at port time). Global, so that the verifier checks it once for every printf. */
-__attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct dm_port_args *args, int count)
+static __attribute__((always_inline)) inline int dm_port_format_values(__u32 stream, __u64 format,
+									const __u64 *values, __u32 capacity, int count)
 {
 	const char __arena *f = (const char __arena *)format;
 	__u64 start = dm_port_written;
 	__u32 i;
 
-	if (!args || !f)
+	if (!f)
 		return 0;
 	dm_port_select(stream);
 	DM_PORT_F.used = 0;
@@ -300,7 +341,7 @@ __attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct 
 			dm_port_put('%');
 			continue;
 		}
-		DM_PORT_F.value = DM_PORT_F.used < (__u32)count ? args->value[dm_env_bounded(DM_PORT_F.used, DM_PORT_MAX_ARGS)] : 0;
+		DM_PORT_F.value = DM_PORT_F.used < (__u32)count ? values[dm_env_bounded(DM_PORT_F.used, capacity)] : 0;
 		DM_PORT_F.used++;
 		if (c == 'd' || c == 'i') { /* an int travelled sign-extended: take the bits the modifiers say */
 			__s64 v = DM_PORT_F.longs ? (__s64)DM_PORT_F.value
@@ -323,6 +364,17 @@ __attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct 
 	}
 	dm_port_flush();
 	return (int)(dm_port_written - start);
+}
+/* The formatter, verified once per size of argument list: most printf calls pass at most DM_PORT_FEW_ARGS, and
+ * their caller's stack then holds 32 bytes for them, not 96 (the BPF stack has 512 bytes for a whole chain of
+ * calls: Csmith's programs went past it). */
+__attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct dm_port_args *args, int count)
+{
+	return args ? dm_port_format_values(stream, format, args->value, DM_PORT_MAX_ARGS, count) : 0;
+}
+__attribute__((noinline)) int dm_port_format_few(__u32 stream, __u64 format, struct dm_port_few_args *args, int count)
+{
+	return args ? dm_port_format_values(stream, format, args->value, DM_PORT_FEW_ARGS, count) : 0;
 }
 
 /* Up to DM_PORT_MAX_ARGS arguments, each made a 64-bit number (pointers keep their arena address). */
@@ -350,15 +402,20 @@ __attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct 
 		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                   \
 		dm_port_format(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                   \
 	})
+#define dm_port_printf_few(stream, format, ...)                                                                   \
+	({                                                                                                         \
+		struct dm_port_few_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };               \
+		dm_port_format_few(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));               \
+	})
 #define dm_port_printf_plain(stream, format)                                                                      \
 	({                                                                                                         \
-		struct dm_port_args dm_port_a = { { 0 } };                                                         \
-		dm_port_format(stream, (__u64)(format), &dm_port_a, 0);                                            \
+		struct dm_port_few_args dm_port_a = { { 0 } };                                                     \
+		dm_port_format_few(stream, (__u64)(format), &dm_port_a, 0);                                        \
 	})
 /* printf(format) and printf(format, args...), to a stream: the format alone picks dm_port_printf_plain */
 #define dm_port_printf_to(stream, ...) DM_PORT_PRINTF_PICK(__VA_ARGS__, dm_port_printf_args, dm_port_printf_args,  \
 	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,   \
-	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,   \
+	dm_port_printf_args, dm_port_printf_few, dm_port_printf_few, dm_port_printf_few, dm_port_printf_few,       \
 	dm_port_printf_plain, )(stream, __VA_ARGS__)
 #define DM_PORT_PRINTF_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, which, ...) which
 #define printf(...) dm_port_printf_to(DM_PORT_TEXT, __VA_ARGS__)
@@ -490,10 +547,8 @@ int dm_port_run(struct dm_port_context *context)
 #else
 	status = dm_port_main();
 #endif
-	if (dm_port_exited)
-		status = dm_port_exit_status;
 	dm_port_flush();
-	return (status & 0xff) | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0) | (dm_port_aborted ? DM_PORT_ABORTED : 0);
+	return (status & 0xff) | (dm_port_lost ? DM_PORT_OUTPUT_LOST : 0);
 }
 #define main dm_port_main
 

@@ -62,6 +62,9 @@ same_as_native() {
 @test "char* s (the star on the type) and parenthesised function names port and agree" {
 	same_as_native tests/tools/port/pointer_spellings.c
 }
+@test "recursion: calls in expressions, after && || ?:, in arguments, in conditions, &locals, 10,000 deep, agree" {
+	same_as_native tests/tools/port/recursion.c
+}
 @test "loops made with a backward goto are bounded and agree" { same_as_native tests/tools/port/goto_loop.c; }
 @test "structs and unions passed and returned by value agree" { same_as_native tests/tools/port/struct_by_value.c; }
 @test "a function that ignores a parameter loads as a global subprogram and agrees" {
@@ -100,11 +103,9 @@ same_as_native() {
 }
 
 # The corpus (tests/tools/port/corpus/NAME.c, with NAME.args, one line of arguments, and NAME.input, its standard input):
-# programs written the way ordinary C is, each compared with its native build. Those that recurse are refused at
-# their recursive call until dm port takes recursion (issue 20, item 3): their tests check that refusal, line and all.
-# csv_report.c has no test yet: it ports, and Debian's 6.12 rejects it ("The sequence of 8193 jumps is too complex")
-# in sb_number's `while (count) sb_putc(sb, digits[--count]);`: dm_port_index's bound check leaves `count` unbounded
-# on the failing path, so each pass of the can_loop loop is a new state. A defect of dm port, filed with issue 20.
+# programs written the way ordinary C is, each compared with its native build. expression_tree's parser is mutually
+# recursive (parse_sum -> parse_product -> parse_atom -> parse_sum), which dm port refuses: its test checks that
+# refusal, line and all.
 corpus() {
 	local name=$1 dir=tests/tools/port/corpus arguments=()
 	[ ! -f "$dir/$name.args" ] || read -ra arguments < "$dir/$name.args"
@@ -112,7 +113,8 @@ corpus() {
 	[ -f "$input" ] || input=/dev/null
 	input=$input same_as_native "$dir/$name.c" "${arguments[@]}"
 }
-# corpus_recursion NAME CALL: dm port refuses NAME at its recursion CALL ("f -> f"), exit 1, naming the file and line
+# corpus_recursion NAME CYCLE: dm port refuses NAME at its recursion CYCLE ("f -> g -> f"), exit 1, naming the file
+# and line
 corpus_recursion() {
 	run "$dm" port "tests/tools/port/corpus/$1.c" -o "$tmp/out.bpf.o"
 	[ "$status" -eq 1 ]
@@ -125,12 +127,17 @@ corpus_recursion() {
 @test "corpus: matrix_chain (argv, rand, heap matrices, exit on errors) agrees with its native build" { corpus matrix_chain; }
 @test "corpus: task_queue (a binary heap of tasks, rand, realloc) agrees with its native build" { corpus task_queue; }
 @test "corpus: inventory (commands on stdin, fgets, strtol, exit with stderr) agrees with its native build" { corpus inventory; }
-@test "corpus: bst_words (recursion over a tree) is refused at its recursive call" { corpus_recursion bst_words "free_tree -> free_tree"; }
-@test "corpus: list_merge_sort (recursive merge sort) is refused at its recursive call" { corpus_recursion list_merge_sort "merge -> merge"; }
+@test "corpus: bst_words (recursive insert, walks and free over a tree) agrees with its native build" { corpus bst_words; }
+@test "corpus: list_merge_sort (recursive merge sort, &locals of a recursive function) agrees with its native build" {
+	corpus list_merge_sort
+}
+@test "corpus: csv_report (a string builder passed by address, a digit loop counting down, a bad line) agrees" {
+	corpus csv_report
+}
 @test "corpus: lru_cache (hash table and recency list, an out-parameter) agrees with its native build" { corpus lru_cache; }
-@test "corpus: graph_search (a recursive DFS) is refused at its recursive call" { corpus_recursion graph_search "depth_first -> depth_first"; }
-@test "corpus: expression_tree (a recursive descent parser) is refused at its recursive call" {
-	corpus_recursion expression_tree "evaluate -> evaluate"
+@test "corpus: graph_search (a recursive DFS with a visitor callback) agrees with its native build" { corpus graph_search; }
+@test "corpus: expression_tree (a mutually recursive descent parser) is refused at the call that closes the cycle" {
+	corpus_recursion expression_tree "parse_sum -> parse_product -> parse_atom -> parse_sum"
 }
 
 # unsupported CONSTRUCT: dm port refuses tests/tools/port/unsupported/CONSTRUCT.c, exit 1, with the expected message
@@ -142,7 +149,7 @@ unsupported() {
 	[ ! -e "$tmp/out.bpf.o" ]
 }
 
-@test "recursion is refused at the recursive call" { unsupported recursion; }
+@test "mutual recursion is refused at the call that closes the cycle" { unsupported recursion; }
 @test "floating point is refused" { unsupported floating_point; }
 @test "a printf of a floating-point conversion is refused" { unsupported float_format; }
 @test "file I/O is refused" { unsupported file_io; }
@@ -168,6 +175,7 @@ failing() {
 @test "an index past a fixed-size array ends the program with its line" { failing index_out_of_bounds; }
 @test "a loop past the verifier's budget ends the program loudly, not silently" { failing loop_budget; }
 @test "a call through a NULL function pointer ends the program with its line" { failing null_function_pointer; }
+@test "recursion deeper than the heap has frames for ends the program with its line" { failing recursion_too_deep; }
 
 @test "dm run --stats prints the heap's counters after the output" {
 	dm_port port/examples/linked_list.c -o "$tmp/list.bpf.o"

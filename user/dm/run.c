@@ -39,6 +39,10 @@ static const char *failure_text(const struct dm_port_failure *f, char *buf, size
 		snprintf(buf, size, "a call through a function pointer that holds no function of its type (%s)",
 			 f->value ? "not NULL" : "NULL");
 		break;
+	case DM_PORT_RECURSION:
+		snprintf(buf, size, "recursion deeper than the heap allows (depth %llu; a larger heap: dm port --pool)",
+			 (unsigned long long)f->value);
+		break;
 	case DM_PORT_NO_ARGUMENTS:
 		snprintf(buf, size, "the heap is too small for the program's arguments (%llu bytes; dm port --pool)",
 			 (unsigned long long)f->value);
