@@ -228,10 +228,6 @@ static __attribute__((always_inline)) inline char *dm_port_kernel_view(char __ar
 struct dm_port_args {
 	__u64 value[DM_PORT_MAX_ARGS];
 };
-#define DM_PORT_FEW_ARGS 4
-struct dm_port_few_args {
-	__u64 value[DM_PORT_FEW_ARGS];
-};
 
 /* The formatter keeps its counters in memory, not in registers: the verifier then sees the same state at every turn
  * of a loop and checks one pass of it, instead of following each count (which never ends, for a format). */
@@ -304,14 +300,13 @@ static __attribute__((noinline)) int dm_port_put_number(int negative, __u32 base
 
 /* Formats %d %i %u %x %X %c %s %% with flags '-' and '0', a width, and the length modifiers hh h l ll z (dm port
  * refuses other conversions at port time). Global, so that the verifier checks it once for every printf. */
-static __attribute__((always_inline)) inline int dm_port_format_values(__u32 stream, __u64 format,
-									const __u64 *values, __u32 capacity, int count)
+__attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct dm_port_args *args, int count)
 {
 	const char __arena *f = (const char __arena *)format;
 	__u64 start = dm_port_written;
 	__u32 i;
 
-	if (!f)
+	if (!args || !f)
 		return 0;
 	dm_port_select(stream);
 	DM_PORT_F.used = 0;
@@ -341,7 +336,7 @@ static __attribute__((always_inline)) inline int dm_port_format_values(__u32 str
 			dm_port_put('%');
 			continue;
 		}
-		DM_PORT_F.value = DM_PORT_F.used < (__u32)count ? values[dm_env_bounded(DM_PORT_F.used, capacity)] : 0;
+		DM_PORT_F.value = DM_PORT_F.used < (__u32)count ? args->value[dm_env_bounded(DM_PORT_F.used, DM_PORT_MAX_ARGS)] : 0;
 		DM_PORT_F.used++;
 		if (c == 'd' || c == 'i') { /* an int travelled sign-extended: take the bits the modifiers say */
 			__s64 v = DM_PORT_F.longs ? (__s64)DM_PORT_F.value
@@ -364,17 +359,6 @@ static __attribute__((always_inline)) inline int dm_port_format_values(__u32 str
 	}
 	dm_port_flush();
 	return (int)(dm_port_written - start);
-}
-/* The formatter, verified once per size of argument list: most printf calls pass at most DM_PORT_FEW_ARGS, and
- * their caller's stack then holds 32 bytes for them, not 96 (the BPF stack has 512 bytes for a whole chain of
- * calls: Csmith's programs went past it). */
-__attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct dm_port_args *args, int count)
-{
-	return args ? dm_port_format_values(stream, format, args->value, DM_PORT_MAX_ARGS, count) : 0;
-}
-__attribute__((noinline)) int dm_port_format_few(__u32 stream, __u64 format, struct dm_port_few_args *args, int count)
-{
-	return args ? dm_port_format_values(stream, format, args->value, DM_PORT_FEW_ARGS, count) : 0;
 }
 
 /* Up to DM_PORT_MAX_ARGS arguments, each made a 64-bit number (pointers keep their arena address). */
@@ -402,20 +386,15 @@ __attribute__((noinline)) int dm_port_format_few(__u32 stream, __u64 format, str
 		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                   \
 		dm_port_format(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                   \
 	})
-#define dm_port_printf_few(stream, format, ...)                                                                   \
-	({                                                                                                         \
-		struct dm_port_few_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };               \
-		dm_port_format_few(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));               \
-	})
 #define dm_port_printf_plain(stream, format)                                                                      \
 	({                                                                                                         \
-		struct dm_port_few_args dm_port_a = { { 0 } };                                                     \
-		dm_port_format_few(stream, (__u64)(format), &dm_port_a, 0);                                        \
+		struct dm_port_args dm_port_a = { { 0 } };                                                         \
+		dm_port_format(stream, (__u64)(format), &dm_port_a, 0);                                            \
 	})
 /* printf(format) and printf(format, args...), to a stream: the format alone picks dm_port_printf_plain */
 #define dm_port_printf_to(stream, ...) DM_PORT_PRINTF_PICK(__VA_ARGS__, dm_port_printf_args, dm_port_printf_args,  \
 	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,   \
-	dm_port_printf_args, dm_port_printf_few, dm_port_printf_few, dm_port_printf_few, dm_port_printf_few,       \
+	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,   \
 	dm_port_printf_plain, )(stream, __VA_ARGS__)
 #define DM_PORT_PRINTF_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, which, ...) which
 #define printf(...) dm_port_printf_to(DM_PORT_TEXT, __VA_ARGS__)
