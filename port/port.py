@@ -19,8 +19,7 @@ never a line break, so that line numbers stay the program's:
   - a global or static variable initialised with addresses or string literals gets them when the program starts
     (dm_port_start, at the end of the file; a static local, the first time its declaration runs);
   - every string literal becomes dm_port_literal("..."), a copy on the heap;
-  - every loop condition gets `&& dm_port_more(LINE)` (can_loop, failing loudly when the budget runs out), and the
-    local numbers the loop changes are made unknown to the verifier again before it (dm_port_opaque);
+  - every loop condition gets `&& dm_port_more(LINE)` (can_loop, failing loudly when the budget runs out);
   - an index into a fixed-size array of the program's own gets dm_port_index(i, N, LINE);
   - a constant stored in a local number gets dm_port_opaque(...), which hides it from the verifier;
   - static variables get __attribute__((used)), which keeps clang from splitting them (see keep_whole);
@@ -972,54 +971,23 @@ class Porter:
         return decl.get("kind") in ("VarDecl", "ParmVarDecl") and "*" not in qual and "[" not in qual and \
             not qual.startswith(("struct", "union")) and decl.get("storageClass") != "static"
 
-    def loop_carried(self, loop):
-        """The names of the local numbers a loop changes and keeps from pass to pass: declared before it (or in a
-        for's first clause), not const, not moved to the arena."""
-        begin, names = loop["range"]["begin"]["offset"], set()
-        in_init = {n.get("id") for n, _ in walk(loop["inner"][0])} if loop["kind"] == "ForStmt" and loop.get("inner") \
-            else set()
-        for node, _ in walk(loop):
-            kind, target = node.get("kind"), None
-            if kind == "UnaryOperator" and node.get("opcode") in ("++", "--"):
-                target = node["inner"][0]
-            elif kind in ("BinaryOperator", "CompoundAssignOperator") and node.get("opcode", "").endswith("=") and \
-                    node.get("opcode") not in ("==", "!=", "<=", ">="):
-                target = node["inner"][0]
-            while target and target.get("kind") in ("ParenExpr", "ImplicitCastExpr"):
-                target = target["inner"][0]
-            if not target or target.get("kind") != "DeclRefExpr":
-                continue
-            decl = self.nodes.get(target.get("referencedDecl", {}).get("id"), {})
-            declared = decl.get("range", {}).get("begin", {}).get("offset")
-            if self.is_number(decl) and decl["id"] not in self.in_arena and \
-                    not decl.get("type", {}).get("qualType", "").startswith("const") and \
-                    (decl["id"] in in_init or (declared is not None and declared < begin)):
-                names.add(decl["name"])
-        return sorted(names)
-
     def bound_loops(self):
-        """Each loop condition gets dm_port_more(LINE) (can_loop). Before it, the local numbers the loop changes
-        are made unknown to the verifier again (dm_port_opaque: the same value): a number it could bound would
-        shift at each pass (`--count`), no pass would look like one seen before, and it would follow the loop pass
-        by pass until its limits ("The sequence of 8193 jumps is too complex"). Unknown, one pass shows the loop.
-        Indexes are bounded where they are used (dm_port_index), so no access needs the loop's bounds."""
         for decl in self.main_decls:
             for node, _ in walk(decl):
                 kind = node.get("kind")
                 if kind not in ("ForStmt", "WhileStmt", "DoStmt"):
                     continue
                 line = self.line(node)
-                forget = ", ".join("%s = dm_port_opaque(%s)" % (name, name) for name in self.loop_carried(node))
                 guard = "dm_port_more(%d)" % line
                 inner = node.get("inner", [])
                 cond = {"ForStmt": 2, "WhileStmt": 0, "DoStmt": 1}[kind]
                 cond = inner[cond] if len(inner) > cond else {}
                 if cond.get("range") and start_offset(cond["range"]["begin"]) is not None:
-                    self.src.insert(start_offset(cond["range"]["begin"]), "((%s), (" % forget if forget else "(")
-                    self.src.insert(end_offset(cond["range"]["end"]), ("))" if forget else ")") + " && " + guard)
+                    self.src.insert(start_offset(cond["range"]["begin"]), "(")
+                    self.src.insert(end_offset(cond["range"]["end"]), ") && " + guard)
                 elif kind == "ForStmt":  # for (init; ; inc): the guard goes between the semicolons
                     first = self.first_semicolon(node["range"]["begin"]["offset"])
-                    self.src.insert(first + 1, " (%s, %s)" % (forget, guard) if forget else " " + guard)
+                    self.src.insert(first + 1, " " + guard)
 
     def bound_gotos(self):
         """A goto back to a label above it makes a loop: `{ if (dm_port_more(LINE)) goto L; }`, bounded as the
@@ -1520,7 +1488,7 @@ class RecursiveFunction:
             prologue += "%s dm_rec_value = {0}; " % self.returned
         prologue += "dm_rec_entry: ; "
         # numbers the verifier could bound would change at every call (n - 1, n / 2): no call would look like one
-        # seen before, and it would follow the recursion call by call (as bound_loops says of loops)
+        # seen before, and it would follow the recursion call by call
         prologue += "".join("%s = dm_port_unknown(%s); " % (p["name"], p["name"]) for p in self.parameters
                             if self.p.is_number(p))
         if home:
