@@ -262,7 +262,7 @@ test: kernels
 FORMATTED := user/heap_reader.c user/heap_reader.h user/dm/main.c user/dm/dm.h user/dm/input.c user/dm/stat.c \
 	user/dm/stat.h user/dm/prometheus.c user/dm/arena_init.c user/dm/preload.c user/dm/port.c user/dm/run.c user/dm/rejection.c \
 	$(wildcard examples/bpf/*.[ch])
-SHELL_SCRIPTS := scripts/deps.sh tests/run.sh tests/kernel.sh tests/harness.sh tests/tools/dm_stat_helpers.bash tests/tools/dm_run_kernel.bash \
+SHELL_SCRIPTS := scripts/deps.sh scripts/demo.sh tests/vm/arenas-refused tests/run.sh tests/kernel.sh tests/harness.sh tests/tools/dm_stat_helpers.bash tests/tools/dm_run_kernel.bash \
 	tests/vm/init tests/vm/vm-run tests/vm/prepare-kernels bench/run.sh bench/preload.sh modify/modify.sh .ci/run \
 	$(wildcard tests/*.bats tests/tools/*.bats)
 
@@ -292,21 +292,7 @@ fuzz-port: deps $(BUILD)/dm
 # A plain C program that mallocs, run natively and in the kernel (dm port + dm run), side by side; then the heap.
 DEMO := port/examples/linked_list.c
 demo: deps $(BUILD)/dm
-	@mkdir -p $(BUILD)/demo
-	@$(CC) -O2 $(DEMO) -o $(BUILD)/demo/native
-	@echo "== dm port $(DEMO) -o $(BUILD)/demo/program.bpf.o"
-	@$(BUILD)/dm port $(DEMO) -o $(BUILD)/demo/program.bpf.o
-	@$(BUILD)/demo/native > $(BUILD)/demo/native.out; echo "exit status $$?" >> $(BUILD)/demo/native.out
-	@$(BUILD)/dm run --stats $(BUILD)/demo/program.bpf.o > $(BUILD)/demo/kernel.out 2> $(BUILD)/demo/stats.out; \
-		echo "exit status $$?" >> $(BUILD)/demo/kernel.out
-	@awk 'NR == FNR { left[FNR] = $$0; n = FNR; next } { right[FNR] = $$0; m = FNR } \
-		END { printf "%-44s| %s\n", "== natively (cc)", "in the kernel (dm run)"; \
-		      for (i = 1; i <= (n > m ? n : m); i++) printf "%-44s| %s\n", left[i], right[i] }' \
-		$(BUILD)/demo/native.out $(BUILD)/demo/kernel.out
-	@cmp -s $(BUILD)/demo/native.out $(BUILD)/demo/kernel.out && echo "== identical output and exit status" || \
-		{ echo "== the outputs DIFFER"; exit 1; }
-	@echo "== the arena heap afterwards (dm run --stats):"
-	@cat $(BUILD)/demo/stats.out
+	@scripts/demo.sh $(BUILD) $(DEMO)
 
 # Benchmarks: bench/heap_ops.bpf.c per heap and policy, the baselines, the drivers.
 BENCH_HEAPS := shared percpu arena

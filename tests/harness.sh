@@ -24,16 +24,9 @@ run() { # NAME COMMAND...
 	fi
 }
 
-# arenas_refused: why root may not create a BPF arena map on the running kernel (bpftool's reason: "Invalid argument"
-# before 6.9, "Operation not permitted" where a container or a policy forbids them), or nothing when it may.
+# arenas_refused: why root may not create a BPF arena map on the running kernel, or nothing (tests/vm/arenas-refused)
 arenas_refused() {
-	local pin=/sys/fs/bpf/dm_arena_probe_$$ error
-	# flags 1024: BPF_F_MMAPABLE, which an arena must have
-	if error=$(bpftool map create "$pin" type arena key 0 value 0 entries 1 name dm_arena_probe flags 1024 2>&1); then
-		rm -f "$pin"
-		return
-	fi
-	echo "${error#Error: map create failed: }"
+	"$(dirname "${BASH_SOURCE[0]}")/vm/arenas-refused" || true
 }
 
 summary() {
