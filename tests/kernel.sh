@@ -42,8 +42,8 @@ run_here() {
 	if [ "${feature:-}" = arenas-where-dm-run-loads ] && [ "${DM_RUN_KERNEL:-host}" != host ]; then
 		echo "== $name: its programs load on $DM_RUN_KERNEL (DM_RUN_KERNEL), in a VM"
 	elif [ -n "${needed:-}" ] && ! at_least "$needed"; then
-		not_run+=("$name: needs $feature ($needed+)")
-		echo "== $name: not run on $release: needs $feature ($needed+)"
+		not_run+=("$name: needs ${feature%%-*} ($needed+)")
+		echo "== $name: not run on $release: needs ${feature%%-*} ($needed+)"
 		return
 	elif [[ ${feature:-} == arenas* ]] && [ -n "$arena_refusal" ]; then
 		not_run+=("$name: this machine refuses arenas to root ($arena_refusal): they run on the VM kernels")
