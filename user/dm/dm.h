@@ -73,6 +73,12 @@ int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap);
  * PROGRAM:LINE:", the line (when PROGRAM can be read here), then the log's last lines, where the reason is. The line is
  * the last of PROGRAM's own that the log (BTF line info) names. */
 void explain_rejection(FILE *out, const char *command, const char *what, const char *log, const char *program);
+/* After a load without the verifier's log failed with err: loads the object again with it and explains the
+ * rejection (a first load with a log would fail where the log outgrows its buffer: the kernel then refuses the load
+ * itself, ENOSPC, for a program it would have taken). The log's tail holds the reason (the kernel keeps the end of a
+ * log too long for the buffer). Returns EXIT_KERNEL. */
+int explain_load_failure(FILE *out, const char *command, const char *what, const char *object, const char *program,
+			 int err);
 
 /* main.c: the options parsing every command shares. A command's options, ended by { NULL }: each option's name and,
  * when a value follows it, the value's name (for messages). */

@@ -23,10 +23,7 @@
 /* Loads an object as `dm run` will, to report a verifier rejection at port time. */
 static int check_loads(const char *object, const char *program)
 {
-	static char log[1 << 22];
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
-		    .kernel_log_level = 1);
-	struct bpf_object *obj = bpf_object__open_file(object, &opts);
+	struct bpf_object *obj = bpf_object__open_file(object, NULL);
 	int err;
 
 	if (!obj)
@@ -40,11 +37,7 @@ static int check_loads(const char *object, const char *program)
 				      : "port: %s is written; the kernel refused root the creation of its "
 					"maps (an arena: a container or policy that forbids BPF arenas?)",
 			    object);
-	if (err) {
-		explain_rejection(stdout, "dm port", program, log, program);
-		return EXIT_KERNEL;
-	}
-	return EXIT_OK;
+	return err ? explain_load_failure(stdout, "dm port", program, object, program, err) : EXIT_OK;
 }
 
 /* dm port's options that a value follows; the front end parses them all (and refuses options it does not know) */

@@ -3,6 +3,8 @@
  * dm run (which loads an object ported elsewhere, with dm port --no-load). */
 #include "user/dm/dm.h"
 
+#include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,4 +39,22 @@ void explain_rejection(FILE *out, const char *command, const char *what, const c
 		if (p[-1] == '\n' && p[0])
 			shown++;
 	fprintf(out, "verifier log (last lines):\n%s", p);
+}
+
+int explain_load_failure(FILE *out, const char *command, const char *what, const char *object, const char *program,
+			 int err)
+{
+	static char log[1 << 24];
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
+		    .kernel_log_level = 1);
+	struct bpf_object *obj = bpf_object__open_file(object, &opts);
+
+	log[0] = 0;
+	if (obj && bpf_object__load(obj) && log[0] && program) {
+		explain_rejection(out, command, what, log, program);
+	} else {
+		fprintf(out, "%s: %s: the kernel refuses to load it: %s\n", command, what, libbpf_error(err));
+	}
+	bpf_object__close(obj);
+	return EXIT_KERNEL;
 }

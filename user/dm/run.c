@@ -205,9 +205,6 @@ int run_command(int argc, char **argv)
 	struct ring_buffer *ring;
 	int stats = 0, err, status;
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	static char log[1 << 22]; /* the verifier's, for a rejection: its last lines hold the reason */
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
-		    .kernel_log_level = 1);
 
 	for (int i = 0; i < argc && !object; i++) { /* after the object, the arguments are the program's */
 		switch (next_argument("run", options, argc, argv, &i, &value)) {
@@ -228,7 +225,7 @@ int run_command(int argc, char **argv)
 	if (status)
 		return status;
 	libbpf_set_print(quiet_libbpf);
-	obj = bpf_object__open_file(object, &open_opts);
+	obj = bpf_object__open_file(object, NULL);
 	if (!obj)
 		return fail(EXIT_BAD_INPUT, "%s: libbpf cannot open it: %s; expected a BPF object made by dm port",
 			    object, libbpf_error(errno));
@@ -253,11 +250,8 @@ int run_command(int argc, char **argv)
 					"arena: a container or policy that forbids BPF arenas?)",
 			    object);
 	}
-	if (err) {
-		if (log[0] && name) /* the source line, as dm port shows it (name lives in obj: explain first) */
-			explain_rejection(stderr, "dm run", object, log, name);
-		else
-			fail(EXIT_KERNEL, "%s: the kernel refuses to load it: %s", object, libbpf_error(err));
+	if (err) { /* the source line, as dm port shows it (name lives in obj: explain first) */
+		explain_load_failure(stderr, "dm run", object, object, name, err);
 		bpf_object__close(obj);
 		return EXIT_KERNEL;
 	}
