@@ -69,8 +69,8 @@ kernel_tests() {
 
 # Where ported programs load and run (dm port gives each an arena heap): here, unless this machine refuses arenas to
 # root (a container or a policy, or a kernel before 6.9); then on the oldest kernel of KERNELS that has them, booted
-# by tests/vm/vm-run for each dm run (tests/tools/dm_run_kernel.bash): the strictest verifier, and the quickest under
-# TCG (a port.bats run took 7.6 min on 6.12, over 20 on 6.18). Inside a VM, its own kernel.
+# by tests/vm/vm-run for each dm run (tests/tools/dm_run_kernel.bash): the oldest verifier is the strictest (6.18
+# runs port.bats's linked-list test in its own VM suite). Inside a VM, its own kernel.
 arenas_here_or_vm() {
 	local refusal kernel
 	refusal=$(arenas_refused)
