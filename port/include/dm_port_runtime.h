@@ -392,10 +392,39 @@ __attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct 
 		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                   \
 		dm_port_format(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                   \
 	})
+/* each argument in a number of its own first (a struct literal would be built whole on the stack), then stored */
 #define dm_port_printf_few(stream, format, ...)                                                                   \
+	DM_PORT_CAT(dm_port_printf_few, DM_PORT_COUNT(__VA_ARGS__))(stream, (__u64)(format), __VA_ARGS__)
+#define dm_port_printf_few1(stream, format, a)                                                                    \
 	({                                                                                                         \
-		dm_port_few_args = (struct dm_port_args){ { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };           \
-		dm_port_format(stream, (__u64)(format), &dm_port_few_args, DM_PORT_COUNT(__VA_ARGS__));            \
+		__u64 dm_port_a0 = (__u64)(a);                                                                     \
+		dm_port_few_args.value[0] = dm_port_a0;                                                            \
+		dm_port_format(stream, format, &dm_port_few_args, 1);                                              \
+	})
+#define dm_port_printf_few2(stream, format, a, b)                                                                 \
+	({                                                                                                         \
+		__u64 dm_port_a0 = (__u64)(a), dm_port_a1 = (__u64)(b);                                            \
+		dm_port_few_args.value[0] = dm_port_a0;                                                            \
+		dm_port_few_args.value[1] = dm_port_a1;                                                            \
+		dm_port_format(stream, format, &dm_port_few_args, 2);                                              \
+	})
+#define dm_port_printf_few3(stream, format, a, b, c)                                                              \
+	({                                                                                                         \
+		__u64 dm_port_a0 = (__u64)(a), dm_port_a1 = (__u64)(b), dm_port_a2 = (__u64)(c);                   \
+		dm_port_few_args.value[0] = dm_port_a0;                                                            \
+		dm_port_few_args.value[1] = dm_port_a1;                                                            \
+		dm_port_few_args.value[2] = dm_port_a2;                                                            \
+		dm_port_format(stream, format, &dm_port_few_args, 3);                                              \
+	})
+#define dm_port_printf_few4(stream, format, a, b, c, d)                                                           \
+	({                                                                                                         \
+		__u64 dm_port_a0 = (__u64)(a), dm_port_a1 = (__u64)(b), dm_port_a2 = (__u64)(c);                   \
+		__u64 dm_port_a3 = (__u64)(d);                                                                     \
+		dm_port_few_args.value[0] = dm_port_a0;                                                            \
+		dm_port_few_args.value[1] = dm_port_a1;                                                            \
+		dm_port_few_args.value[2] = dm_port_a2;                                                            \
+		dm_port_few_args.value[3] = dm_port_a3;                                                            \
+		dm_port_format(stream, format, &dm_port_few_args, 4);                                              \
 	})
 #define dm_port_printf_plain(stream, format) dm_port_format(stream, (__u64)(format), &dm_port_few_args, 0)
 /* printf(format) and printf(format, args...), to a stream: the format alone picks dm_port_printf_plain */
