@@ -175,6 +175,11 @@ def elements(init_list):
     return init_list["array_filler"][1:] if "array_filler" in init_list else init_list.get("inner", [])
 
 
+def blanked(text):
+    """Text made spaces but for its line breaks."""
+    return re.sub(r"[^\n]", " ", text)
+
+
 class Source:
     def __init__(self, path):
         with open(path, encoding="utf-8") as f:
@@ -196,9 +201,11 @@ class Source:
     def insert(self, offset, text):
         self.inserts.append((offset, text))
 
-    def blank(self, offset):
-        """A character made a space: offsets and lines stay the same for every other edit."""
-        self.text = self.text[:offset] + " " + self.text[offset + 1:]
+    def blank(self, begin, end=None):
+        """The characters from begin to end (one, without end) made spaces, but for line breaks: offsets and lines
+        stay the same for every other edit."""
+        end = begin + 1 if end is None else end
+        self.text = self.text[:begin] + blanked(self.text[begin:end]) + self.text[end:]
 
     def move(self, begin, end, destination, template):
         """The text from begin to end, with the edits made inside it (at its ends too), goes into `template` (at
@@ -219,7 +226,7 @@ class Source:
             inside = [(at - begin, piece) for at, piece in inserts if begin <= at <= end]
             inserts = [(at, piece) for at, piece in inserts if not begin <= at <= end]
             piece = template % self.apply(text[begin:end], inside).replace("\n", " ")
-            text = text[:begin] + re.sub(r"[^\n]", " ", text[begin:end]) + text[end:]
+            text = text[:begin] + blanked(text[begin:end]) + text[end:]
             if destination is None:
                 epilogue.append(piece)
             else:
@@ -303,8 +310,7 @@ class Porter:
         after = name_at + len(argv["name"])
         brackets = re.match(r"\s*\[\s*\]", self.src.text[after:])
         if brackets:
-            for i in range(after, after + brackets.end()):
-                self.src.blank(i)
+            self.src.blank(after, after + brackets.end())
             self.src.insert(name_at, ARENA_MARK + "*")
         self.src.insert(after, "/*@arg_arena*/")
 
@@ -514,8 +520,7 @@ class Porter:
             header = m.group(1)
             if not any(os.path.exists(os.path.join(d, header)) for d in (INCLUDE, resource)):
                 self.dropped.append(header)
-                for i in range(m.start(), m.end()):
-                    self.src.blank(i)
+                self.src.blank(m.start(), m.end())
 
     def star_run_before(self, end):
         """Offsets of the '*' of a declarator that ends just before `end` (a name, a '[' or a ')')."""
@@ -616,9 +621,7 @@ class Porter:
         end = init[0] if init else end_offset(node["range"]["end"])
         dims = re.match(r"(\s*\[[^\]]*\])*", self.src.text[name_at + len(node["name"]):]).group(0)
         storage = re.findall(r"\b(?:static|extern|typedef|const)\b", self.src.text[start:self.declarator_start(node)])
-        for i in range(start, end):
-            if self.src.text[i] != "\n":
-                self.src.blank(i)
+        self.src.blank(start, end)
         self.src.insert(start, "%s dm_port_function %s%s " % (" ".join(storage), node["name"], dims.strip()))
 
     def number_function(self, name, parent):
@@ -632,8 +635,7 @@ class Porter:
             begin = start_offset(parent["range"]["begin"])
         if begin is None or offset(name["range"]["begin"]) is None:
             raise Unsupported(self.line(name), "a pointer to '%s' taken in a macro" % function)
-        for i in range(begin, end_offset(name["range"]["end"])):
-            self.src.blank(i)
+        self.src.blank(begin, end_offset(name["range"]["end"]))
         self.src.insert(begin, "((dm_port_function)%d)" % number)
 
     def call_through_pointer(self, call):
@@ -787,8 +789,7 @@ class Porter:
         stars = self.star_run_before(name_at)
         start = stars[0] if stars else self.declaration_start.get(variable["id"], variable["range"]["begin"]["offset"])
         for word in re.finditer(r"\bconst\b", self.src.text[start:name_at]):
-            for i in range(start + word.start(), start + word.end()):
-                self.src.blank(i)
+            self.src.blank(start + word.start(), start + word.end())
 
     def initialise_by_parts(self, variable, begin, end, destination, once):
         """An aggregate variable initialised with what exists only once the program runs: its initialiser's braces
@@ -1084,8 +1085,7 @@ class Porter:
         (__arg_arena)."""
         name_at = offset(function.get("loc"))
         for word in re.finditer(r"\b(static|inline|__inline__|__inline)\b", self.src.text[at:name_at]):
-            for i in range(at + word.start(), at + word.end()):
-                self.src.blank(i)
+            self.src.blank(at + word.start(), at + word.end())
         self.src.insert(at, "/*@noinline*/")
         for parameter in function.get("inner", []):
             named_at = offset(parameter.get("loc")) if parameter.get("kind") == "ParmVarDecl" else None
@@ -1220,6 +1220,7 @@ class RecursiveFunction:
         self.sites = 0
         self.kept = []  # the variables saved and restored around the calls of the statement being rewritten
         self.homed = {}  # id: a local whose address is taken
+        self.rendered = []  # (begin, end): what the rewriting blanks and renders itself (homed names in it too)
 
     def refuse(self, node, what):
         raise Unsupported(self.p.line(node), "%s in the recursive function %s" % (what, self.name))
@@ -1243,11 +1244,12 @@ class RecursiveFunction:
             any(self.holds_call(c) for c in node["inner"][1:]) or \
             kind == "DeclRefExpr" and node.get("referencedDecl", {}).get("id") in self.homed
 
-    def specials(self, node):
-        """The outermost special nodes of a subtree, in document order (the node itself when it is one)."""
-        if self.is_special(node):
+    def specials(self, node, names=True):
+        """The outermost special nodes of a subtree, in document order (the node itself when it is one). Without
+        names: only those that hold recursive calls (a statement's homed names outside them stay in place)."""
+        if self.is_special(node) and (names or node.get("kind") != "DeclRefExpr"):
             return [node]
-        return [found for child in node.get("inner", []) for found in self.specials(child)]
+        return [found for child in node.get("inner", []) for found in self.specials(child, names)]
 
     def span(self, node):
         return start_offset(node["range"]["begin"]), end_offset(node["range"]["end"])
@@ -1397,9 +1399,7 @@ class RecursiveFunction:
                     assignments.append("dm_rec_home->%s = (%s);" % (variable["name"], self.render(init, [])))
             begin, end = start_offset(node["range"]["begin"]), self.p.statement_end(node)
             self.rendered.append((begin, end))
-            for i in range(begin, end):
-                if self.p.src.text[i] != "\n":
-                    self.p.src.blank(i)
+            self.p.src.blank(begin, end)
             self.p.src.insert(begin, " ".join(assignments))
         for node, _ in walk(self.body):  # a homed variable's name, outside the statements rewritten below
             if node.get("kind") == "DeclRefExpr" and node.get("referencedDecl", {}).get("id") in self.homed and \
@@ -1422,22 +1422,18 @@ class RecursiveFunction:
             parts = by_statement.setdefault(statement["id"], (statement, []))[1]
             if not any(p is part for p in parts):
                 parts.append(part)
-        # what the statements' rewriting blanks and renders itself (a homed name in it is rendered there)
-        self.homed = {}
         self.rendered = [self.span(s) for _, parts in by_statement.values() for part in parts
-                         for s in self.specials_of_calls(part)]
+                         for s in self.specials(part, names=False)]
         self.home(locals_)
         for statement, parts in by_statement.values():
             self.kept = [v["name"] for v in self.in_scope(statement)] + (["dm_rec_home"] if self.homed else [])
             braces = statement["_parent"].get("kind") != "CompoundStmt"
             before = []
             for part in parts:
-                for special in self.specials_of_calls(part):
+                for special in self.specials(part, names=False):
                     begin, end = self.span(special)
                     replacement = self.replace(special, before)
-                    for i in range(begin, end):
-                        if self.p.src.text[i] != "\n":
-                            self.p.src.blank(i)
+                    self.p.src.blank(begin, end)
                     self.p.src.insert(begin, replacement)
             self.p.src.insert(start_offset(statement["range"]["begin"]), ("{ " if braces else "") + "".join(before))
             if braces:
@@ -1446,20 +1442,12 @@ class RecursiveFunction:
         self.frame(locals_)
         return True
 
-    def specials_of_calls(self, part):
-        """The outermost nodes of a statement's part that hold recursive calls: calls, and operators that may skip
-        one (a homed name outside them stays in place)."""
-        if self.is_call(part) or self.is_special(part) and part.get("kind") != "DeclRefExpr":
-            return [part]
-        return [found for child in part.get("inner", []) for found in self.specials_of_calls(child)]
-
     def returns(self):
         for node, _ in walk(self.body):
             if node.get("kind") != "ReturnStmt":
                 continue
             begin = start_offset(node["range"]["begin"])
-            for i in range(begin, begin + len("return")):
-                self.p.src.blank(i)
+            self.p.src.blank(begin, begin + len("return"))
             semicolon = self.p.statement_end(node)
             if node.get("inner"):  # a void function may return a void call's "value"
                 self.p.src.insert(begin + len("return"), "{ (void)(" if self.void else "{ dm_rec_value = (")
