@@ -393,38 +393,18 @@ __attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct 
 		dm_port_format(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                   \
 	})
 /* each argument in a number of its own first (a struct literal would be built whole on the stack), then stored */
+#define DM_PORT_KEEP(i, x) __u64 dm_port_a##i = (__u64)(x);
+#define DM_PORT_STORE(i, x) dm_port_few_args.value[i] = dm_port_a##i;
+#define DM_PORT_FEW1(m, a) m(0, a)
+#define DM_PORT_FEW2(m, a, b) m(0, a) m(1, b)
+#define DM_PORT_FEW3(m, a, b, c) m(0, a) m(1, b) m(2, c)
+#define DM_PORT_FEW4(m, a, b, c, d) m(0, a) m(1, b) m(2, c) m(3, d)
+#define DM_PORT_FEW(m, ...) DM_PORT_CAT(DM_PORT_FEW, DM_PORT_COUNT(__VA_ARGS__))(m, __VA_ARGS__)
 #define dm_port_printf_few(stream, format, ...)                                                                   \
-	DM_PORT_CAT(dm_port_printf_few, DM_PORT_COUNT(__VA_ARGS__))(stream, (__u64)(format), __VA_ARGS__)
-#define dm_port_printf_few1(stream, format, a)                                                                    \
 	({                                                                                                         \
-		__u64 dm_port_a0 = (__u64)(a);                                                                     \
-		dm_port_few_args.value[0] = dm_port_a0;                                                            \
-		dm_port_format(stream, format, &dm_port_few_args, 1);                                              \
-	})
-#define dm_port_printf_few2(stream, format, a, b)                                                                 \
-	({                                                                                                         \
-		__u64 dm_port_a0 = (__u64)(a), dm_port_a1 = (__u64)(b);                                            \
-		dm_port_few_args.value[0] = dm_port_a0;                                                            \
-		dm_port_few_args.value[1] = dm_port_a1;                                                            \
-		dm_port_format(stream, format, &dm_port_few_args, 2);                                              \
-	})
-#define dm_port_printf_few3(stream, format, a, b, c)                                                              \
-	({                                                                                                         \
-		__u64 dm_port_a0 = (__u64)(a), dm_port_a1 = (__u64)(b), dm_port_a2 = (__u64)(c);                   \
-		dm_port_few_args.value[0] = dm_port_a0;                                                            \
-		dm_port_few_args.value[1] = dm_port_a1;                                                            \
-		dm_port_few_args.value[2] = dm_port_a2;                                                            \
-		dm_port_format(stream, format, &dm_port_few_args, 3);                                              \
-	})
-#define dm_port_printf_few4(stream, format, a, b, c, d)                                                           \
-	({                                                                                                         \
-		__u64 dm_port_a0 = (__u64)(a), dm_port_a1 = (__u64)(b), dm_port_a2 = (__u64)(c);                   \
-		__u64 dm_port_a3 = (__u64)(d);                                                                     \
-		dm_port_few_args.value[0] = dm_port_a0;                                                            \
-		dm_port_few_args.value[1] = dm_port_a1;                                                            \
-		dm_port_few_args.value[2] = dm_port_a2;                                                            \
-		dm_port_few_args.value[3] = dm_port_a3;                                                            \
-		dm_port_format(stream, format, &dm_port_few_args, 4);                                              \
+		DM_PORT_FEW(DM_PORT_KEEP, __VA_ARGS__)                                                             \
+		DM_PORT_FEW(DM_PORT_STORE, __VA_ARGS__)                                                            \
+		dm_port_format(stream, (__u64)(format), &dm_port_few_args, DM_PORT_COUNT(__VA_ARGS__));            \
 	})
 #define dm_port_printf_plain(stream, format) dm_port_format(stream, (__u64)(format), &dm_port_few_args, 0)
 /* printf(format) and printf(format, args...), to a stream: the format alone picks dm_port_printf_plain */
