@@ -24,6 +24,11 @@ run() { # NAME COMMAND...
 	fi
 }
 
+# version_at_least NEEDED VERSION: VERSION (a kernel's major.minor) is NEEDED or newer
+version_at_least() {
+	[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$1" ]
+}
+
 # arenas_refused: why root may not create a BPF arena map on the running kernel, or nothing (tests/vm/arenas-refused)
 arenas_refused() {
 	"$(dirname "${BASH_SOURCE[0]}")/vm/arenas-refused" || true

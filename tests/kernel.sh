@@ -30,18 +30,13 @@ release=$(uname -r)
 version=$(echo "$release" | grep -oE '^[0-9]+\.[0-9]+')
 not_run=()
 
-# at_least VERSION: the running kernel's major.minor is VERSION or newer
-at_least() {
-	[ "$(printf '%s\n%s\n' "$1" "$version" | sort -V | head -n 1)" = "$1" ]
-}
-
 # run_here NAME COMMAND...: runs the test unless the table says this kernel lacks what it needs
 run_here() {
 	local name=$1 needed feature
 	read -r needed feature < <(echo "$requirements" | awk -v name="$name" '$1 == name { $1 = ""; print }')
 	if [ "${feature:-}" = arenas-where-dm-run-loads ] && [ "${DM_RUN_KERNEL:-host}" != host ]; then
 		echo "== $name: its programs load on $DM_RUN_KERNEL (DM_RUN_KERNEL), in a VM"
-	elif [ -n "${needed:-}" ] && ! at_least "$needed"; then
+	elif [ -n "${needed:-}" ] && ! version_at_least "$needed" "$version"; then
 		not_run+=("$name: needs ${feature%%-*} ($needed+)")
 		echo "== $name: not run on $release: needs ${feature%%-*} ($needed+)"
 		return
@@ -54,7 +49,7 @@ run_here() {
 }
 
 arena_refusal=
-! at_least 6.9 || arena_refusal=$(arenas_refused)
+! version_at_least 6.9 "$version" || arena_refusal=$(arenas_refused)
 
 echo "== in-kernel tests on Linux $release"
 # shellcheck disable=SC2086 # the object lists are word lists

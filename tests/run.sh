@@ -77,7 +77,7 @@ arenas_here_or_vm() {
 	[ -n "$refusal" ] || return 0
 	# shellcheck disable=SC2086 # kernels: a word list
 	for kernel in $(printf '%s\n' $kernels | grep -v '^host$' | sort -V); do
-		if [ "$(printf '6.9\n%s\n' "$kernel" | sort -V | head -n 1)" = 6.9 ]; then
+		if version_at_least 6.9 "$kernel"; then
 			export DM_RUN_KERNEL=$kernel
 			echo "== this machine refuses BPF arenas to root ($refusal): ported programs run on $kernel, in a VM"
 			return 0
