@@ -276,6 +276,8 @@ class Porter:
             if decl.get("isImplicit") or (where and where != path and os.path.basename(where) != os.path.basename(path)):
                 continue
             self.main_decls.append(decl)
+        self.always_inline = {d.get("name") for d in self.main_decls if d.get("kind") == "FunctionDecl" and any(
+            n.get("kind") == "AlwaysInlineAttr" for n in d.get("inner", []))}  # a group's members (RecursiveGroup)
         self.typedefs = {d["name"]: d.get("type", {}).get("qualType", "") for d in self.main_decls
                          if d["kind"] == "TypedefDecl"}  # typedef name: its type
         for decl in self.main_decls:
@@ -323,11 +325,56 @@ class Porter:
 
     # ---------------------------------------------------------------- recursion
 
+    def called_function(self, node):
+        """The name of the program's function a call calls by name (not through a pointer), or None."""
+        if node.get("kind") != "CallExpr":
+            return None
+        target = node["inner"][0]
+        while target.get("kind") in ("ParenExpr", "ImplicitCastExpr"):
+            target = target["inner"][0]
+        referenced = target.get("referencedDecl", {})
+        return referenced.get("name") if target.get("kind") == "DeclRefExpr" and \
+            referenced.get("kind") == "FunctionDecl" else None
+
+    def merge_recursive_groups(self):
+        """Functions that call each other become one function that calls itself (RecursiveGroup says how), which
+        recursion_as_loops then takes; before it, and before the rest of the port, which read the program again.
+        Returns whether a group was merged."""
+        defined = {d["name"]: d for d in self.main_decls if d.get("kind") == "FunctionDecl" and
+                   any(n.get("kind") == "CompoundStmt" for n in d.get("inner", []))}
+        calls = {name: sorted({self.called_function(n) for n, _ in walk(d)} & set(defined) - {name})
+                 for name, d in defined.items()}
+        # Tarjan's strongly connected components: a component of more than one function is a group
+        index, low, stack, groups = {}, {}, [], []
+
+        def visit(name):
+            index[name] = low[name] = len(index)
+            stack.append(name)
+            for callee in calls[name]:
+                if callee not in index:
+                    visit(callee)
+                    low[name] = min(low[name], low[callee])
+                elif callee in stack:
+                    low[name] = min(low[name], index[callee])
+            if low[name] == index[name]:
+                component = stack[stack.index(name):]
+                del stack[stack.index(name):]
+                if len(component) > 1:
+                    groups.append(sorted((defined[n] for n in component), key=lambda d: d["range"]["begin"].get(
+                        "offset", 0)))
+
+        for name in sorted(defined):
+            if name not in index:
+                visit(name)
+        for members in groups:
+            RecursiveGroup(self, members).merge()
+        return bool(groups)
+
     def recursion_as_loops(self):
         """A function that calls itself becomes a loop over an explicit stack of its frames on the heap, in plain C
         on the program's own lines, before the rest of the port (which then reads it again) sees it (RecursiveFunction
-        says how). Mutual recursion (f -> g -> f) stays refused by check(). Returns whether a function was
-        rewritten."""
+        says how). Functions that call each other are one such function by then (merge_recursive_groups). Returns
+        whether a function was rewritten."""
         rewritten = False
         for function in self.main_decls:
             body = [n for n in function.get("inner", []) if n.get("kind") == "CompoundStmt"]
@@ -399,9 +446,9 @@ class Porter:
             for callee in sorted(edges.get(name, {})):
                 if state.get(callee) == 1:
                     cycle = path[path.index(callee):] + [callee]
-                    raise Unsupported(edges[name][callee], "recursion (%s): dm port runs a function that calls "
-                                      "itself on a stack of frames, not functions that call each other (merge them "
-                                      "into one) or one that uses itself as a value" % " -> ".join(cycle))
+                    raise Unsupported(edges[name][callee], "recursion through a function pointer (%s): dm port "
+                                      "runs functions that call themselves or each other by name on a stack of "
+                                      "frames, not through a pointer to one of them" % " -> ".join(cycle))
                 if callee not in state:
                     visit(callee, path + [callee])
             state[name] = 2
@@ -1100,8 +1147,8 @@ class Porter:
         kernel (6.18) not void either ("Global function ... doesn't return scalar")."""
         returned = function.get("type", {}).get("qualType", "").split("(")[0].strip()
         returned = self.typedefs.get(returned.replace("const ", ""), returned)
-        return function.get("name") not in self.by_value and "*" not in returned and returned != "void" and \
-            offset(function.get("loc")) is not None and not function.get("variadic")
+        return function.get("name") not in self.by_value | self.always_inline and "*" not in returned and \
+            returned != "void" and offset(function.get("loc")) is not None and not function.get("variadic")
 
     def make_static(self):
         for decl in self.main_decls:
@@ -1192,6 +1239,164 @@ def wrap_unchecked(text, lines):
                 ALLOCATORS[m.group(1)], program_line) + row[end + 1:]
         out[line - 1] = row
     return "\n".join(out)
+
+
+class RecursiveGroup:
+    """Functions that call each other (a cycle of the call graph: f -> g -> f), merged (Porter.merge_recursive_groups)
+    into one function that calls itself, which RecursiveFunction then runs on a stack of frames:
+      - the members' definitions stand one after another (only their own prototypes between them, which go); the
+        first one's header becomes the merged function's, `dm_rec_group_F(int dm_rec_which, PARAMETERS) { switch
+        (dm_rec_which) { case 0:`, each next one's `case K:`, so that every body stays on its own lines; a body that
+        ends without returning returns (0), rather than running into the next;
+      - PARAMETERS are the members' parameters: those every member starts with (same names, same types) once, the
+        others renamed NAME__MEMBER; a local declared in two members, or named as a shared parameter, is renamed
+        the same way;
+      - a call of a member inside the group calls the merged function with that member's number, its arguments in
+        that member's places and 0 in the others';
+      - each member is defined again after the group as a call of it (and declared before it), inlined where it is
+        called (a call more would deepen the BPF call stack): calls from elsewhere and pointers to the members stay
+        as they were.
+    Refused: members returning different types or a function pointer, taking a struct by value or a variable number
+    of arguments, main in the group, a label in two members, a definition between them, a renamed name written by a
+    macro."""
+
+    def __init__(self, porter, members):
+        self.p, self.members = porter, members  # in the program's order
+        self.name = "dm_rec_group_%s" % members[0]["name"]
+        self.bodies = [next(n for n in m["inner"] if n.get("kind") == "CompoundStmt") for m in members]
+        self.parameters = [[n for n in m.get("inner", []) if n.get("kind") == "ParmVarDecl"] for m in members]
+        self.returned = members[0].get("type", {}).get("qualType", "").split("(")[0].strip()
+        self.cycle = " -> ".join([m["name"] for m in members] + [members[0]["name"]])
+
+    def refuse(self, node, what):
+        raise Unsupported(self.p.line(node), "%s, in functions that call each other (%s)" % (what, self.cycle))
+
+    def check(self):
+        for member, parameters in zip(self.members, self.parameters):
+            returned = member.get("type", {}).get("qualType", "")
+            if member["name"] == "main":
+                self.refuse(member, "main")
+            if offset(member["range"]["begin"]) is None:
+                self.refuse(member, "a definition written by a macro ('%s')" % member["name"])
+            if returned.split("(")[0].strip() != self.returned or ")(" in returned:
+                self.refuse(member, "'%s' returning %s" % (member["name"], returned.split("(")[0].strip() if
+                                                            ")(" not in returned else "a function pointer"))
+            if member.get("variadic"):
+                self.refuse(member, "a variable number of arguments ('%s')" % member["name"])
+            for parameter in parameters:
+                if not parameter.get("name") or offset(parameter.get("loc")) is None:
+                    self.refuse(parameter, "a parameter unnamed or declared through a macro ('%s')" % member["name"])
+                if self.p.is_record(parameter):
+                    self.refuse(parameter, "a struct passed by value ('%s')" % parameter["name"])
+        labels = {}
+        for member, body in zip(self.members, self.bodies):
+            for node, _ in walk(body):
+                if node.get("kind") == "LabelStmt" and labels.setdefault(node.get("name"), member) is not member:
+                    self.refuse(node, "the label '%s' in two of them (rename one)" % node["name"])
+        first, last = offset(self.members[0]["range"]["begin"]), end_offset(self.members[-1]["range"]["end"])
+        names = {m["name"] for m in self.members}
+        for decl in self.p.main_decls:
+            at = offset(decl.get("range", {}).get("begin"))
+            if at is None or not first < at < last or any(decl is m for m in self.members):
+                continue
+            if decl.get("kind") != "FunctionDecl" or decl.get("name") not in names:
+                self.refuse(decl, "'%s' defined between them (define them one after another)" % decl.get("name", ""))
+            self.p.src.blank(at, self.p.src.text.index(";", end_offset(decl["range"]["end"])) + 1)
+
+    def shared(self):
+        """How many parameters the members share: those they all start with, same names and types."""
+        def key(p):
+            return p["name"], p.get("type", {}).get("qualType")
+        count = 0
+        while all(len(ps) > count and key(ps[count]) == key(self.parameters[0][count]) for ps in self.parameters):
+            count += 1
+        return count
+
+    def text(self, node):
+        return self.p.src.text[start_offset(node["range"]["begin"]):end_offset(node["range"]["end"])]
+
+    def merge(self):
+        self.check()
+        shared = self.shared()
+        renamed = {}  # id of a parameter or local: the member it is renamed after
+        group = [self.text(p).replace("\n", " ") for p in self.parameters[0][:shared]]  # the merged function's
+        places = []  # per member: where each of its parameters goes in the merged function's
+        for member, parameters in zip(self.members, self.parameters):
+            places.append(list(range(shared)))
+            for parameter in parameters[shared:]:
+                renamed[parameter["id"]] = member["name"]
+                text, at = self.text(parameter), offset(parameter["loc"]) - start_offset(parameter["range"]["begin"])
+                at += len(parameter["name"])
+                places[-1].append(len(group))
+                group.append((text[:at] + "__" + member["name"] + text[at:]).replace("\n", " "))
+        declared = {}
+        for member, body in zip(self.members, self.bodies):
+            for node, _ in walk(body):
+                if node.get("kind") == "VarDecl" and node.get("storageClass") != "static":
+                    declared.setdefault(node["name"], []).append((node, member["name"]))
+        shared_names = {p["name"] for p in self.parameters[0][:shared]}
+        for name, variables in declared.items():
+            if len({member for _, member in variables}) > 1 or name in shared_names:
+                renamed.update((v["id"], member) for v, member in variables)
+        numbers = {m["name"]: k for k, m in enumerate(self.members)}
+        calls = [n for body in self.bodies for n, _ in walk(body) if self.p.called_function(n) in numbers]
+        for call in reversed(calls):  # inner calls first: what an outer call inserts at the same place goes first
+            self.call(call, numbers[self.p.called_function(call)], places[numbers[self.p.called_function(call)]],
+                      len(group))
+        for body in self.bodies:  # after the calls: a name ends where an argument ends, before what follows it
+            for node, _ in walk(body):
+                kind = node.get("kind")
+                target = node.get("referencedDecl", {}).get("id") if kind == "DeclRefExpr" else node.get("id")
+                if kind not in ("DeclRefExpr", "VarDecl") or target not in renamed:
+                    continue
+                at = offset(node.get("loc") if kind == "VarDecl" else node["range"]["begin"])
+                if at is None:
+                    self.refuse(node, "'%s' written by a macro" % self.p.nodes[target]["name"])
+                self.p.src.insert(at + len(self.p.nodes[target]["name"]), "__" + renamed[target])
+        self.headers(group, places)
+
+    def call(self, call, number, places, count):
+        """A member's call becomes the merged function's: its number first, its arguments in its places."""
+        name = call["inner"][0]
+        while "range" in name and name.get("kind") != "DeclRefExpr":
+            name = name["inner"][0]
+        at = offset(name["range"]["begin"])
+        arguments = call["inner"][1:]
+        if at is None or any(start_offset(a["range"]["begin"]) is None for a in arguments):
+            self.refuse(call, "a call of '%s' written by a macro" % name["referencedDecl"]["name"])
+        self.p.src.blank(at, at + len(name["referencedDecl"]["name"]))
+        self.p.src.insert(at, self.name)
+        if not arguments:
+            self.p.src.insert(self.p.src.text.index("(", at + len(name["referencedDecl"]["name"])) + 1,
+                              ", ".join([str(number)] + ["0"] * count))
+            return
+        filled = 0
+        for index, (argument, place) in enumerate(zip(arguments, places)):
+            self.p.src.insert(start_offset(argument["range"]["begin"]),
+                              ("" if index else "%d, " % number) + "0, " * (place - filled))
+            filled = place + 1
+        self.p.src.insert(end_offset(arguments[-1]["range"]["end"]), ", 0" * (count - filled))
+
+    def headers(self, group, places):
+        nothing = "return;" if self.returned == "void" else "return 0;"
+        declarations = []
+        for number, (member, body) in enumerate(zip(self.members, self.bodies)):
+            begin, end = offset(member["range"]["begin"]), start_offset(body["range"]["begin"])
+            declarations.append(self.p.src.text[begin:end].replace("\n", " ").strip())
+            self.p.src.blank(begin, end)
+            self.p.src.insert(begin, "case %d: " % number)
+            if number + 1 < len(self.members):
+                self.p.src.insert(end_offset(body["range"]["end"]), " " + nothing)
+        calls = []
+        for number, (declaration, parameters) in enumerate(zip(declarations, self.parameters)):
+            values = ["0"] * len(group)
+            for parameter, place in zip(parameters, places[number]):
+                values[place] = parameter["name"]
+            calls.append("__attribute__((always_inline)) %s { %s%s(%s); }" % (declaration, "" if self.returned == "void" else "return ", self.name,
+                                                ", ".join([str(number)] + values)))
+        self.p.src.insert(offset(self.members[0]["range"]["begin"]), "%s %s %s(%s) { switch (dm_rec_which) { " % (
+            " ".join(d + ";" for d in declarations), self.returned, self.name, ", ".join(["int dm_rec_which"] + group)))
+        self.p.src.insert(end_offset(self.bodies[-1]["range"]["end"]), " %s } } %s" % (nothing, " ".join(calls)))
 
 
 class RecursiveFunction:
@@ -1528,18 +1733,20 @@ def port(args, work, step):
     step[0] = "reading the program with clang"
     source = Source(args.program)
     porter = Porter(args.program, clang_ast(args.clang, args.program), source, args.clang)
-    step[0] = "turning recursion into loops"
-    if porter.recursion_as_loops():  # the rest of the port reads the program as it is without recursion
-        step[0] = "reading the program without its recursion with clang"
-        unrolled = os.path.join(work, "recursion", name)
-        os.makedirs(os.path.dirname(unrolled))
-        with open(unrolled, "w", encoding="utf-8") as f:
+    for step[0], edit, folder in (("merging functions that call each other", "merge_recursive_groups", "groups"),
+                                  ("turning recursion into loops", "recursion_as_loops", "recursion")):
+        if not getattr(porter, edit)():
+            continue
+        step[0] = "reading the program again with clang, after %s" % step[0]  # the rest reads the program as edited
+        edited = os.path.join(work, folder, name)
+        os.makedirs(os.path.dirname(edited))
+        with open(edited, "w", encoding="utf-8") as f:
             f.write(source.result()[0])
-        source = Source(unrolled)
+        source = Source(edited)
         try:
-            porter = Porter(args.program, clang_ast(args.clang, unrolled), source, args.clang)
+            porter = Porter(args.program, clang_ast(args.clang, edited), source, args.clang)
         except Refused as refused:
-            raise Refused(str(refused).replace(unrolled, args.program))
+            raise Refused(str(refused).replace(edited, args.program))
     porter.check_main(args.program)
     for step[0], edit in (("checking what BPF cannot run", porter.check),
                           ("unparenthesising function names", porter.plain_function_names),

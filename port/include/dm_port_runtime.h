@@ -113,20 +113,24 @@ static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __
 /* Recursion (port/port.py, recursion_as_loops): a recursive function keeps its frames in a stack on the heap, made at
  * its first call and doubled when full (from 16 frames): at depth 0 (no stack yet) and at each power of two from 16.
  * When the heap has no room, the program ends with `FILE:LINE: recursion deeper than the heap allows`. A global
- * function (verified once) returning the stack as a number: a global function cannot return a pointer. */
+ * function (verified once) returning the stack as a number: a global function cannot return a pointer. A new block
+ * comes from static_calloc, not static_malloc: the heap itself, not its small-block caches, whose refill is one call
+ * deeper; BPF allows 8 frames from dm_port_run to the heap's deepest, and the program's own calls count. */
 __attribute__((noinline)) __u64 dm_port_frames(__u64 stack, __u64 depth, __u64 frame_bytes, int line)
 {
 	if (stack && (depth < 16 || (depth & (depth - 1))))
 		return stack;
-	stack = (__u64)static_realloc((void __arena *)stack, (depth < 16 ? 16 : 2 * depth) * frame_bytes);
+	stack = stack ? (__u64)static_realloc((void __arena *)stack, 2 * depth * frame_bytes)
+		      : (__u64)static_calloc(16, frame_bytes);
 	if (!stack)
 		dm_port_fail((__u32)line, DM_PORT_RECURSION, depth, 0);
 	return stack;
 }
-/* The locals of one activation whose address is taken: a block of their own, which never moves. */
+/* The locals of one activation whose address is taken: a block of their own, which never moves (from the heap
+ * itself, as the frames). */
 __attribute__((noinline)) __u64 dm_port_home(__u64 bytes, int line)
 {
-	__u64 home = (__u64)static_malloc(bytes);
+	__u64 home = (__u64)static_calloc(1, bytes);
 
 	if (!home)
 		dm_port_fail((__u32)line, DM_PORT_RECURSION, 0, 0);
