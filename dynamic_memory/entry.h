@@ -8,12 +8,18 @@
 /* =========================================== Offset-level entry points =========================================== */
 /* What the public functions call. In BPF these are the global subprograms: scalars in, scalars out. */
 
-/* Allocates `size` bytes; returns the payload offset, or 0. */
+/* Allocates `size` bytes; returns the payload offset, or 0. A request that fails while this CPU's or thread's cache
+ * holds blocks returns DM_TRIM_FIRST instead, uncounted: the caller gives the cache back (dm_flush_heap) and asks once
+ * more, with DM_LAST_TRY (dm_after_trim). Both are the caller's so that in BPF the allocation is verified once, in
+ * dm_malloc_off (twice inline in it, it was half the one-malloc program's verifier cost), and the flush's loop
+ * frame does not sit below dm_malloc_off's (Linux 6.1 adds up the frames of a chain of calls: 512 bytes). */
+#define DM_TRIM_FIRST (~1ull)
+#define DM_LAST_TRY (1ull << 63)
 DM_INLINE dm_u64 dm_heap_malloc(struct dm_heap *heap, dm_u64 size)
 {
-	dm_u32 block_size = dm_block_size(size);
+	dm_u32 block_size = dm_block_size(size & ~DM_LAST_TRY);
 	struct dm_cache *cache;
-	dm_u32 off;
+	dm_u64 off;
 
 	if (!dm_env_ready(heap)) {
 		dm_env_refuse();
@@ -28,11 +34,10 @@ DM_INLINE dm_u64 dm_heap_malloc(struct dm_heap *heap, dm_u64 size)
 	if (cache)
 		dm_cache_sync(heap, cache);
 	off = dm_allocate(heap, block_size);
-	if (!off && block_size && cache && cache->blocks) {
-		/* What this CPU or thread parked may be what the request needs: give it back and try again. */
+	if (!off && !(size & DM_LAST_TRY) && block_size && cache && cache->blocks) {
+		/* What this CPU or thread parked may be what the request needs: the caller gives it back, asks again. */
 		heap->ctl.c.failed_allocations--;
-		dm_cache_flush();
-		off = dm_allocate(heap, block_size);
+		off = DM_TRIM_FIRST;
 	}
 	if (cache)
 		dm_env_cache_leave(cache);
@@ -44,6 +49,47 @@ DM_ENTRY dm_u64 dm_malloc_off(dm_u64 size)
 	struct dm_heap *heap = dm_env_heap();
 
 	return heap ? dm_heap_malloc(heap, size) : 0;
+}
+
+/* Gives this CPU's or thread's parked blocks back to the heap; with `deferred`, completes the deferred frees too. */
+DM_INLINE int dm_trim(struct dm_heap *heap, int deferred)
+{
+	struct dm_cache *cache = dm_env_cache();
+
+	if (!cache || !dm_acquire(heap))
+		return -1;
+	if (deferred)
+		dm_complete_deferred();
+	if (dm_env_cache_enter(cache)) {
+		dm_cache_sync(heap, cache);
+		dm_cache_flush();
+		dm_env_cache_leave(cache);
+	}
+	dm_unlock(heap);
+	return 0;
+}
+/* static_trim: the cache, and the deferred frees. */
+DM_ENTRY int dm_trim_heap(void)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	return heap ? dm_trim(heap, 1) : -1;
+}
+/* Before an allocation's second attempt: the cache only (every lock holder completes a deferred free anyway; here
+ * their loop would be a frame more, and BPF allows 8 below dm port's main). */
+DM_ENTRY int dm_flush_heap(void)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	return heap ? dm_trim(heap, 0) : -1;
+}
+/* The result of a first dm_malloc_off, or of a second one after this CPU's or thread's cache went back to the heap. */
+DM_INLINE dm_u64 dm_after_trim(dm_u64 size, dm_u64 first)
+{
+	if (first != DM_TRIM_FIRST)
+		return first;
+	dm_flush_heap();
+	return dm_malloc_off(size | DM_LAST_TRY);
 }
 
 /* A malloc of `size` (at most DM_CACHE_LIMIT) that found its cache list empty: refills the list (dm_cache_refill)
@@ -188,24 +234,6 @@ DM_ENTRY int dm_stats_into(struct dm_stats *out)
 	if (locked)
 		dm_unlock(heap);
 	return locked ? 0 : -1;
-}
-
-/* Gives this CPU's or thread's parked blocks back to the heap. */
-DM_ENTRY int dm_trim_heap(void)
-{
-	struct dm_heap *heap = dm_env_heap();
-	struct dm_cache *cache = dm_env_cache();
-
-	if (!heap || !cache || !dm_acquire(heap))
-		return -1;
-	dm_complete_deferred();
-	if (dm_env_cache_enter(cache)) {
-		dm_cache_sync(heap, cache);
-		dm_cache_flush();
-		dm_env_cache_leave(cache);
-	}
-	dm_unlock(heap);
-	return 0;
 }
 
 DM_ENTRY int dm_reset_heap(void)
