@@ -134,7 +134,9 @@
 /* Front end: small blocks freed by a program are parked in a cache of this CPU (BPF: a PERCPU_ARRAY map `dm_cache`
  * beside the heap) or of this thread (natively), one list per block size, and the next request of that size takes
  * them back without the heap lock or a subprogram call (the fast path, inline at the call site).
- *   DM_CACHE_LIMIT  largest request served by the caches, in bytes: 0 (no caches) to 1024
+ *   DM_CACHE_LIMIT  largest request served by the caches, in bytes: 0 (no caches) to 1024. Default 512: the
+ *                   random workload of bench/ (8..512 B) is then all served by them (at 256, half its requests
+ *                   took the heap's lock: 46 ns per operation in the kernel instead of 34)
  *   DM_CACHE_COUNT  blocks parked per size, per cache: 1 to 255
  *   DM_CACHE_BYTES  block bytes parked per cache, all sizes together: a multiple of 8 from 0 to DM_POOL_SIZE / 8.
  *                   Beyond a bound a free goes to the heap itself. Default DM_POOL_SIZE / 32 (2 KiB of 64 KiB).
@@ -152,7 +154,7 @@
  * is given back to the heap and the allocation retried (caches of other CPUs and threads are not touched: each
  * holds at most DM_CACHE_BYTES). */
 #ifndef DM_CACHE_LIMIT
-#define DM_CACHE_LIMIT 256
+#define DM_CACHE_LIMIT 512
 #endif
 #ifndef DM_CACHE_COUNT
 #define DM_CACHE_COUNT 16
@@ -184,11 +186,13 @@
 
 /* BPF: 1 compiles the front end's fast path into every static_malloc/static_free call site: no subprogram call when
  * a cache serves; the heap itself is one global subprogram call away. 0: the fast path is one global subprogram per
- * operation, checked once with the heap's slow path inline in it, and a call (~9 ns here) per operation.
- * Verified instructions of a program with one malloc and one free (host 6.18 / Debian 6.12), and per further pair:
- *   map heaps:  1 (their default): 11,000 / 9,400, ~1,000 per further pair;  0: 18,400 / 16,400, ~30 per pair
- *   arena heap: 1: 20,300 (6.12);  0 (its default): 9,400 (6.12)
- * Take 0 for a map-heap program with dozens of call sites. Natively the fast path is always inline. */
+ * operation, checked once (a malloc's slow path one call further, a free's inline in it), and a call (~2 ns of a
+ * pair here) per operation.
+ * Verified instructions of a program with one malloc and one free (host 6.18 / Debian 6.12 / Debian 6.1):
+ *   map heaps:  1 (their default): 8,150 / 7,900 / 7,600;  0: 12,800 / 12,900 / 8,300
+ *   arena heap: 1: 7,400 (6.12);  0 (its default): 8,700 (6.12)
+ * Each further malloc + free pair of call sites costs ~1,550 with 1, ~30 with 0: take 0 for a program with dozens
+ * of call sites (dm port's programs, on the arena heap). Natively the fast path is always inline. */
 #ifndef DM_INLINE_FAST_PATH
 #if defined(DM_HEAP_ARENA)
 #define DM_INLINE_FAST_PATH 0
@@ -267,12 +271,10 @@ struct dm_stats {
 DM_INLINE void DM_AS *static_malloc(size_t size)
 {
 	struct dm_heap *heap = dm_env_heap();
-	dm_u64 off;
 
-	if (!heap)
-		return NULL;
-	off = dm_front_malloc(size);
-	return dm_env_payload(heap, off);
+	/* Not `return NULL`: in a program that uses the result unchecked, clang would drop that path (and the heap's
+	 * NULL check with it), and the verifier would reject the heap's code instead of the program's use. */
+	return dm_env_payload(heap, heap ? dm_front_malloc_on(heap, size) : 0);
 }
 
 /*
@@ -287,7 +289,7 @@ DM_INLINE void static_free(void DM_AS *ptr)
 	struct dm_heap *heap = dm_env_heap();
 
 	if (ptr && heap)
-		dm_front_free(dm_env_off(heap, ptr));
+		dm_front_free_on(heap, dm_env_off(heap, ptr));
 }
 
 /*
@@ -305,7 +307,7 @@ DM_INLINE void DM_AS *static_calloc(size_t nmemb, size_t size)
 	bytes = (nmemb >> 32 || (dm_u64)size >> 32) ? DM_CAPACITY + 1 : (dm_u64)nmemb * size;
 	if (bytes > DM_CAPACITY)
 		bytes = DM_CAPACITY + 1;
-	off = dm_malloc_off(bytes);
+	off = dm_after_trim(bytes, dm_malloc_off(bytes));
 	if (!off)
 		return NULL;
 	dm_copy_off(off, 0, ((dm_u32)bytes + 7) & ~7u);
@@ -338,7 +340,7 @@ DM_INLINE void DM_AS *static_realloc(void DM_AS *ptr, size_t size)
 	result = dm_resize_off(off, size);
 	if (!(result & DM_MOVE))
 		return dm_env_payload(heap, result);
-	moved = dm_malloc_off(size);
+	moved = dm_after_trim(size, dm_malloc_off(size));
 	if (!moved)
 		return NULL;
 	keep = (dm_u32)result;

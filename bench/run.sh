@@ -91,16 +91,20 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	| utilisation at first failure, W1 (segregated) | >= 0.89 (aim 0.90), above first fit ($ff_w1) and TLSF | $w1 | $(verdict "$w1 >= 0.89 && $w1 > $ff_w1 && $w1 > 0.815") |
 	| utilisation at first failure, W2 (segregated) | >= 0.85, above first fit ($ff_w2) and TLSF | $w2 | $(verdict "$w2 >= 0.85 && $w2 > $ff_w2 && $w2 > 0.768") |
 
-	Where the in-kernel figures stand: on the map heaps the fast path is inline at the call site (no call when a
-	cache serves: one atomic exchange on this CPU's cache, a pop or a push, a check of the block's header); the
-	"fast path called" rows are the same heap with \`DM_INLINE_FAST_PATH=0\`. A pair still costs about two CAS locks
-	(the table's last column): the exchange that takes the CPU's cache, the header checks that keep double frees and
-	overflows detected, and the parked tag written into the block. The random workload mixes 8..512 B: requests
-	above DM_CACHE_LIMIT (256 B), half of them, go to the heap itself under its lock. Two CPUs share the heap's
-	control block and, in the random workload, each other's blocks; per-CPU heaps scale by 2.0x. An empty cache list
-	is refilled with DM_CACHE_REFILL blocks cut from one, so that two CPUs' hot blocks do not share cache lines (they
-	did: 0.8x before). The utilisation rows measure the heap with its caches, which park freed blocks only below
-	DM_CACHE_HIGH_WATER. TLSF's utilisation (0.815 / 0.768) is the figure measured on this machine kind in
+	Where the figures stand. In the kernel, on the map heaps the fast path is inline at the call site (no call when a
+	cache serves: one atomic exchange on this CPU's cache, a pop or a push, a check of the block's header and of the
+	next one); the "fast path called" rows are the same heap with \`DM_INLINE_FAST_PATH=0\`. What a pair costs, taken
+	apart by removing one thing at a time (one-off builds, same run): the two atomic exchanges that take the CPU's
+	cache ~5.5 ns (a plain flag would be unsafe: a program preempted by another task's program on its CPU), the check
+	of the next block's header at a free ~2.5 ns (it finds an overflow at the free of the block that overflowed, as
+	glibc's "free(): invalid next size" does). The random workload mixes 8..512 B, all of it within DM_CACHE_LIMIT
+	(512 B). Two CPUs share the heap's control block and, in the random workload, each other's blocks; per-CPU heaps
+	scale by 2.0x. An empty cache list is refilled with DM_CACHE_REFILL blocks cut from one, so that two CPUs' hot
+	blocks do not share cache lines (they did: 0.8x before). Natively, two threads of the random workload share one
+	pool, their blocks side by side: a free's check of the next header reads a cache line the other thread writes
+	(without that check, one-off: ~13 ns per operation instead of ~20), where glibc and mimalloc give each thread an
+	arena or pages of its own. The utilisation rows measure the heap with its caches, which park freed blocks only
+	below DM_CACHE_HIGH_WATER. TLSF's utilisation (0.815 / 0.768) is the figure measured on this machine kind in
 	../shared/KERNEL_FACTS.md: TLSF and o1heap are not Debian packages and are not built here. Rows that say "not
 	measured" are objects this kernel refused (arena heaps where arenas cannot be created).
 

@@ -51,11 +51,6 @@ typedef __SIZE_TYPE__ size_t; /* the same type vmlinux.h gives it; <linux/bpf.h>
 #endif
 /* Global (verified once), weak (several objects linked by `bpftool gen object` share one copy). */
 #define DM_ENTRY __attribute__((noinline)) __attribute__((weak))
-#if DM_INLINE_FAST_PATH
-#define DM_FAST_ENTRY DM_INLINE
-#else
-#define DM_FAST_ENTRY DM_ENTRY
-#endif
 
 #else /* native */
 
@@ -75,7 +70,6 @@ typedef uint64_t dm_u64;
 #define DM_INLINE static inline __attribute__((always_inline))
 #define DM_AS
 #define DM_ENTRY static inline
-#define DM_FAST_ENTRY DM_INLINE
 
 #endif
 

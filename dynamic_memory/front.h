@@ -76,37 +76,59 @@ DM_INLINE int dm_cache_free(struct dm_heap *heap, dm_u64 payload)
 	return parked;
 }
 
-/* The two operations as the API calls them: the fast path, then the heap itself when the fast path does not serve.
- * In BPF either one global subprogram does all of it inline (one call per operation), or the fast path sits at the
- * call site and the heap is one call away (DM_INLINE_FAST_PATH). */
-DM_FAST_ENTRY dm_u64 dm_front_malloc(dm_u64 size)
+/* The two operations as the API calls them (with the heap the caller looked up: once per operation, ~1 ns of a
+ * pair's ~20): the fast path, then the heap itself when the fast path does not serve. In BPF the fast path sits
+ * either at the call site (DM_INLINE_FAST_PATH) or in a global subprogram per operation; a malloc's slow path is
+ * dm_malloc_off (verified once, whoever calls it), a free's is dm_free_off or, in the global free, inline (a call
+ * less: dm port's recursion reaches the heap through a free, and BPF allows 8 frames). */
+DM_INLINE dm_u64 dm_front_malloc_inline(struct dm_heap *heap, dm_u64 size)
 {
-	struct dm_heap *heap = dm_env_heap();
-	dm_u64 off;
+	dm_u64 off = dm_cache_malloc(heap, size);
 
-	if (!heap)
-		return 0;
-	off = dm_cache_malloc(heap, size);
 	if (!off && DM_CACHE_REFILL > 1 && size <= DM_CACHE_LIMIT)
 		off = dm_refill_off(size);
 	if (off == DM_NO_LOCK)
 		return 0;
 	if (off)
 		return off;
-	return DM_INLINE_FAST_PATH ? dm_malloc_off(size) : dm_heap_malloc(heap, size);
+	off = dm_malloc_off(size);
+	if (DM_INLINE_FAST_PATH || off != DM_TRIM_FIRST)
+		return dm_after_trim(size, off);
+	/* Inline here, where the fast path is a global subprogram: a call of dm_flush_heap would be a frame more below
+	 * the program's (BPF allows 8, and dm port's recursion uses them). */
+	dm_trim(heap, 0);
+	return dm_malloc_off(size | DM_LAST_TRY);
 }
-DM_FAST_ENTRY int dm_front_free(dm_u64 off)
+DM_INLINE void dm_front_free_inline(struct dm_heap *heap, dm_u64 off)
 {
-	struct dm_heap *heap = dm_env_heap();
-
-	if (!heap || dm_cache_free(heap, off))
-		return 0;
+	if (dm_cache_free(heap, off))
+		return;
 	if (DM_INLINE_FAST_PATH)
 		dm_free_off(off);
 	else
 		dm_heap_free(heap, off);
+}
+#if DM_INLINE_FAST_PATH
+DM_INLINE dm_u64 dm_front_malloc_on(struct dm_heap *heap, dm_u64 size) { return dm_front_malloc_inline(heap, size); }
+DM_INLINE void dm_front_free_on(struct dm_heap *heap, dm_u64 off) { dm_front_free_inline(heap, off); }
+#else
+DM_ENTRY dm_u64 dm_front_malloc(dm_u64 size)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	return heap ? dm_front_malloc_inline(heap, size) : 0;
+}
+DM_ENTRY int dm_front_free(dm_u64 off)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	if (heap)
+		dm_front_free_inline(heap, off);
 	return 0;
 }
+DM_INLINE dm_u64 dm_front_malloc_on(struct dm_heap *heap, dm_u64 size) { return heap ? dm_front_malloc(size) : 0; }
+DM_INLINE void dm_front_free_on(struct dm_heap *heap, dm_u64 off) { (void)heap, dm_front_free(off); }
+#endif
 
 #if !defined(__bpf__)
 /* A thread's cache when the thread exits: its blocks go back to the heap and its counters to the heap's, and it
