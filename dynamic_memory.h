@@ -307,7 +307,7 @@ DM_INLINE void DM_AS *static_calloc(size_t nmemb, size_t size)
 	bytes = (nmemb >> 32 || (dm_u64)size >> 32) ? DM_CAPACITY + 1 : (dm_u64)nmemb * size;
 	if (bytes > DM_CAPACITY)
 		bytes = DM_CAPACITY + 1;
-	off = dm_after_trim(bytes, dm_malloc_off(bytes));
+	off = dm_after_trim(bytes, dm_malloc_off(bytes), NULL);
 	if (!off)
 		return NULL;
 	dm_copy_off(off, 0, ((dm_u32)bytes + 7) & ~7u);
@@ -340,7 +340,7 @@ DM_INLINE void DM_AS *static_realloc(void DM_AS *ptr, size_t size)
 	result = dm_resize_off(off, size);
 	if (!(result & DM_MOVE))
 		return dm_env_payload(heap, result);
-	moved = dm_after_trim(size, dm_malloc_off(size));
+	moved = dm_after_trim(size, dm_malloc_off(size), NULL);
 	if (!moved)
 		return NULL;
 	keep = (dm_u32)result;

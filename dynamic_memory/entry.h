@@ -83,12 +83,17 @@ DM_ENTRY int dm_flush_heap(void)
 
 	return heap ? dm_trim(heap, 0) : -1;
 }
-/* The result of a first dm_malloc_off, or of a second one after this CPU's or thread's cache went back to the heap. */
-DM_INLINE dm_u64 dm_after_trim(dm_u64 size, dm_u64 first)
+/* The result of a first dm_malloc_off, or of a second one after this CPU's or thread's cache went back to the heap:
+ * through dm_flush_heap, or inline on `heap` where the caller is itself a global subprogram (a call of dm_flush_heap
+ * would be a frame more below the program's: BPF allows 8, and dm port's recursion uses them). */
+DM_INLINE dm_u64 dm_after_trim(dm_u64 size, dm_u64 first, struct dm_heap *heap)
 {
 	if (first != DM_TRIM_FIRST)
 		return first;
-	dm_flush_heap();
+	if (heap)
+		dm_trim(heap, 0);
+	else
+		dm_flush_heap();
 	return dm_malloc_off(size | DM_LAST_TRY);
 }
 

@@ -91,13 +91,7 @@ DM_INLINE dm_u64 dm_front_malloc_inline(struct dm_heap *heap, dm_u64 size)
 		return 0;
 	if (off)
 		return off;
-	off = dm_malloc_off(size);
-	if (DM_INLINE_FAST_PATH || off != DM_TRIM_FIRST)
-		return dm_after_trim(size, off);
-	/* Inline here, where the fast path is a global subprogram: a call of dm_flush_heap would be a frame more below
-	 * the program's (BPF allows 8, and dm port's recursion uses them). */
-	dm_trim(heap, 0);
-	return dm_malloc_off(size | DM_LAST_TRY);
+	return dm_after_trim(size, dm_malloc_off(size), DM_INLINE_FAST_PATH ? NULL : heap);
 }
 DM_INLINE void dm_front_free_inline(struct dm_heap *heap, dm_u64 off)
 {
