@@ -325,16 +325,21 @@ class Porter:
 
     # ---------------------------------------------------------------- recursion
 
-    def called_function(self, node):
-        """The name of the program's function a call calls by name (not through a pointer), or None."""
+    def function_named(self, node):
+        """The name of the function a call calls by name (its DeclRefExpr), or None: not a call, or a call through a
+        pointer."""
         if node.get("kind") != "CallExpr":
             return None
         target = node["inner"][0]
-        while target.get("kind") in ("ParenExpr", "ImplicitCastExpr"):
+        while target.get("kind") in ("ImplicitCastExpr", "ParenExpr"):
             target = target["inner"][0]
-        referenced = target.get("referencedDecl", {})
-        return referenced.get("name") if target.get("kind") == "DeclRefExpr" and \
-            referenced.get("kind") == "FunctionDecl" else None
+        named = target.get("kind") == "DeclRefExpr" and target.get("referencedDecl", {}).get("kind") == "FunctionDecl"
+        return target if named else None
+
+    def called_function(self, node):
+        """The name of the function a call calls by name, or None."""
+        named = self.function_named(node)
+        return named["referencedDecl"].get("name") if named else None
 
     def merge_recursive_groups(self):
         """Functions that call each other become one function that calls itself (RecursiveGroup says how), which
@@ -653,10 +658,7 @@ class Porter:
         return parent.get("kind") == "CallExpr" and parent["inner"][0] is expr
 
     def called_through_pointer(self, call):
-        callee = call["inner"][0]
-        while callee.get("kind") in ("ImplicitCastExpr", "ParenExpr"):
-            callee = callee["inner"][0]
-        return callee.get("kind") != "DeclRefExpr" or callee.get("referencedDecl", {}).get("kind") != "FunctionDecl"
+        return self.function_named(call) is None
 
     def number_declarator(self, node):
         """`int (*f[2])(int)` becomes `dm_port_function f[2]` (with its storage class: static, typedef...)."""
@@ -1273,14 +1275,14 @@ class RecursiveGroup:
 
     def check(self):
         for member, parameters in zip(self.members, self.parameters):
-            returned = member.get("type", {}).get("qualType", "")
+            qual = member.get("type", {}).get("qualType", "")
+            returned = "a function pointer" if ")(" in qual else qual.split("(")[0].strip()
             if member["name"] == "main":
                 self.refuse(member, "main")
             if offset(member["range"]["begin"]) is None:
                 self.refuse(member, "a definition written by a macro ('%s')" % member["name"])
-            if returned.split("(")[0].strip() != self.returned or ")(" in returned:
-                self.refuse(member, "'%s' returning %s" % (member["name"], returned.split("(")[0].strip() if
-                                                            ")(" not in returned else "a function pointer"))
+            if returned != self.returned:
+                self.refuse(member, "'%s' returning %s" % (member["name"], returned))
             if member.get("variadic"):
                 self.refuse(member, "a variable number of arguments ('%s')" % member["name"])
             for parameter in parameters:
@@ -1339,10 +1341,10 @@ class RecursiveGroup:
             if len({member for _, member in variables}) > 1 or name in shared_names:
                 renamed.update((v["id"], member) for v, member in variables)
         numbers = {m["name"]: k for k, m in enumerate(self.members)}
-        calls = [n for body in self.bodies for n, _ in walk(body) if self.p.called_function(n) in numbers]
-        for call in reversed(calls):  # inner calls first: what an outer call inserts at the same place goes first
-            self.call(call, numbers[self.p.called_function(call)], places[numbers[self.p.called_function(call)]],
-                      len(group))
+        calls = [(n, numbers[self.p.called_function(n)]) for body in self.bodies for n, _ in walk(body)
+                 if self.p.called_function(n) in numbers]
+        for call, number in reversed(calls):  # inner calls first: what an outer call inserts at one place goes first
+            self.call(call, number, places[number], len(group))
         for body in self.bodies:  # after the calls: a name ends where an argument ends, before what follows it
             for node, _ in walk(body):
                 kind = node.get("kind")
@@ -1357,9 +1359,7 @@ class RecursiveGroup:
 
     def call(self, call, number, places, count):
         """A member's call becomes the merged function's: its number first, its arguments in its places."""
-        name = call["inner"][0]
-        while "range" in name and name.get("kind") != "DeclRefExpr":
-            name = name["inner"][0]
+        name = self.p.function_named(call)
         at = offset(name["range"]["begin"])
         arguments = call["inner"][1:]
         if at is None or any(start_offset(a["range"]["begin"]) is None for a in arguments):
@@ -1392,8 +1392,8 @@ class RecursiveGroup:
             values = ["0"] * len(group)
             for parameter, place in zip(parameters, places[number]):
                 values[place] = parameter["name"]
-            calls.append("__attribute__((always_inline)) %s { %s%s(%s); }" % (declaration, "" if self.returned == "void" else "return ", self.name,
-                                                ", ".join([str(number)] + values)))
+            calls.append("__attribute__((always_inline)) %s { %s%s(%s); }" % (
+                declaration, "" if self.returned == "void" else "return ", self.name, ", ".join([str(number)] + values)))
         self.p.src.insert(offset(self.members[0]["range"]["begin"]), "%s %s %s(%s) { switch (dm_rec_which) { " % (
             " ".join(d + ";" for d in declarations), self.returned, self.name, ", ".join(["int dm_rec_which"] + group)))
         self.p.src.insert(end_offset(self.bodies[-1]["range"]["end"]), " %s } } %s" % (nothing, " ".join(calls)))
@@ -1431,12 +1431,7 @@ class RecursiveFunction:
         raise Unsupported(self.p.line(node), "%s in the recursive function %s" % (what, self.name))
 
     def is_call(self, node):
-        if node.get("kind") != "CallExpr" or self.p.callee(node) != self.name:
-            return False
-        target = node["inner"][0]
-        while target.get("kind") in ("ParenExpr", "ImplicitCastExpr"):
-            target = target["inner"][0]
-        return target.get("kind") == "DeclRefExpr" and target.get("referencedDecl", {}).get("kind") == "FunctionDecl"
+        return self.p.called_function(node) == self.name
 
     def holds_call(self, node):
         return any(self.is_call(n) for n, _ in walk(node))
