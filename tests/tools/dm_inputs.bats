@@ -153,6 +153,27 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 	[ "$status" -eq 4 ] && [[ "$output" == *"permission denied: mode 0600, owner uid 0: uid 65534 may not open it"* ]]
 }
 
+# --- dm preload ------------------------------------------------------------------------------------------------
+
+# ld.so only warns that a library "cannot be preloaded" and runs the command without the heap: dm must refuse first.
+# One line each: the command (echo) never ran.
+@test "dm preload --lib: missing, a directory, text, an ELF object that is not shared, unreadable; the library runs" {
+	answers 3 "$tmp/absent.so: no such file, expected libdynamic_memory.so" \
+		"$dm" preload --lib "$tmp/absent.so" -- echo ran
+	answers 3 "$tmp/dir: a directory, expected libdynamic_memory.so" "$dm" preload --lib "$tmp/dir" -- echo ran
+	answers 3 "$tmp/notes.txt: not an ELF object (30 bytes, not starting with \\177ELF); expected libdynamic_memory.so" \
+		"$dm" preload --lib "$tmp/notes.txt" -- echo ran
+	answers 3 "$tmp/bare.bpf.o: not an ELF shared object (e_type 1, a shared object's is 3); expected libdynamic_memory.so" \
+		"$dm" preload --lib "$tmp/bare.bpf.o" -- echo ran
+	cp "$build/libdynamic_memory.so" "$tmp/secret.so"
+	chmod 0600 "$tmp/secret.so"
+	run as_nobody "$dm" preload --lib "$tmp/secret.so" -- echo ran
+	[ "$status" -eq 4 ] && [ "${#lines[@]}" -eq 1 ] &&
+		[[ "$output" == *"$tmp/secret.so: permission denied: mode 0600, owner uid 0: uid 65534 may not read it"* ]]
+	run "$dm" preload --lib "$tmp/secret.so" -- echo ran
+	[ "$status" -eq 0 ] && [ "${lines[0]}" = ran ] && [[ "$output" == *"1 process on the heap"* ]]
+}
+
 # --- dm port ---------------------------------------------------------------------------------------------------
 
 @test "dm port: missing, an ELF object, binary, unreadable; -o missing directory, a directory, the program itself" {

@@ -16,6 +16,7 @@
 #define DM_H
 
 #include <bpf/libbpf.h>
+#include <elf.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -58,6 +59,9 @@ int permission_denied(const char *path, const struct stat *st, const char *what)
  * to head (size bytes at most, *got of them read). */
 int read_input_head(const char *path, const char *expected, struct stat *st, unsigned char *head, size_t size,
 		    size_t *got);
+/* An input that must be an ELF object, its first `got` bytes (read_input_head) in elf: starts with the ELF magic and
+ * holds a whole 64-bit header. */
+int check_elf_header(const char *path, const char *expected, const struct stat *st, const Elf64_Ehdr *elf, size_t got);
 /* Opens a pinned BPF object of the given kind ("map": read-only, "program"). */
 int open_pinned(const char *path, const char *kind, const char *expected, int *fd);
 /* libbpf's message for one of its error codes (its own, from 4000, or an errno). */

@@ -88,6 +88,21 @@ int read_input_head(const char *path, const char *expected, struct stat *st, uns
 	return EXIT_OK;
 }
 
+/* An input that must be an ELF object, its first `got` bytes read into elf: the magic, then a whole header. */
+int check_elf_header(const char *path, const char *expected, const struct stat *st, const Elf64_Ehdr *elf, size_t got)
+{
+	unsigned long long size = (unsigned long long)st->st_size;
+
+	if (got < SELFMAG || memcmp(elf->e_ident, ELFMAG, SELFMAG))
+		return fail(EXIT_BAD_INPUT,
+			    "%s: not an ELF object (%llu bytes, not starting with \\177ELF); expected %s", path, size,
+			    expected);
+	if (got < sizeof(*elf))
+		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, less than an ELF header (%zu); expected %s",
+			    path, size, sizeof(*elf), expected);
+	return EXIT_OK;
+}
+
 /* What a pinned object is: /proc/self/fdinfo says map_type for maps, prog_type for programs, link_type for links. */
 static const char *pinned_kind(int fd)
 {

@@ -52,20 +52,39 @@ static void print_records(FILE *records)
 	fprintf(stderr, "dm preload: %u process%s on the heap\n", count, count == 1 ? "" : "es");
 }
 
+/* The library to preload: ld.so would only warn that it "cannot be preloaded" and run the command without the heap. */
+static int check_library(const char *lib, int given)
+{
+	const char *expected =
+		given ? "libdynamic_memory.so" : "libdynamic_memory.so (build it with make, or give --lib PATH)";
+	Elf64_Ehdr elf;
+	struct stat st;
+	size_t got;
+	int status = read_input_head(lib, expected, &st, (unsigned char *)&elf, sizeof(elf), &got);
+
+	if (!status)
+		status = check_elf_header(lib, expected, &st, &elf, got);
+	if (!status && elf.e_type != ET_DYN)
+		status = fail(EXIT_BAD_INPUT,
+			      "%s: not an ELF shared object (e_type %u, a shared object's is %u); expected %s", lib,
+			      elf.e_type, ET_DYN, expected);
+	return status;
+}
+
 int preload_command(int argc, char **argv)
 {
 	static const struct dm_option options[] = { { "--lib", "PATH" }, { NULL, NULL } };
 	enum { LIB };
 	const char *lib = dm_data_file(INSTALLED_LIB, DM_PRELOAD_LIB), *old = getenv("LD_PRELOAD"), *value;
 	char report[] = "/tmp/dm-preload-XXXXXX", *preload;
-	int i = 0, status, fd;
+	int i = 0, lib_given = 0, status, fd;
 	FILE *records;
 	pid_t child;
 
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
 		switch (next_argument("preload", options, argc, argv, &i, &value)) {
 		case LIB:
-			lib = value;
+			lib = value, lib_given = 1;
 			break;
 		case ARGUMENT_OPERAND:
 			return unexpected_argument("preload", value);
@@ -75,9 +94,9 @@ int preload_command(int argc, char **argv)
 	}
 	if (i + 1 >= argc)
 		return fail(EXIT_USAGE, "preload: which command? dm preload -- COMMAND [ARGS...]");
-	if (access(lib, R_OK))
-		return fail(errno == EACCES ? EXIT_PERMISSION : EXIT_BAD_INPUT,
-			    "preload: %s: %s (build it with make, or give --lib PATH)", lib, strerror(errno));
+	status = check_library(lib, lib_given);
+	if (status)
+		return status;
 	fd = mkstemp(report);
 	if (fd < 0 || asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "") < 0)
 		return fail(EXIT_INTERNAL, "preload: cannot make the report file %s: %s", report, strerror(errno));

@@ -93,19 +93,13 @@ static int check_bpf_object(const char *object)
 	if (status)
 		return status;
 	size = (unsigned long long)st.st_size;
-	if (got < SELFMAG || memcmp(elf.e_ident, ELFMAG, SELFMAG)) {
-		if (length > 2 && !strcmp(object + length - 2, ".c"))
-			return fail(EXIT_BAD_INPUT,
-				    "%s: C source, not a BPF object: port it first (dm port %s -o "
-				    "PROGRAM.bpf.o)",
-				    object, object);
+	if ((got < SELFMAG || memcmp(elf.e_ident, ELFMAG, SELFMAG)) && length > 2 && !strcmp(object + length - 2, ".c"))
 		return fail(EXIT_BAD_INPUT,
-			    "%s: not an ELF object (%llu bytes, not starting with \\177ELF); expected %s", object, size,
-			    expected);
-	}
-	if (got < sizeof(elf))
-		return fail(EXIT_BAD_INPUT, "%s: truncated: %llu bytes, less than an ELF header (%zu); expected %s",
-			    object, size, sizeof(elf), expected);
+			    "%s: C source, not a BPF object: port it first (dm port %s -o PROGRAM.bpf.o)", object,
+			    object);
+	status = check_elf_header(object, expected, &st, &elf, got);
+	if (status)
+		return status;
 	if (elf.e_ident[EI_CLASS] != ELFCLASS64 || elf.e_machine != EM_BPF)
 		return fail(EXIT_BAD_INPUT,
 			    "%s: an ELF object for another machine (e_machine %u, BPF is %u); expected %s", object,
