@@ -42,7 +42,7 @@ teardown() {
 	[ -z "${pids:-}" ] || kill $pids 2>/dev/null || true
 	# shellcheck disable=SC2086
 	[ -z "${pids:-}" ] || wait $pids 2>/dev/null || true
-	rm -rf "$pins" "$tmp"
+	rm -rf "$pins" "$tmp" "${junk:-}"
 }
 
 as_nobody() {
@@ -172,6 +172,21 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 		[[ "$output" == *"$tmp/secret.so: permission denied: mode 0600, owner uid 0: uid 65534 may not read it"* ]]
 	run "$dm" preload --lib "$tmp/secret.so" -- echo ran
 	[ "$status" -eq 0 ] && [ "${lines[0]}" = ran ] && [[ "$output" == *"1 process on the heap"* ]]
+}
+
+# --- dm stat --pid ----------------------------------------------------------------------------------------------
+
+@test "dm stat --pid: no such process, a process not on the library, junk in its file" {
+	answers 3 "dm: stat: no process 999999999" "$dm" stat --pid 999999999
+	sleep 60 &
+	pids=$!
+	answers 3 "dm: stat: process $pids does not run on libdynamic_memory.so (no /dev/shm/dm-$pids)" \
+		"$dm" stat --pid "$pids"
+	junk=/dev/shm/dm-$pids # through --pid, a stats file whatever it holds: not "not a pinned BPF object"
+	head -c 8192 /dev/urandom > "$junk"
+	chmod 0644 "$junk"
+	answers 3 "$junk: not a libdynamic_memory.so stats file (expected 8192 bytes starting with magic" \
+		"$dm" stat --pid "$pids"
 }
 
 # --- dm port ---------------------------------------------------------------------------------------------------

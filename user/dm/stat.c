@@ -235,6 +235,19 @@ void stat_help(void)
 					   EXIT_KERNEL, EXIT_INTERNAL, -1 });
 }
 
+/* --pid PID: the process's stats file, when the process runs on libdynamic_memory.so (it has made the file). A file
+ * left by a process that has gone is dm_preload_read's to name. */
+static int check_process(int pid, const char *path)
+{
+	struct stat st;
+
+	if (!stat(path, &st) || errno != ENOENT)
+		return EXIT_OK;
+	if (kill(pid, 0) && errno == ESRCH)
+		return fail(EXIT_BAD_INPUT, "stat: no process %d", pid);
+	return fail(EXIT_BAD_INPUT, "stat: process %d does not run on libdynamic_memory.so (no %s)", pid, path);
+}
+
 int stat_command(int argc, char **argv)
 {
 	static const struct dm_option options[] = { { "--json", NULL },       { "--layout", NULL },
@@ -243,7 +256,7 @@ int stat_command(int argc, char **argv)
 	enum { JSON, LAYOUT, WATCH, PROMETHEUS, PID };
 	const char *path = NULL, *listen_on = NULL, *value;
 	char pid_path[64];
-	int json = 0, layout = 0, watch = 0, status;
+	int json = 0, layout = 0, watch = 0, pid = 0, status;
 	struct stat_target t = { .reader = { .fd = -1, .cache_fd = -1 } };
 
 	for (int i = 0; i < argc; i++) {
@@ -269,7 +282,8 @@ int stat_command(int argc, char **argv)
 			if (path)
 				return fail(EXIT_USAGE,
 					    "stat: give PIN_PATH or --pid PID, not both (see dm stat --help)");
-			path = pid_path, snprintf(pid_path, sizeof(pid_path), "/dev/shm/dm-%d", atoi(value));
+			pid = atoi(value), path = pid_path;
+			snprintf(pid_path, sizeof(pid_path), "/dev/shm/dm-%d", pid);
 			break;
 		case ARGUMENT_OPERAND:
 			if (path)
@@ -286,8 +300,11 @@ int stat_command(int argc, char **argv)
 	if (!path)
 		return fail(EXIT_USAGE, "stat: which heap? give the path of a pinned dm_heap map (see dm stat --help)");
 	t.path = path;
-	t.process = dm_preload_is_file(path);
-	status = t.process ? (t.copies = 1, EXIT_OK) : open_heap(path, &t);
+	/* through --pid, the file is a process's whatever it holds: junk there is not a stats file, not a bad pin */
+	t.process = pid || dm_preload_is_file(path);
+	status = pid ? check_process(pid, path) : EXIT_OK;
+	if (!status)
+		status = t.process ? (t.copies = 1, EXIT_OK) : open_heap(path, &t);
 	if (!status && t.process && layout)
 		status = fail(EXIT_USAGE, "stat: %s: --layout walks the blocks; a process's file has its counters only",
 			      path);
