@@ -262,7 +262,7 @@ test: kernels
 FORMATTED := user/heap_reader.c user/heap_reader.h user/dm/main.c user/dm/dm.h user/dm/input.c user/dm/stat.c \
 	user/dm/stat.h user/dm/prometheus.c user/dm/arena_init.c user/dm/preload.c user/dm/port.c user/dm/run.c user/dm/rejection.c \
 	$(wildcard examples/bpf/*.[ch])
-SHELL_SCRIPTS := scripts/deps.sh scripts/demo.sh tests/vm/arenas-refused tests/run.sh tests/kernel.sh tests/harness.sh tests/tools/dm_stat_helpers.bash tests/tools/dm_run_kernel.bash \
+SHELL_SCRIPTS := scripts/deps.sh scripts/demo.sh tests/vm/arenas-refused tests/vm/arena-kernel tests/run.sh tests/kernel.sh tests/harness.sh tests/tools/dm_stat_helpers.bash tests/tools/dm_run_kernel.bash \
 	tests/vm/init tests/vm/vm-run tests/vm/prepare-kernels bench/run.sh bench/preload.sh modify/modify.sh .ci/run \
 	$(wildcard tests/*.bats tests/tools/*.bats)
 
@@ -283,9 +283,14 @@ lint-header:
 		$(CC) -x c -fsyntax-only $(WARN) $(HEADER_WARN) $(NATIVE) $(CONFIG_$(c)) - &&) true
 
 # dm port's differential fuzzer on Csmith programs, longer than the fixed seeds of make test; failures are kept in
-# $(BUILD)/csmith-failures.
+# $(BUILD)/csmith-failures. Its programs run where make test's do (tests/vm/arena-kernel): here, or on the oldest
+# kernel of KERNELS with arenas, booted in qemu for each dm run, when this machine refuses arenas to root (that
+# kernel is prepared first, as make kernels would).
 fuzz-port: deps $(BUILD)/dm
-	@python3 tests/tools/port_csmith.py --dm $(BUILD)/dm --first 1000 --seeds $(SEEDS) --keep $(BUILD)/csmith-failures
+	@kernel=$$(tests/vm/arena-kernel "$(KERNELS)") && \
+	{ [ "$$kernel" = host ] || tests/vm/prepare-kernels $(BUILD)/kernels "$$kernel"; } && \
+	python3 tests/tools/port_csmith.py --dm $(BUILD)/dm --first 1000 --seeds $(SEEDS) \
+		--keep $(BUILD)/csmith-failures --run-kernel "$$kernel" --kernels $(BUILD)/kernels
 
 # ------------------------------------------------------------------ demo, bench, install
 

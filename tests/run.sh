@@ -67,27 +67,13 @@ kernel_tests() {
 	echo "==== $kernel: ${counts:-no result} in $(($(date +%s) - start)) s"
 }
 
-# Where ported programs load and run (dm port gives each an arena heap): here, unless this machine refuses arenas to
-# root (a container or a policy, or a kernel before 6.9); then on the oldest kernel of KERNELS that has them, booted
-# by tests/vm/vm-run for each dm run (tests/tools/dm_run_kernel.bash): the oldest verifier is the strictest (6.18
-# runs port.bats's linked-list test in its own VM suite). Inside a VM, its own kernel.
-arenas_here_or_vm() {
-	local refusal kernel
-	refusal=$(arenas_refused)
-	[ -n "$refusal" ] || return 0
-	# shellcheck disable=SC2086 # kernels: a word list
-	for kernel in $(printf '%s\n' $kernels | grep -v '^host$' | sort -V); do
-		if version_at_least 6.9 "$kernel"; then
-			export DM_RUN_KERNEL=$kernel
-			echo "== this machine refuses BPF arenas to root ($refusal): ported programs run on $kernel, in a VM"
-			return 0
-		fi
-	done
-	echo "== this machine refuses BPF arenas to root ($refusal), and KERNELS ($kernels) has none 6.9+ to run" \
-		"ported programs on: their tests fail"
-}
-
-[ "$what" = native ] || arenas_here_or_vm
+# Where ported programs load and run: here, or a VM kernel of KERNELS with arenas (tests/vm/arena-kernel); port.bats
+# and dm_inputs.bats read it (tests/tools/dm_run_kernel.bash), as does the Csmith fuzzer below. Inside a VM, its own
+# kernel.
+if [ "$what" != native ]; then
+	DM_RUN_KERNEL=$(tests/vm/arena-kernel "$kernels")
+	export DM_RUN_KERNEL
+fi
 [ "$what" = kernel ] || native_tests
 [ "$what" != all ] || host_tests
 [ "$what" = native ] || for kernel in $kernels; do kernel_tests "$kernel"; done
