@@ -53,30 +53,43 @@ const struct dm_control *heap_reader_arena(const struct bpf_map *map)
 	return bpf_map__type(map) == BPF_MAP_TYPE_ARENA && at >= 0 ? (const void *)(uintptr_t)(addr + (__u64)at) : NULL;
 }
 
+int heap_reader_arena_room(const char *name, __u64 addr, size_t bytes, size_t globals, char *error, size_t size)
+{
+	long room = heap_reader_arena_offset(addr, bytes);
+
+	if (room < 0) {
+		snprintf(error, size, "%s: its arena (%zu bytes at 0x%llx) has no heap %u bytes into its 4 GiB window",
+			 name, bytes, (unsigned long long)addr, DM_ARENA_HEAP_LOW);
+		return -EINVAL;
+	}
+	if (globals > (size_t)room) {
+		snprintf(error, size,
+			 "%s: the program's __arena globals (%zu bytes) do not fit the %ld bytes DM_ARENA_GLOBALS "
+			 "leaves "
+			 "them in the arena: build it with a larger DM_ARENA_GLOBALS",
+			 name, globals, room);
+		return -E2BIG;
+	}
+	return 0;
+}
+
 int dm_arena_setup(struct bpf_object *obj)
 {
 	struct bpf_program *init = bpf_object__find_program_by_name(obj, "dm_arena_init");
 	struct bpf_map *arena = bpf_object__find_map_by_name(obj, "dm_arena");
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	size_t globals = 0;
-	long room;
+	char error[320];
+	int err;
 
 	if (!init || !arena)
 		return 0;
-	room = heap_reader_arena_offset(bpf_map__map_extra(arena), heap_reader_arena_bytes(arena));
 	bpf_map__initial_value(arena, &globals);
-	if (room < 0) {
-		fprintf(stderr, "%s: its arena (%zu bytes at 0x%llx) has no heap %u bytes into its 4 GiB window\n",
-			bpf_object__name(obj), heap_reader_arena_bytes(arena),
-			(unsigned long long)bpf_map__map_extra(arena), DM_ARENA_HEAP_LOW);
-		return -EINVAL;
-	}
-	if (globals > (size_t)room) {
-		fprintf(stderr,
-			"%s: the program's __arena globals (%zu bytes) do not fit the %ld bytes DM_ARENA_GLOBALS "
-			"leaves them in the arena: build it with a larger DM_ARENA_GLOBALS\n",
-			bpf_object__name(obj), globals, room);
-		return -E2BIG;
+	err = heap_reader_arena_room(bpf_object__name(obj), bpf_map__map_extra(arena), heap_reader_arena_bytes(arena),
+				     globals, error, sizeof(error));
+	if (err) {
+		fprintf(stderr, "%s\n", error);
+		return err;
 	}
 	if (bpf_prog_test_run_opts(bpf_program__fd(init), &opts))
 		return -errno;

@@ -86,6 +86,11 @@ int heap_reader_print_object(FILE *out, struct bpf_object *obj);
  * 4 GiB window, after the room for the program's `__arena` globals), or -1 when such an arena holds no heap there. */
 long heap_reader_arena_offset(__u64 addr, size_t bytes);
 size_t heap_reader_arena_bytes(const struct bpf_map *arena);
+/* Whether an arena of `bytes` mapped at `addr` holds a heap, after room for its program's `globals` bytes of `__arena`
+ * globals (DM_ARENA_GLOBALS): 0, or -EINVAL (no heap in such an arena) or -E2BIG (the globals do not fit) with why,
+ * naming `name` and the sizes, in `error`. dm_arena_setup and dm arena-init check with it before formatting the heap
+ * over the globals. */
+int heap_reader_arena_room(const char *name, __u64 addr, size_t bytes, size_t globals, char *error, size_t size);
 /* The live control block of a loaded object's arena heap, in place (libbpf maps the arena for the object that
  * creates it, which also serves every object sharing it in this process); NULL when `map` is not such an arena. */
 const struct dm_control *heap_reader_arena(const struct bpf_map *map);

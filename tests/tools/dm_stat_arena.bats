@@ -47,3 +47,12 @@ load dm_stat_helpers
 		[[ "$output" == *"$field"* ]] || { echo "missing $field in $output"; return 1; }
 	done
 }
+
+@test "dm arena-init refuses a heap whose program's __arena globals do not fit their room (DM_ARENA_GLOBALS=4096)" {
+	load_fixture arena_globals_small_room bpf-arena
+	run "$dm" arena-init "$pins/arena_globals_small_room/dm_arena_init"
+	[ "$status" -eq 3 ] && [ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "dm: $pins/arena_globals_small_room/dm_arena_init: the program's __arena globals ("*" bytes) do not fit the 4096 bytes DM_ARENA_GLOBALS leaves them in the arena: build it with a larger DM_ARENA_GLOBALS" ]]
+	run "$dm" stat "$pins/arena_globals_small_room_maps/dm_arena" # the globals were not formatted over
+	[ "$status" -eq 0 ] && [[ "${lines[0]}" == *"arena heap, not used yet"* ]]
+}
