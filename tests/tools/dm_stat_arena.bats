@@ -16,7 +16,7 @@ load dm_stat_helpers
 	[ "$status" -eq 3 ] && [[ "$output" == *"the pinned program 'allocate_known_', expected dm_arena_init"* ]]
 	run "$dm" arena-init "$pins/stat_fixture/dm_arena_init"
 	[ "$status" -eq 0 ] && [ "$output" = "arena heap ready" ]
-	run "$dm" arena-init "$pins/stat_fixture/dm_arena_init" # again: the pages are there, the heap is formatted anew
+	run "$dm" arena-init "$pins/stat_fixture/dm_arena_init" # again: the heap is ready, dm_arena_init leaves it as it is
 	[ "$status" -eq 0 ] && [ "$output" = "arena heap ready" ]
 	run_program stat_fixture allocate_known_set
 	run "$dm" stat "$heap" --json
