@@ -77,7 +77,8 @@ endef
 UNIT := $(foreach c,$(CONFIGS),$(BUILD)/unit-$(c) $(BUILD)/unit-$(c)-asan)
 DIFF := $(foreach c,$(CONFIGS),$(BUILD)/differential-$(c) $(BUILD)/differential-$(c)-asan) \
 	$(BUILD)/differential-seg-4k $(BUILD)/differential-ff-4k
-NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap $(BUILD)/preload_api
+PRELOAD_PROGRAMS := $(BUILD)/preload_api $(BUILD)/preload_fork
+NATIVE_TESTS := $(UNIT) $(DIFF) $(BUILD)/stress $(BUILD)/fuzz_heap $(PRELOAD_PROGRAMS)
 PRELOAD_LIB := $(BUILD)/libdynamic_memory.so
 
 all: $(NATIVE_TESTS) $(BUILD)/native_demo $(PRELOAD_LIB) $(BUILD)/dm
@@ -123,8 +124,9 @@ $(PRELOAD_LIB): $(PRELOAD_SOURCES) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) $(PRELOAD_CFLAGS) $< -o $@
 
-# The C allocation interface as the library serves it (run under LD_PRELOAD by tests/tools/preload.bats).
-$(BUILD)/preload_api: tests/tools/preload_api.c user/preload_stats.h $(HEADER) | $(BUILD)
+# Programs run under LD_PRELOAD by tests/tools/preload.bats: the C allocation interface as the library serves it,
+# and fork while threads allocate.
+$(PRELOAD_PROGRAMS): $(BUILD)/%: tests/tools/%.c user/preload_stats.h $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) -fno-builtin $< -o $@ -pthread
 

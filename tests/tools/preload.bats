@@ -130,6 +130,16 @@ clean() {
 	clean
 }
 
+@test "fork while 4 threads allocate: each of 20 children allocates on the heap and exits 0 (tests/tools/preload_fork.c)" {
+	timeout 60 "$dm" preload -- "$build/preload_fork" 4 20 > "$tmp/out" 2> "$tmp/report"
+	cat "$tmp/out" "$tmp/report"
+	[ "$(cat "$tmp/out")" = "20 forks: every child allocated and exited 0" ]
+	# the parent and its 20 children each wrote their counters at exit: they ended normally, on the heap
+	[ "$(awk '$1 == "pid" { for (i = 1; i <= NF; i++) column[$i] = i; next }
+		$2 == "preload_fork" && $column["allocs"] > 0' "$tmp/report" | wc -l)" -eq 21 ]
+	clean
+}
+
 @test "DM_POOL exhausted: malloc returns NULL (python raises MemoryError), counted, no crash" {
 	PYTHONMALLOC=malloc DM_POOL=8M on_heap "$python" -c '
 try:
