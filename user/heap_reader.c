@@ -342,10 +342,7 @@ enum heap_reader_result heap_reader_walk(const struct heap_reader *r, int copy, 
 		memset(used, 0, r->stride);
 	if (ctl->magic == 0)
 		return HEAP_READ_OK; /* never used: all zero */
-	if (ctl->magic != DM_MAGIC || (align != 8 && align != 16) || ctl->pool_size < 4096 ||
-	    (ctl->pool_size & (ctl->pool_size - 1)) || ctl->pool_size + ctl->guard != r->value_size ||
-	    ctl->first < sizeof(struct dm_control) - sizeof(ctl->heads) || ctl->sentinel >= ctl->pool_size ||
-	    ctl->first >= ctl->sentinel) {
+	if (!heap_reader_control_valid(ctl) || ctl->pool_size + ctl->guard != r->value_size) {
 		snprintf(w->error, sizeof(w->error), "control block: bad header (pool %u + guard %u vs value %u bytes)",
 			 ctl->pool_size, ctl->guard, r->value_size);
 		return HEAP_READ_CORRUPT;
@@ -387,16 +384,32 @@ enum heap_reader_result heap_reader_walk(const struct heap_reader *r, int copy, 
 	 * dm_stats_into counts them; every CPU's caches serve a shared or arena heap, CPU i's serve per-CPU heap i. */
 	cached = heap_reader_cache_sums(r->cache_fd, ctl->generation, r->percpu ? copy : -1);
 	w->used = 1;
+	heap_reader_control_counters(ctl, s);
+	s->allocated -= s->cached_bytes - DM_HDR * s->cached_blocks;
+	s->allocations += cached.hits;
+	s->frees += cached.parks - cached.returned;
+	return HEAP_READ_OK;
+}
+
+int heap_reader_control_valid(const struct dm_control *ctl)
+{
+	return ctl->magic == DM_MAGIC && (ctl->align == 8 || ctl->align == 16) && ctl->pool_size >= 4096 &&
+	       !(ctl->pool_size & (ctl->pool_size - 1)) &&
+	       ctl->first >= sizeof(struct dm_control) - sizeof(ctl->heads) && ctl->sentinel < ctl->pool_size &&
+	       ctl->first < ctl->sentinel;
+}
+
+void heap_reader_control_counters(const struct dm_control *ctl, struct dm_stats *s)
+{
 	s->capacity = ctl->sentinel - ctl->first - DM_HDR;
-	s->allocated = ctl->c.allocated - (s->cached_bytes - DM_HDR * s->cached_blocks);
+	s->allocated = ctl->c.allocated;
 	s->peak_allocated = ctl->c.peak_allocated;
-	s->allocations = ctl->c.allocations + cached.hits;
-	s->frees = ctl->c.frees + cached.parks - cached.returned;
+	s->allocations = ctl->c.allocations;
+	s->frees = ctl->c.frees;
 	s->failed_allocations = ctl->c.failed_allocations;
 	s->invalid_frees = ctl->c.invalid_frees + ctl->lockless_invalid_frees;
 	s->corruptions = ctl->c.corruptions + ctl->lockless_corruptions;
 	s->lock_failures = ctl->lock_failures;
-	return HEAP_READ_OK;
 }
 
 /* ------------------------------------------------------------------ printing */

@@ -69,6 +69,15 @@ enum heap_reader_result heap_reader_walk(const struct heap_reader *r, int copy, 
 					 unsigned char *used);
 void heap_reader_close(struct heap_reader *r);
 
+/* A control block as every reader checks it before following it, whatever build made the heap (the fields read sit
+ * at the same place in every configuration): its magic, an alignment of 8 or 16, a pool of a power of two from 4096
+ * bytes, the first block header after the control block's fixed part and before the sentinel, inside the pool. */
+int heap_reader_control_valid(const struct dm_control *ctl);
+/* The counters a control block keeps, into `s` as static_stats reports them: capacity, allocated, peak, allocations,
+ * frees, failed allocations, invalid frees and corruptions (the fast path's, counted outside the lock, included),
+ * lock failures. The block counts, free bytes and largest free block are the caller's to fill (a walk's). */
+void heap_reader_control_counters(const struct dm_control *ctl, struct dm_stats *s);
+
 /* "segregated" or "first-fit". */
 const char *heap_reader_policy(const struct dm_control *ctl);
 /* 1 - largest free / free: 0 when every free byte is in one block. */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define DM_NATIVE_HEAP NULL /* a reader: it has no heap of its own */
 #include "user/preload_heap.h"
+#include "user/heap_reader.h" /* the control block's checks and counters, shared with dm stat's reader of maps */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,29 +96,23 @@ int dm_preload_read(const char *path, struct dm_preload_info *info, struct dm_st
 			 "without exec); remove it", path, info->pid);
 		return -1;
 	}
-	if (first.ctl.magic != DM_MAGIC || first.ctl.pool_size != DM_POOL_SIZE || first.ctl.align != DM_ALIGN ||
-	    first.ctl.first != DM_FIRST || first.ctl.sentinel != DM_SENTINEL) {
+	/* a heap, and this library's: the pool and alignment it is built with put the blocks where this reader looks */
+	if (!heap_reader_control_valid(&first.ctl) || first.ctl.pool_size != DM_POOL_SIZE ||
+	    first.ctl.align != DM_ALIGN || first.ctl.first != DM_FIRST || first.ctl.sentinel != DM_SENTINEL) {
 		snprintf(error, error_size, "%s: heap of pool %u, align %u: not the layout of this dm's "
 			 "libdynamic_memory.so (pool %u, align %u)", path, first.ctl.pool_size, first.ctl.align,
 			 (unsigned)DM_POOL_SIZE, DM_ALIGN);
 		return -1;
 	}
-	/* Read while the process runs: each counter is current, together they may be a few operations apart. */
+	/* Read while the process runs: each counter is current, together they may be a few operations apart. Its
+	 * blocks are the process's private memory: their counts and free bytes come from the counters too. */
 	*out = (struct dm_stats){
-		.capacity = DM_CAPACITY,
-		.allocated = c->allocated,
-		.peak_allocated = c->peak_allocated,
 		.free = DM_CAPACITY + DM_HDR - c->allocated - DM_HDR * (c->used_blocks + c->free_blocks),
 		.largest_free = largest_free(&first.ctl, info),
 		.used_blocks = c->used_blocks,
 		.free_blocks = c->free_blocks,
-		.allocations = c->allocations,
-		.frees = c->frees,
-		.failed_allocations = c->failed_allocations,
-		.invalid_frees = c->invalid_frees,
-		.corruptions = c->corruptions,
-		.lock_failures = first.ctl.lock_failures,
 	};
+	heap_reader_control_counters(&first.ctl, out);
 	dm_preload_discount(out, info);
 	return 0;
 }
