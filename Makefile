@@ -48,7 +48,7 @@ endif
 HEADER := dynamic_memory.h $(wildcard dynamic_memory/*.h)
 MODEL := tests/native/heap_model.h
 # The one userspace reader of a heap (user/heap_reader.h): dm, the loaders, the kernel tests and bench link it.
-READER := user/heap_reader.c user/heap_reader.h
+READER := user/heap_reader.c user/heap_reader.h user/stats_columns.h
 
 # ------------------------------------------------------------------ flavours
 
@@ -102,7 +102,7 @@ $(BUILD)/differential-%: tests/native/differential.c $(MODEL) $(HEADER) | $(BUIL
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) $(CONFIG_$*) $< -o $@
 
-$(BUILD)/stress: tests/native/stress.c $(HEADER) | $(BUILD)
+$(BUILD)/stress: tests/native/stress.c user/stats_columns.h $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) -pthread $< -o $@
 
@@ -110,7 +110,7 @@ $(BUILD)/fuzz_heap: tests/native/fuzz_heap.c $(MODEL) $(HEADER) | $(BUILD)
 	$(say) CLANG $@
 	$(Q)$(CLANG) -g -O1 $(NATIVE) -fsanitize=fuzzer,address,undefined $< -o $@
 
-$(BUILD)/native_demo: user/native_demo.c $(HEADER) | $(BUILD)
+$(BUILD)/native_demo: user/native_demo.c user/stats_columns.h $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(HEADER_WARN) $(NATIVE) $< -o $@
 

@@ -419,31 +419,6 @@ const char *heap_reader_policy(const struct dm_control *ctl)
 	return ctl->policy == DM_POLICY_FIRST_FIT ? "first-fit" : "segregated";
 }
 
-double heap_reader_fragmentation(const struct dm_stats *s)
-{
-	return s->free ? 1.0 - (double)s->largest_free / (double)s->free : 0.0;
-}
-
-/* A column is as wide as its title, and never narrower than 9 (up to 999,999,999 bytes aligned) */
-#define COLUMN_WIDTH(title) ((int)(sizeof(title) - 1 > 9 ? sizeof(title) - 1 : 9))
-
-void heap_reader_print_titles(FILE *out)
-{
-#define TITLE_COLUMN(member, unit, type, column, meaning) fprintf(out, " %*s", COLUMN_WIDTH(column), column);
-	DM_STATS_FIELDS(TITLE_COLUMN)
-#undef TITLE_COLUMN
-	fprintf(out, " %6s", "frag");
-}
-
-void heap_reader_print_values(FILE *out, const struct dm_stats *s)
-{
-#define VALUE_COLUMN(member, unit, type, column, meaning)                                                              \
-	fprintf(out, " %*llu", COLUMN_WIDTH(column), (unsigned long long)s->member);
-	DM_STATS_FIELDS(VALUE_COLUMN)
-#undef VALUE_COLUMN
-	fprintf(out, " %6.3f", heap_reader_fragmentation(s));
-}
-
 int heap_reader_print_object(FILE *out, struct bpf_object *obj)
 {
 	struct heap_reader r;
@@ -458,7 +433,7 @@ int heap_reader_print_object(FILE *out, struct bpf_object *obj)
 		return -1;
 	}
 	fprintf(out, "%-6s", "heap");
-	heap_reader_print_titles(out);
+	dm_stats_print_titles(out);
 	fputc('\n', out);
 	for (int i = 0; i < r.copies; i++) {
 		char label[16];
@@ -470,7 +445,7 @@ int heap_reader_print_object(FILE *out, struct bpf_object *obj)
 		else if (!w.used)
 			fprintf(out, " (not used yet)");
 		else
-			heap_reader_print_values(out, &w.stats);
+			dm_stats_print_values(out, &w.stats);
 		fputc('\n', out);
 	}
 	heap_reader_close(&r);
