@@ -178,9 +178,11 @@ static __attribute__((always_inline)) inline __u64 dm_port_unknown(__u64 value) 
 		dm_port_value;                                                                                     \
 	})
 
-#define dm_port_zero(variable)                                                                                    \
-	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(variable) && dm_port_more(0); dm_port_i++)    \
+/* clang-format off: clang-format 14 does not indent the body of a loop in a macro */
+#define dm_port_zero(variable)                                                                                         \
+	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(variable) && dm_port_more(0); dm_port_i++)        \
 		((volatile char *)&(variable))[dm_env_bounded(dm_port_i, sizeof(variable))] = 0
+/* clang-format on */
 
 /* A pointer to a function of the program: its number (port/port.py numbers them; 0 is NULL). A call through one
  * is a call of dm_port_call_K, a switch over the program's functions of its type. A number: it travels to global
