@@ -113,12 +113,12 @@ int main(int argc, char **argv)
 	printf("\n%-6s", "heap");
 	dm_stats_print_values(stdout, &s);
 	putchar('\n');
-#define CHECK(cond)                                                                                                \
-	do {                                                                                                       \
-		if (cond)                                                                                          \
-			passed++;                                                                                  \
-		else                                                                                               \
-			failed++, printf("  FAILED: %s\n", #cond);                                                  \
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (cond)                                                                                              \
+			passed++;                                                                                      \
+		else                                                                                                   \
+			failed++, printf("  FAILED: %s\n", #cond);                                                     \
 	} while (0)
 	CHECK(corrupted == 0);
 	CHECK(static_check() == 0);
