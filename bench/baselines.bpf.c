@@ -34,7 +34,10 @@ struct object64 {
 };
 
 SEC("xdp")
-int empty(struct xdp_md *ctx) { return XDP_PASS; }
+int empty(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
 
 SEC("xdp")
 int cas_lock(struct xdp_md *ctx)
@@ -85,7 +88,10 @@ int queue_slot(struct xdp_md *ctx)
 }
 
 /* The allocator's entry points are global subprograms: what 10 calls of an empty one cost. */
-__attribute__((noinline)) int global_nothing(int x) { return x + 1; }
+__attribute__((noinline)) int global_nothing(int x)
+{
+	return x + 1;
+}
 
 SEC("xdp")
 int ten_calls(struct xdp_md *ctx)

@@ -18,7 +18,10 @@
 
 static _Alignas(8) uint8_t ff_pool[FF_POOL];
 
-static uint32_t *ff_word(uint32_t off) { return (uint32_t *)(ff_pool + off); }
+static uint32_t *ff_word(uint32_t off)
+{
+	return (uint32_t *)(ff_pool + off);
+}
 static void ff_mark(uint32_t block, uint32_t size, uint32_t used)
 {
 	*ff_word(block) = size | used;
@@ -26,7 +29,10 @@ static void ff_mark(uint32_t block, uint32_t size, uint32_t used)
 }
 
 /* Blocks start 4 bytes before an 8-byte boundary (payloads aligned); the first 4 and last 4 bytes stay unused. */
-static void ff_reset(void) { ff_mark(4, FF_POOL - 8, 0); }
+static void ff_reset(void)
+{
+	ff_mark(4, FF_POOL - 8, 0);
+}
 
 static void *ff_malloc(size_t request)
 {

@@ -28,9 +28,18 @@ struct allocator {
 	void (*release)(void *);
 };
 
-static void dm_reset(void) { static_reset(); }
-static void *bench_dm_malloc(size_t n) { return static_malloc(n); }
-static void bench_dm_free(void *p) { static_free(p); }
+static void dm_reset(void)
+{
+	static_reset();
+}
+static void *bench_dm_malloc(size_t n)
+{
+	return static_malloc(n);
+}
+static void bench_dm_free(void *p)
+{
+	static_free(p);
+}
 
 static uint64_t rng;
 static uint32_t next_random(void)
@@ -38,9 +47,18 @@ static uint32_t next_random(void)
 	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
 	return (uint32_t)(rng >> 32);
 }
-static uint32_t uniform(uint32_t lo, uint32_t hi) { return lo + next_random() % (hi - lo + 1); }
-static uint32_t w1_size(void) { return uniform(8, 512); }
-static uint32_t w2_size(void) { return next_random() % 10 ? uniform(8, 100) : uniform(100, 2048); }
+static uint32_t uniform(uint32_t lo, uint32_t hi)
+{
+	return lo + next_random() % (hi - lo + 1);
+}
+static uint32_t w1_size(void)
+{
+	return uniform(8, 512);
+}
+static uint32_t w2_size(void)
+{
+	return next_random() % 10 ? uniform(8, 100) : uniform(100, 2048);
+}
 
 struct outcome {
 	long ops;
@@ -101,7 +119,8 @@ static void report(const struct allocator *a, FILE *dat)
 		qsort(ops, SEEDS, sizeof(double), by_value);
 		qsort(util, SEEDS, sizeof(double), by_value);
 		printf("| %s | %s | %.0f | %.3f | %.3f | %.3f |\n", a->name, workload_name[w],
-		       (ops[SEEDS / 2 - 1] + ops[SEEDS / 2]) / 2, mean, util[0], (util[SEEDS / 2 - 1] + util[SEEDS / 2]) / 2);
+		       (ops[SEEDS / 2 - 1] + ops[SEEDS / 2]) / 2, mean, util[0],
+		       (util[SEEDS / 2 - 1] + util[SEEDS / 2]) / 2);
 	}
 }
 

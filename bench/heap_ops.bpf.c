@@ -6,7 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include "dynamic_memory.h"
 
-#define SLOTS 16384   /* blocks a prefill may hold */
+#define SLOTS 16384 /* blocks a prefill may hold */
 #define LIST_NODES 1000
 
 /* Set by the driver between runs (its own map, mmapped: no lookup in the measured programs). */

@@ -87,8 +87,9 @@ static struct bpf_object *load(const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir, name);
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj || bpf_object__load(obj) || dm_arena_setup(obj)) {
-		fprintf(stderr, "bench: %s did not load here: its rows are not measured (root is needed; arena heaps need "
-				"a kernel with BPF arenas and the right to create them)\n",
+		fprintf(stderr,
+			"bench: %s did not load here: its rows are not measured (root is needed; arena heaps need "
+			"a kernel with BPF arenas and the right to create them)\n",
 			path);
 		bpf_object__close(obj);
 		return NULL;
@@ -144,12 +145,17 @@ static struct params *params(struct bpf_object *obj)
 }
 
 #define HEAPS 8
-static const char *heap_names[HEAPS] = { "shared-seg", "shared-ff",   "percpu-seg",        "percpu-ff",
-					 "arena-seg",  "arena-ff",    "shared-seg-called", "shared-ff-called" };
+static const char *heap_names[HEAPS] = { "shared-seg", "shared-ff", "percpu-seg",        "percpu-ff",
+					 "arena-seg",  "arena-ff",  "shared-seg-called", "shared-ff-called" };
 static const char *heap_labels[HEAPS] = {
-	"shared heap, segregated",		   "shared heap, first fit", "per-CPU heap, segregated",
-	"per-CPU heap, first fit",		   "arena heap, segregated", "arena heap, first fit",
-	"shared heap, segregated, fast path called", "shared heap, first fit, fast path called",
+	"shared heap, segregated",
+	"shared heap, first fit",
+	"per-CPU heap, segregated",
+	"per-CPU heap, first fit",
+	"arena heap, segregated",
+	"arena heap, first fit",
+	"shared heap, segregated, fast path called",
+	"shared heap, first fit, fast path called",
 };
 static struct bpf_object *heap[HEAPS], *baselines;
 static const __u64 heap_capacity[HEAPS] = { 1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20, 1 << 20, 1 << 20 };
@@ -173,8 +179,10 @@ static FILE *data_file(const char *name)
 static void pair_table(void)
 {
 	static const char *base_prog[] = { "empty", "cas_lock", "spin_lock", "obj_new", "queue_slot", "ten_calls" };
-	static const char *base_label[] = { "empty XDP program", "map lookup + CAS try-lock/release",
-					    "map lookup + bpf_spin_lock/unlock", "bpf_obj_new + bpf_obj_drop (64 B)",
+	static const char *base_label[] = { "empty XDP program",
+					    "map lookup + CAS try-lock/release",
+					    "map lookup + bpf_spin_lock/unlock",
+					    "bpf_obj_new + bpf_obj_drop (64 B)",
 					    "fixed slot from a QUEUE map (pop + push)",
 					    "10 calls of an empty global subprogram" };
 	double ns[BASES + HEAPS][MAX_RUNS], page[MAX_RUNS], net_obj[MAX_RUNS], net_cas[MAX_RUNS];
@@ -221,13 +229,15 @@ static void pair_table(void)
 			printf("| **%s** | " NOT_MEASURED " | — | — | — |\n", label);
 			continue;
 		}
-		printf("| %s%s%s | %.0f | %.0f | %.1f | %.1f |\n", i >= BASES ? "**" : "", label, i >= BASES ? "**" : "",
-		       median(ns[i], runs), median(net, runs), median(vs_obj, runs), median(vs_cas, runs));
+		printf("| %s%s%s | %.0f | %.0f | %.1f | %.1f |\n", i >= BASES ? "**" : "", label,
+		       i >= BASES ? "**" : "", median(ns[i], runs), median(net, runs), median(vs_obj, runs),
+		       median(vs_cas, runs));
 		fprintf(dat, "\"%s\" %.2f\n", label, median(net, runs));
 	}
 	if (arena_baseline)
 		printf("| arena page alloc + free (syscall program only; timed inside, fastest of 100 per run) | %.0f | "
-		       "— | — | — |\n\n", median(page, runs));
+		       "— | — | — |\n\n",
+		       median(page, runs));
 	else
 		printf("| arena page alloc + free | " NOT_MEASURED " | — | — | — |\n\n");
 	fclose(dat);
@@ -341,20 +351,21 @@ static void walk_table(void)
 		double empty = xdp_ns(prog(baselines, "empty"), repeat / 10);
 
 		for (int w = 0; w < 2; w++)
-			per_node[w][r] = heap[which[w]]
-						 ? (xdp_ns(prog(heap[which[w]], "walk"), repeat / 10) - empty) / 1000
-						 : 0;
+			per_node[w][r] =
+				heap[which[w]] ? (xdp_ns(prog(heap[which[w]], "walk"), repeat / 10) - empty) / 1000 : 0;
 	}
 	printf("### Pointer chasing: a 1000-node list walked with can_loop, median of %d runs\n\n"
-	       "| heap | ns per node | vs arena |\n|---|---|---|\n", runs);
+	       "| heap | ns per node | vs arena |\n|---|---|---|\n",
+	       runs);
 	for (int w = 0; w < 2; w++) {
 		if (!heap[which[w]] || !heap[which[1]]) {
-			printf("| %s (%s) | %s | — |\n", heap_labels[which[w]], w ? "plain pointers" : "DM_PTR re-derivation",
-			       heap[which[w]] ? "—" : NOT_MEASURED);
+			printf("| %s (%s) | %s | — |\n", heap_labels[which[w]],
+			       w ? "plain pointers" : "DM_PTR re-derivation", heap[which[w]] ? "—" : NOT_MEASURED);
 			continue;
 		}
-		printf("| %s (%s) | %.2f | %.2f |\n", heap_labels[which[w]], w ? "plain pointers" : "DM_PTR re-derivation",
-		       median(per_node[w], runs), median(per_node[w], runs) / median(per_node[1], runs));
+		printf("| %s (%s) | %.2f | %.2f |\n", heap_labels[which[w]],
+		       w ? "plain pointers" : "DM_PTR re-derivation", median(per_node[w], runs),
+		       median(per_node[w], runs) / median(per_node[1], runs));
 	}
 	printf("\n");
 }
@@ -378,7 +389,8 @@ static void random_table(void)
 			run_syscall(prog(heap[h], "prefill"));
 		}
 	printf("### Random workload: one malloc (8..512 B) or free per run over 512 slots, ns above the empty program, "
-	       "median of %d runs\n\n| heap | ns per operation |\n|---|---|\n", runs);
+	       "median of %d runs\n\n| heap | ns per operation |\n|---|---|\n",
+	       runs);
 	for (int h = 0; h < HEAPS; h++) {
 		if (!heap[h]) {
 			printf("| %s | " NOT_MEASURED " |\n", heap_labels[h]);
@@ -438,7 +450,8 @@ static void throughput_table(void)
 			two[h][r] = heap[h] ? pairs_per_us(prog(heap[h], "pair"), 2) : 0;
 		}
 	printf("### Throughput, million malloc(64) + free pairs per second, median of %d runs\n\n"
-	       "| heap | 1 CPU | 2 CPUs at once | scaling |\n|---|---|---|---|\n", runs);
+	       "| heap | 1 CPU | 2 CPUs at once | scaling |\n|---|---|---|---|\n",
+	       runs);
 	for (int h = 0; h < HEAPS; h++) {
 		double scaling = heap[h] ? median(two[h], runs) / median(one[h], runs) : 0;
 
@@ -458,7 +471,8 @@ static void throughput_table(void)
 static void cost_table(int n, char **paths)
 {
 	printf("### Verifier cost of a one-malloc program by pool size (tests/kernel/progs/cost.bpf.c), load time median of "
-	       "%d loads\n\n| object | verified_insns | load ms |\n|---|---|---|\n", runs);
+	       "%d loads\n\n| object | verified_insns | load ms |\n|---|---|---|\n",
+	       runs);
 	for (int i = 0; i < n; i++) {
 		const char *name = strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i];
 		double ms[MAX_RUNS];

@@ -30,8 +30,14 @@ struct allocator {
 
 static long ops;
 
-static void *bench_dm_malloc(size_t n) { return static_malloc(n); }
-static void bench_dm_free(void *p) { static_free(p); }
+static void *bench_dm_malloc(size_t n)
+{
+	return static_malloc(n);
+}
+static void bench_dm_free(void *p)
+{
+	static_free(p);
+}
 
 static double now_ns(void)
 {
@@ -101,7 +107,10 @@ static double two_threads(double (*measure)(const struct allocator *), const str
 		pthread_join(t[i], NULL);
 	return (jobs[0].ns + jobs[1].ns) / 2;
 }
-static void *nothing(void *arg) { return arg; }
+static void *nothing(void *arg)
+{
+	return arg;
+}
 
 static int by_value(const void *a, const void *b)
 {
@@ -122,8 +131,14 @@ void *mallocx(size_t size, int flags);
 void dallocx(void *ptr, int flags);
 void *mi_malloc(size_t size);
 void mi_free(void *ptr);
-static void *jemalloc_malloc(size_t n) { return mallocx(n, 0); }
-static void jemalloc_free(void *p) { dallocx(p, 0); }
+static void *jemalloc_malloc(size_t n)
+{
+	return mallocx(n, 0);
+}
+static void jemalloc_free(void *p)
+{
+	dallocx(p, 0);
+}
 
 #define ALLOCATORS 4
 enum { SINGLE_PAIR, SINGLE_WORK, LOCKED_PAIR, LOCKED_WORK, TWO_PAIR, TWO_WORK, FIGURES };

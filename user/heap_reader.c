@@ -355,10 +355,7 @@ enum heap_reader_result heap_reader_walk(const struct heap_reader *r, int copy, 
 		memset(used, 0, r->stride);
 	if (ctl->magic == 0)
 		return HEAP_READ_OK; /* never used: all zero */
-	if (ctl->magic != DM_MAGIC || (align != 8 && align != 16) || ctl->pool_size < 4096 ||
-	    (ctl->pool_size & (ctl->pool_size - 1)) || ctl->pool_size + ctl->guard != r->value_size ||
-	    ctl->first < sizeof(struct dm_control) - sizeof(ctl->heads) || ctl->sentinel >= ctl->pool_size ||
-	    ctl->first >= ctl->sentinel) {
+	if (!heap_reader_control_valid(ctl) || ctl->pool_size + ctl->guard != r->value_size) {
 		snprintf(w->error, sizeof(w->error), "control block: bad header (pool %u + guard %u vs value %u bytes)",
 			 ctl->pool_size, ctl->guard, r->value_size);
 		return HEAP_READ_CORRUPT;
@@ -400,16 +397,32 @@ enum heap_reader_result heap_reader_walk(const struct heap_reader *r, int copy, 
 	 * dm_stats_into counts them; every CPU's caches serve a shared or arena heap, CPU i's serve per-CPU heap i. */
 	cached = heap_reader_cache_sums(r->cache_fd, ctl->generation, r->percpu ? copy : -1);
 	w->used = 1;
+	heap_reader_control_counters(ctl, s);
+	s->allocated -= s->cached_bytes - DM_HDR * s->cached_blocks;
+	s->allocations += cached.hits;
+	s->frees += cached.parks - cached.returned;
+	return HEAP_READ_OK;
+}
+
+int heap_reader_control_valid(const struct dm_control *ctl)
+{
+	return ctl->magic == DM_MAGIC && (ctl->align == 8 || ctl->align == 16) && ctl->pool_size >= 4096 &&
+	       !(ctl->pool_size & (ctl->pool_size - 1)) &&
+	       ctl->first >= sizeof(struct dm_control) - sizeof(ctl->heads) && ctl->sentinel < ctl->pool_size &&
+	       ctl->first < ctl->sentinel;
+}
+
+void heap_reader_control_counters(const struct dm_control *ctl, struct dm_stats *s)
+{
 	s->capacity = ctl->sentinel - ctl->first - DM_HDR;
-	s->allocated = ctl->c.allocated - (s->cached_bytes - DM_HDR * s->cached_blocks);
+	s->allocated = ctl->c.allocated;
 	s->peak_allocated = ctl->c.peak_allocated;
-	s->allocations = ctl->c.allocations + cached.hits;
-	s->frees = ctl->c.frees + cached.parks - cached.returned;
+	s->allocations = ctl->c.allocations;
+	s->frees = ctl->c.frees;
 	s->failed_allocations = ctl->c.failed_allocations;
 	s->invalid_frees = ctl->c.invalid_frees + ctl->lockless_invalid_frees;
 	s->corruptions = ctl->c.corruptions + ctl->lockless_corruptions;
 	s->lock_failures = ctl->lock_failures;
-	return HEAP_READ_OK;
 }
 
 /* ------------------------------------------------------------------ printing */
@@ -417,31 +430,6 @@ enum heap_reader_result heap_reader_walk(const struct heap_reader *r, int copy, 
 const char *heap_reader_policy(const struct dm_control *ctl)
 {
 	return ctl->policy == DM_POLICY_FIRST_FIT ? "first-fit" : "segregated";
-}
-
-double heap_reader_fragmentation(const struct dm_stats *s)
-{
-	return s->free ? 1.0 - (double)s->largest_free / (double)s->free : 0.0;
-}
-
-/* A column is as wide as its title, and never narrower than 9 (up to 999,999,999 bytes aligned) */
-#define COLUMN_WIDTH(title) ((int)(sizeof(title) - 1 > 9 ? sizeof(title) - 1 : 9))
-
-void heap_reader_print_titles(FILE *out)
-{
-#define TITLE_COLUMN(member, unit, type, column, meaning) fprintf(out, " %*s", COLUMN_WIDTH(column), column);
-	DM_STATS_FIELDS(TITLE_COLUMN)
-#undef TITLE_COLUMN
-	fprintf(out, " %6s", "frag");
-}
-
-void heap_reader_print_values(FILE *out, const struct dm_stats *s)
-{
-#define VALUE_COLUMN(member, unit, type, column, meaning)                                                              \
-	fprintf(out, " %*llu", COLUMN_WIDTH(column), (unsigned long long)s->member);
-	DM_STATS_FIELDS(VALUE_COLUMN)
-#undef VALUE_COLUMN
-	fprintf(out, " %6.3f", heap_reader_fragmentation(s));
 }
 
 int heap_reader_print_object(FILE *out, struct bpf_object *obj)
@@ -458,7 +446,7 @@ int heap_reader_print_object(FILE *out, struct bpf_object *obj)
 		return -1;
 	}
 	fprintf(out, "%-6s", "heap");
-	heap_reader_print_titles(out);
+	dm_stats_print_titles(out);
 	fputc('\n', out);
 	for (int i = 0; i < r.copies; i++) {
 		char label[16];
@@ -470,7 +458,7 @@ int heap_reader_print_object(FILE *out, struct bpf_object *obj)
 		else if (!w.used)
 			fprintf(out, " (not used yet)");
 		else
-			heap_reader_print_values(out, &w.stats);
+			dm_stats_print_values(out, &w.stats);
 		fputc('\n', out);
 	}
 	heap_reader_close(&r);

@@ -10,13 +10,14 @@
  *             reports it (blocks parked in the front-end caches counted as the program sees them: free).
  *
  * Also the loaders' arena helpers: dm_arena_setup (format an arena heap after loading) and heap_reader_arena (a
- * loaded arena heap's live control block). Built from user/heap_reader.c; the counters' printers are generated from
- * DM_STATS_FIELDS (dynamic_memory.h).
+ * loaded arena heap's live control block). Built from user/heap_reader.c; the counters' table printers, generated from
+ * DM_STATS_FIELDS (dynamic_memory.h), are user/stats_columns.h's.
  */
 #ifndef HEAP_READER_H
 #define HEAP_READER_H
 
 #include "dynamic_memory.h"
+#include "user/stats_columns.h" /* the counters' table: dm_stats_print_titles, _values */
 
 #include <bpf/libbpf.h>
 #include <stdio.h>
@@ -69,15 +70,18 @@ enum heap_reader_result heap_reader_walk(const struct heap_reader *r, int copy, 
 					 unsigned char *used);
 void heap_reader_close(struct heap_reader *r);
 
+/* A control block as every reader checks it before following it, whatever build made the heap (the fields read sit
+ * at the same place in every configuration): its magic, an alignment of 8 or 16, a pool of a power of two from 4096
+ * bytes, the first block header after the control block's fixed part and before the sentinel, inside the pool. */
+int heap_reader_control_valid(const struct dm_control *ctl);
+/* The counters a control block keeps, into `s` as static_stats reports them: capacity, allocated, peak, allocations,
+ * frees, failed allocations, invalid frees and corruptions (the fast path's, counted outside the lock, included),
+ * lock failures. The block counts, free bytes and largest free block are the caller's to fill (a walk's). */
+void heap_reader_control_counters(const struct dm_control *ctl, struct dm_stats *s);
+
 /* "segregated" or "first-fit". */
 const char *heap_reader_policy(const struct dm_control *ctl);
-/* 1 - largest free / free: 0 when every free byte is in one block. */
-double heap_reader_fragmentation(const struct dm_stats *s);
 
-/* The counters as table columns, one per field of DM_STATS_FIELDS and fragmentation last: their titles, and one
- * row's values. The caller prints the row's label columns first, and ends the line. */
-void heap_reader_print_titles(FILE *out);
-void heap_reader_print_values(FILE *out, const struct dm_stats *s);
 /* A loaded object's heap as dm stat shows it: a row per heap (per CPU for a per-CPU heap). Returns 0, or -1 when
  * the heap cannot be read (a message on stderr) or is damaged (where, in its row). */
 int heap_reader_print_object(FILE *out, struct bpf_object *obj);

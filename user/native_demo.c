@@ -2,6 +2,7 @@
 /* The allocator in a userspace program (-Dnative_executable): builds a linked list on the heap, grows a buffer
  * with realloc, frees part of it, shows one refused double free, and prints the heap stats after each step. */
 #include "dynamic_memory.h"
+#include "user/stats_columns.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,11 +65,10 @@ int main(void)
 	static_free(text);
 	show("after freeing the string twice");
 	static_stats(&s);
-	printf("stats: allocations %llu, frees %llu, failed %llu, invalid frees %llu (the second free), "
-	       "corruptions %llu, peak %llu B of capacity %llu B\n",
-	       (unsigned long long)s.allocations, (unsigned long long)s.frees,
-	       (unsigned long long)s.failed_allocations, (unsigned long long)s.invalid_frees,
-	       (unsigned long long)s.corruptions, (unsigned long long)s.peak_allocated,
-	       (unsigned long long)s.capacity);
+	printf("the heap's counters (invalid: the second free):\n%-6s", "");
+	dm_stats_print_titles(stdout);
+	printf("\n%-6s", "heap");
+	dm_stats_print_values(stdout, &s);
+	putchar('\n');
 	return 0;
 }

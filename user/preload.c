@@ -115,9 +115,18 @@ static dm_u64 parse_size(const char *s)
 		n = n * 10 + (dm_u64)(*s - '0');
 	}
 	switch (*s) {
-	case 'K': case 'k': n <<= 10, s++; break;
-	case 'M': case 'm': n <<= 20, s++; break;
-	case 'G': case 'g': n <<= 30, s++; break;
+	case 'K':
+	case 'k':
+		n <<= 10, s++;
+		break;
+	case 'M':
+	case 'm':
+		n <<= 20, s++;
+		break;
+	case 'G':
+	case 'g':
+		n <<= 30, s++;
+		break;
 	}
 	return *s ? 0 : n;
 }
@@ -166,9 +175,8 @@ static void open_stats_file(const char *wanted)
 	if (fd >= 0 && !ftruncate(fd, 2 * DM_PRELOAD_PAGE))
 		mapped = mmap(file_backed ? info : NULL, DM_PRELOAD_PAGE, PROT_READ | PROT_WRITE,
 			      MAP_SHARED | (file_backed ? MAP_FIXED : 0), fd, 0);
-	if (mapped != MAP_FAILED &&
-	    mmap(preload_heap, DM_PRELOAD_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, DM_PRELOAD_PAGE) !=
-		    MAP_FAILED) {
+	if (mapped != MAP_FAILED && mmap(preload_heap, DM_PRELOAD_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+					 fd, DM_PRELOAD_PAGE) != MAP_FAILED) {
 		*mapped = info_copy;
 		info = mapped;
 		file_backed = 1;
@@ -179,8 +187,8 @@ static void open_stats_file(const char *wanted)
 			/* a child whose file could not be made: its pages must stop being its parent's */
 			private_info = info_copy;
 			info = &private_info;
-			mmap(preload_heap, DM_PRELOAD_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-			     -1, 0);
+			mmap(preload_heap, DM_PRELOAD_PAGE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		}
 		file_backed = 0;
 	}
@@ -204,9 +212,12 @@ static void set_up_locked(void)
 	if (pool_setting && !pool)
 		refuse_setting("DM_POOL", pool_setting, "expected a size in bytes, with K, M or G, e.g. DM_POOL=512M");
 	if (pool < MIN_POOL || pool > MAX_POOL)
-		refuse_setting("DM_POOL", pool_setting, pool < MIN_POOL ? "below 64K, the smallest pool"
-			       : "above 2G less one page (2147479552 bytes), the largest pool of the native heap "
-				 "(32-bit offsets)");
+		refuse_setting(
+			"DM_POOL", pool_setting,
+			pool < MIN_POOL
+				? "below 64K, the smallest pool"
+				: "above 2G less one page (2147479552 bytes), the largest pool of the native heap "
+				  "(32-bit offsets)");
 	if (fallback_setting && *fallback_setting && __builtin_strcmp(fallback_setting, "libc"))
 		refuse_setting("DM_FALLBACK", fallback_setting, "expected DM_FALLBACK=libc, or unset");
 	fallback = fallback_setting && *fallback_setting;
@@ -254,7 +265,10 @@ static void before_fork(void)
 	__builtin_memcpy(first_page_copy, preload_heap, sizeof(first_page_copy));
 	info_copy = *info;
 }
-static void after_fork_parent(void) { dm_env_unlock(&preload_heap->ctl.lock); }
+static void after_fork_parent(void)
+{
+	dm_env_unlock(&preload_heap->ctl.lock);
+}
 /* The child's counters must leave its parent's file before it allocates anything, and start from the copy made
  * under the lock: the parent may have allocated since. */
 static void after_fork_child(void)
@@ -321,8 +335,9 @@ static int misused(const char *op, const void *ptr, struct misuse_mark mark)
 	if (!abort_on_misuse)
 		return 1;
 	at = put_str(put_num(put_str(put_str(at, end, op), end, "(0x"), end, (uintptr_t)ptr, 16), end, "): ");
-	*put_str(at, end, corrupt ? "damaged block header (a write past the end of a block?)"
-				  : "invalid pointer (double free, or not returned by malloc)") = 0;
+	*put_str(at, end,
+		 corrupt ? "damaged block header (a write past the end of a block?)"
+			 : "invalid pointer (double free, or not returned by malloc)") = 0;
 	say(line, "", "; aborting (DM_ABORT_ON_MISUSE=1)");
 	if (file_backed)
 		unlink(stats_path); /* abort runs no destructor */
@@ -340,7 +355,10 @@ static void free_block(void *start, void *ptr)
 
 /* --------------------------------------------------- Helpers --------------------------------------------------- */
 
-static int ours(const void *ptr) { return (uintptr_t)ptr - (uintptr_t)preload_heap < HEAP_BYTES; }
+static int ours(const void *ptr)
+{
+	return (uintptr_t)ptr - (uintptr_t)preload_heap < HEAP_BYTES;
+}
 
 /* The start of the block an (aligned) pointer of ours lies in. */
 static void *block_start(void *ptr)
@@ -362,7 +380,11 @@ static void *no_room(void *from_libc)
 		errno = ENOMEM;
 	return from_libc;
 }
-#define SERVE(heap_call, libc_call) ({ void *served = (heap_call); served ? served : no_room(fallback ? (libc_call) : NULL); })
+#define SERVE(heap_call, libc_call)                                                                                    \
+	({                                                                                                             \
+		void *served = (heap_call);                                                                            \
+		served ? served : no_room(fallback ? (libc_call) : NULL);                                              \
+	})
 
 static size_t usable(void *ptr)
 {

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define DM_NATIVE_HEAP NULL /* a reader: it has no heap of its own */
 #include "user/preload_heap.h"
+#include "user/heap_reader.h" /* the control block's checks and counters, shared with dm stat's reader of maps */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,10 +56,12 @@ static dm_u64 largest_free(const struct dm_control *ctl, const struct dm_preload
 	cur = dm_first_block(view, cls);
 	for (dm_u32 left = ctl->scan_limit; left && cur; left--) {
 		dm_u32 words[3]; /* word 0, check word, next link */
-		struct iovec local = { words, sizeof(words) }, remote = { (void *)(uintptr_t)(info->heap + cur), sizeof(words) };
+		struct iovec local = { words, sizeof(words) },
+			     remote = { (void *)(uintptr_t)(info->heap + cur), sizeof(words) };
 
 		if (process_vm_readv((pid_t)info->pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(words))
-			return class_floor(cls) - DM_HDR; /* no permission to read its memory: what the class promises */
+			return class_floor(cls) -
+			       DM_HDR; /* no permission to read its memory: what the class promises */
 		best = dm_size(words[0]) > best ? dm_size(words[0]) : best;
 		cur = words[2];
 	}
@@ -78,46 +81,45 @@ int dm_preload_read(const char *path, struct dm_preload_info *info, struct dm_st
 	ssize_t got = fd < 0 ? -1 : pread(fd, info, sizeof(*info), 0);
 
 	if (fd < 0) {
-		snprintf(error, error_size, "%s: cannot open: %s (is the process running on libdynamic_memory.so?)", path,
-			 strerror(errno));
+		snprintf(error, error_size, "%s: cannot open: %s (is the process running on libdynamic_memory.so?)",
+			 path, strerror(errno));
 		return -1;
 	}
 	if (got == (ssize_t)sizeof(*info))
 		got = pread(fd, first.page, sizeof(first.page), DM_PRELOAD_PAGE);
 	close(fd);
 	if (got != (ssize_t)sizeof(first.page) || info->magic != DM_PRELOAD_MAGIC) {
-		snprintf(error, error_size, "%s: not a libdynamic_memory.so stats file (expected %u bytes starting with "
-			 "magic 0x%x)", path, 2 * DM_PRELOAD_PAGE, DM_PRELOAD_MAGIC);
+		snprintf(error, error_size,
+			 "%s: not a libdynamic_memory.so stats file (expected %u bytes starting with "
+			 "magic 0x%x)",
+			 path, 2 * DM_PRELOAD_PAGE, DM_PRELOAD_MAGIC);
 		return -1;
 	}
 	if (kill((pid_t)info->pid, 0) && errno == ESRCH) {
-		snprintf(error, error_size, "%s: process %u has exited without removing its file (killed, or _exit "
-			 "without exec); remove it", path, info->pid);
+		snprintf(error, error_size,
+			 "%s: process %u has exited without removing its file (killed, or _exit "
+			 "without exec); remove it",
+			 path, info->pid);
 		return -1;
 	}
-	if (first.ctl.magic != DM_MAGIC || first.ctl.pool_size != DM_POOL_SIZE || first.ctl.align != DM_ALIGN ||
-	    first.ctl.first != DM_FIRST || first.ctl.sentinel != DM_SENTINEL) {
-		snprintf(error, error_size, "%s: heap of pool %u, align %u: not the layout of this dm's "
-			 "libdynamic_memory.so (pool %u, align %u)", path, first.ctl.pool_size, first.ctl.align,
-			 (unsigned)DM_POOL_SIZE, DM_ALIGN);
+	/* a heap, and this library's: the pool and alignment it is built with put the blocks where this reader looks */
+	if (!heap_reader_control_valid(&first.ctl) || first.ctl.pool_size != DM_POOL_SIZE ||
+	    first.ctl.align != DM_ALIGN || first.ctl.first != DM_FIRST || first.ctl.sentinel != DM_SENTINEL) {
+		snprintf(error, error_size,
+			 "%s: heap of pool %u, align %u: not the layout of this dm's "
+			 "libdynamic_memory.so (pool %u, align %u)",
+			 path, first.ctl.pool_size, first.ctl.align, (unsigned)DM_POOL_SIZE, DM_ALIGN);
 		return -1;
 	}
-	/* Read while the process runs: each counter is current, together they may be a few operations apart. */
+	/* Read while the process runs: each counter is current, together they may be a few operations apart. Its
+	 * blocks are the process's private memory: their counts and free bytes come from the counters too. */
 	*out = (struct dm_stats){
-		.capacity = DM_CAPACITY,
-		.allocated = c->allocated,
-		.peak_allocated = c->peak_allocated,
 		.free = DM_CAPACITY + DM_HDR - c->allocated - DM_HDR * (c->used_blocks + c->free_blocks),
 		.largest_free = largest_free(&first.ctl, info),
 		.used_blocks = c->used_blocks,
 		.free_blocks = c->free_blocks,
-		.allocations = c->allocations,
-		.frees = c->frees,
-		.failed_allocations = c->failed_allocations,
-		.invalid_frees = c->invalid_frees,
-		.corruptions = c->corruptions,
-		.lock_failures = first.ctl.lock_failures,
 	};
+	heap_reader_control_counters(&first.ctl, out);
 	dm_preload_discount(out, info);
 	return 0;
 }

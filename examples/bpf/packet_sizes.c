@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Feeds packets of assorted sizes to packet_sizes.bpf.c (XDP, through BPF_PROG_TEST_RUN) and prints the
- * histogram the program keeps in heap memory, read from userspace through the dm_heap map. */
+ * histogram the program keeps in heap memory, read from userspace through user/heap_reader.h. */
 #include "user/heap_reader.h"
 #include "packet_sizes.skel.h"
 #include "packet_sizes.h"
@@ -16,9 +16,9 @@ int main(int argc, char **argv)
 {
 	static unsigned char packet[1500];
 	struct packet_sizes_bpf *skel;
-	unsigned char *heap;
+	struct heap_reader reader;
+	struct heap_walk walk;
 	__u64 offset, *histogram;
-	__u32 zero = 0;
 
 	check_arguments(
 		argc == 1, argc, argv,
@@ -39,18 +39,22 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	heap = malloc(bpf_map__value_size(skel->maps.dm_heap));
-	if (!heap || bpf_map_lookup_elem(bpf_map__fd(skel->maps.dm_heap), &zero, heap)) {
-		perror("packet_sizes: reading the heap");
+	/* A copy of the heap, its control block validated before it is used */
+	if (heap_reader_open_object(&reader, skel->obj) || heap_reader_snapshot(&reader)) {
+		fprintf(stderr, "packet_sizes: reading the heap: %s\n", reader.error);
+		return 1;
+	}
+	if (heap_reader_walk(&reader, 0, &walk, NULL) || !walk.used) {
+		fprintf(stderr, "packet_sizes: the heap: %s\n", walk.error[0] ? walk.error : "not formatted");
 		return 1;
 	}
 	/* The program stored the block's kernel address; its offset in the map value is that minus the heap's. */
-	offset = (__u64)(unsigned long)skel->bss->histogram - ((struct dm_control *)heap)->self;
-	if (offset + BUCKETS * sizeof(__u64) > bpf_map__value_size(skel->maps.dm_heap)) {
+	offset = (__u64)(unsigned long)skel->bss->histogram - walk.ctl->self;
+	if (offset + BUCKETS * sizeof(__u64) > reader.value_size) {
 		fprintf(stderr, "packet_sizes: histogram offset %llu outside the heap\n", (unsigned long long)offset);
 		return 1;
 	}
-	histogram = (__u64 *)(heap + offset);
+	histogram = (__u64 *)(reader.values + offset);
 	printf("packet sizes seen by the XDP program (histogram at heap offset %llu):\n", (unsigned long long)offset);
 	for (int b = 0; b < BUCKETS; b++) {
 		char range[16];
@@ -61,7 +65,7 @@ int main(int argc, char **argv)
 		       "##################################################");
 	}
 	heap_reader_print_object(stdout, skel->obj);
-	free(heap);
+	heap_reader_close(&reader);
 	packet_sizes_bpf__destroy(skel);
 	return 0;
 }

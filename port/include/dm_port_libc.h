@@ -35,14 +35,40 @@ int dm_port_errno;
 #define DM_PORT_ERROR_MESSAGES 35
 #define DM_PORT_ERROR_WIDTH 40
 static const char dm_port_error_message[DM_PORT_ERROR_MESSAGES][DM_PORT_ERROR_WIDTH] = {
-	"Success", "Operation not permitted", "No such file or directory", "No such process",
-	"Interrupted system call", "Input/output error", "No such device or address", "Argument list too long",
-	"Exec format error", "Bad file descriptor", "No child processes", "Resource temporarily unavailable",
-	"Cannot allocate memory", "Permission denied", "Bad address", "Block device required",
-	"Device or resource busy", "File exists", "Invalid cross-device link", "No such device", "Not a directory",
-	"Is a directory", "Invalid argument", "Too many open files in system", "Too many open files",
-	"Inappropriate ioctl for device", "Text file busy", "File too large", "No space left on device",
-	"Illegal seek", "Read-only file system", "Too many links", "Broken pipe", "Numerical argument out of domain",
+	"Success",
+	"Operation not permitted",
+	"No such file or directory",
+	"No such process",
+	"Interrupted system call",
+	"Input/output error",
+	"No such device or address",
+	"Argument list too long",
+	"Exec format error",
+	"Bad file descriptor",
+	"No child processes",
+	"Resource temporarily unavailable",
+	"Cannot allocate memory",
+	"Permission denied",
+	"Bad address",
+	"Block device required",
+	"Device or resource busy",
+	"File exists",
+	"Invalid cross-device link",
+	"No such device",
+	"Not a directory",
+	"Is a directory",
+	"Invalid argument",
+	"Too many open files in system",
+	"Too many open files",
+	"Inappropriate ioctl for device",
+	"Text file busy",
+	"File too large",
+	"No space left on device",
+	"Illegal seek",
+	"Read-only file system",
+	"Too many links",
+	"Broken pipe",
+	"Numerical argument out of domain",
 	"Numerical result out of range",
 };
 
@@ -78,11 +104,11 @@ static __attribute__((always_inline)) inline void dm_port_end_call(void)
 		dm_port_flush();
 }
 
-#define fprintf(stream, ...)                                                                                       \
-	({                                                                                                         \
-		int dm_port_n = dm_port_printf_to(dm_port_stream_of(stream), __VA_ARGS__);                         \
-		dm_port_end_call();                                                                                \
-		dm_port_n;                                                                                         \
+#define fprintf(stream, ...)                                                                                           \
+	({                                                                                                             \
+		int dm_port_n = dm_port_printf_to(dm_port_stream_of(stream), __VA_ARGS__);                             \
+		dm_port_end_call();                                                                                    \
+		dm_port_n;                                                                                             \
 	})
 
 static __attribute__((always_inline)) inline int fputs(const char __arena *s, FILE __arena *stream)
@@ -169,17 +195,18 @@ __attribute__((noinline)) int dm_port_assert_fail(__u64 expression, __u64 file, 
 
 	if (!dm_port_strncmp(function, (__u64)dm_port_literal("dm_port_main"), (__u64)-1))
 		parts.value[3] = (__u64)dm_port_literal("main");
-	dm_port_format(DM_PORT_ERROR_TEXT, (__u64)dm_port_literal("%s: %s:%d: %s: Assertion `%s' failed.\n"), &parts, 5);
+	dm_port_format(DM_PORT_ERROR_TEXT, (__u64)dm_port_literal("%s: %s:%d: %s: Assertion `%s' failed.\n"), &parts,
+		       5);
 	return dm_port_abort();
 }
 #ifdef NDEBUG
 #define assert(expression) ((void)0)
 #else
-#define assert(expression)                                                                                         \
-	((expression) ? (void)0                                                                                    \
-		      : (void)dm_port_assert_fail((__u64)dm_port_literal(#expression),                            \
-						  (__u64)dm_port_literal(__FILE__), __LINE__,                      \
-						  (__u64)dm_port_literal(__func__)))
+#define assert(expression)                                                                                             \
+	((expression)                                                                                                  \
+		 ? (void)0                                                                                             \
+		 : (void)dm_port_assert_fail((__u64)dm_port_literal(#expression), (__u64)dm_port_literal(__FILE__),    \
+					     __LINE__, (__u64)dm_port_literal(__func__)))
 #endif
 
 /* ---------------------------------------------------------------- numbers */
@@ -188,22 +215,58 @@ static __attribute__((always_inline)) inline int isspace(int c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
-static __attribute__((always_inline)) inline int isdigit(int c) { return c >= '0' && c <= '9'; }
-static __attribute__((always_inline)) inline int isupper(int c) { return c >= 'A' && c <= 'Z'; }
-static __attribute__((always_inline)) inline int islower(int c) { return c >= 'a' && c <= 'z'; }
-static __attribute__((always_inline)) inline int isalpha(int c) { return isupper(c) || islower(c); }
-static __attribute__((always_inline)) inline int isalnum(int c) { return isalpha(c) || isdigit(c); }
+static __attribute__((always_inline)) inline int isdigit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+static __attribute__((always_inline)) inline int isupper(int c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+static __attribute__((always_inline)) inline int islower(int c)
+{
+	return c >= 'a' && c <= 'z';
+}
+static __attribute__((always_inline)) inline int isalpha(int c)
+{
+	return isupper(c) || islower(c);
+}
+static __attribute__((always_inline)) inline int isalnum(int c)
+{
+	return isalpha(c) || isdigit(c);
+}
 static __attribute__((always_inline)) inline int isxdigit(int c)
 {
 	return isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-static __attribute__((always_inline)) inline int iscntrl(int c) { return (c >= 0 && c < ' ') || c == 127; }
-static __attribute__((always_inline)) inline int isprint(int c) { return c >= ' ' && c < 127; }
-static __attribute__((always_inline)) inline int isgraph(int c) { return c > ' ' && c < 127; }
-static __attribute__((always_inline)) inline int ispunct(int c) { return isgraph(c) && !isalnum(c); }
-static __attribute__((always_inline)) inline int isblank(int c) { return c == ' ' || c == '\t'; }
-static __attribute__((always_inline)) inline int toupper(int c) { return islower(c) ? c - 'a' + 'A' : c; }
-static __attribute__((always_inline)) inline int tolower(int c) { return isupper(c) ? c - 'A' + 'a' : c; }
+static __attribute__((always_inline)) inline int iscntrl(int c)
+{
+	return (c >= 0 && c < ' ') || c == 127;
+}
+static __attribute__((always_inline)) inline int isprint(int c)
+{
+	return c >= ' ' && c < 127;
+}
+static __attribute__((always_inline)) inline int isgraph(int c)
+{
+	return c > ' ' && c < 127;
+}
+static __attribute__((always_inline)) inline int ispunct(int c)
+{
+	return isgraph(c) && !isalnum(c);
+}
+static __attribute__((always_inline)) inline int isblank(int c)
+{
+	return c == ' ' || c == '\t';
+}
+static __attribute__((always_inline)) inline int toupper(int c)
+{
+	return islower(c) ? c - 'a' + 'A' : c;
+}
+static __attribute__((always_inline)) inline int tolower(int c)
+{
+	return isupper(c) ? c - 'A' + 'a' : c;
+}
 
 /* The value of a digit in bases up to 36, or 36 for a character that is none. */
 static __attribute__((always_inline)) inline __u32 dm_port_digit(int c)
@@ -257,8 +320,7 @@ __attribute__((noinline)) __u64 dm_port_strto(__u64 text, __u64 end, int base, _
 #define strtol(s, end, base) ((long)dm_port_strto((__u64)(s), (__u64)(end), base, DM_PORT_LONG_MAX, 1))
 #define strtoll(s, end, base) ((long long)dm_port_strto((__u64)(s), (__u64)(end), base, DM_PORT_LONG_MAX, 1))
 #define strtoul(s, end, base) ((unsigned long)dm_port_strto((__u64)(s), (__u64)(end), base, DM_PORT_ULONG_MAX, 0))
-#define strtoull(s, end, base)                                                                                     \
-	((unsigned long long)dm_port_strto((__u64)(s), (__u64)(end), base, DM_PORT_ULONG_MAX, 0))
+#define strtoull(s, end, base) ((unsigned long long)dm_port_strto((__u64)(s), (__u64)(end), base, DM_PORT_ULONG_MAX, 0))
 #define atoi(s) ((int)strtol(s, 0, 10))
 #define atol(s) strtol(s, 0, 10)
 #define atoll(s) strtoll(s, 0, 10)
@@ -532,16 +594,20 @@ __attribute__((noinline)) int dm_port_scan(__u64 format, struct dm_port_args *ar
 		if (dm_port_peek() == EOF && c != 'n')
 			break;
 		DM_PORT_S.any_input = 1;
-		target = DM_PORT_S.skip || DM_PORT_S.at >= (__u32)count ? 0
-			 : args->value[dm_env_bounded(DM_PORT_S.at, DM_PORT_MAX_ARGS)];
+		target = DM_PORT_S.skip || DM_PORT_S.at >= (__u32)count
+				 ? 0
+				 : args->value[dm_env_bounded(DM_PORT_S.at, DM_PORT_MAX_ARGS)];
 		if (!DM_PORT_S.skip)
 			DM_PORT_S.at++;
 		if (c == 'c' || c == 's') {
 			char __arena *s = (char __arena *)target;
-			__u32 n = dm_port_opaque(0), limit = DM_PORT_S.width ? DM_PORT_S.width : c == 'c' ? 1 : (__u32)-1;
+			__u32 n = dm_port_opaque(0), limit = DM_PORT_S.width ? DM_PORT_S.width
+							     : c == 'c'      ? 1
+									     : (__u32)-1;
 
 			for (; n < limit && dm_port_peek() != EOF && (c == 'c' || !isspace(dm_port_peek())) &&
-			       dm_port_more(0); n++) {
+			       dm_port_more(0);
+			     n++) {
 				if (s)
 					s[n] = (char)dm_port_peek();
 				dm_port_input_at++;
@@ -572,10 +638,10 @@ __attribute__((noinline)) int dm_port_scan(__u64 format, struct dm_port_args *ar
 	}
 	return !DM_PORT_S.assigned && !DM_PORT_S.any_input && dm_port_peek() == EOF ? EOF : (int)DM_PORT_S.assigned;
 }
-#define dm_port_scanf_args(format, ...)                                                                           \
-	({                                                                                                         \
-		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                   \
-		dm_port_scan((__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                             \
+#define dm_port_scanf_args(format, ...)                                                                                \
+	({                                                                                                             \
+		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                         \
+		dm_port_scan((__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                                 \
 	})
 #define scanf(format, ...) dm_port_scanf_args(format, __VA_ARGS__)
 

@@ -8,9 +8,9 @@
 /* A record starts with its kind: text for standard output or standard error, or a struct dm_port_failure. */
 enum dm_port_record { DM_PORT_TEXT = 0, DM_PORT_FAILURE = 1, DM_PORT_ERROR_TEXT = 2 };
 enum dm_port_failure_kind {
-	DM_PORT_NO_MEMORY = 1,  /* value: the allocation function, 1 malloc, 2 calloc, 3 realloc */
-	DM_PORT_LOOP_LIMIT = 2, /* a loop ran out of the verifier's budget */
-	DM_PORT_BAD_INDEX = 3,  /* value: the index; bound: the array's length */
+	DM_PORT_NO_MEMORY = 1,    /* value: the allocation function, 1 malloc, 2 calloc, 3 realloc */
+	DM_PORT_LOOP_LIMIT = 2,   /* a loop ran out of the verifier's budget */
+	DM_PORT_BAD_INDEX = 3,    /* value: the index; bound: the array's length */
 	DM_PORT_BAD_FUNCTION = 4, /* value: what a function pointer called through held (no function of its type) */
 	DM_PORT_NO_ARGUMENTS = 5, /* the heap is too small for the arguments; value: their bytes */
 	DM_PORT_RECURSION = 6,    /* the heap has no room for another frame of a recursive function; value: the depth */

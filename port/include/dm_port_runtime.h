@@ -34,10 +34,10 @@ struct {
 
 #define DM_PORT_TEXT_BYTES 1024 /* one record; a longer printf is sent in several */
 char dm_port_text[DM_PORT_TEXT_BYTES];
-__u32 dm_port_length = 1; /* dm_port_text[0] is the record kind */
+__u32 dm_port_length = 1;            /* dm_port_text[0] is the record kind */
 __u32 dm_port_stream = DM_PORT_TEXT; /* the stream dm_port_text is for: DM_PORT_TEXT or DM_PORT_ERROR_TEXT */
-__u32 dm_port_lost;       /* records the ring buffer had no room for: dm run says so */
-__u64 dm_port_written;    /* characters output so far: what printf returns is the difference */
+__u32 dm_port_lost;                  /* records the ring buffer had no room for: dm run says so */
+__u64 dm_port_written;               /* characters output so far: what printf returns is the difference */
 
 __attribute__((noinline)) int dm_port_flush(void)
 {
@@ -82,8 +82,9 @@ static __attribute__((always_inline)) inline void dm_port_end(__u32 result)
 
 __attribute__((noinline)) int dm_port_fail(__u32 line, __u32 kind, __u64 value, __u32 bound)
 {
-	struct dm_port_failure failure = { .record = DM_PORT_FAILURE, .line = line, .kind = kind, .bound = bound,
-					   .value = value };
+	struct dm_port_failure failure = {
+		.record = DM_PORT_FAILURE, .line = line, .kind = kind, .bound = bound, .value = value
+	};
 
 	dm_port_flush();
 	if (bpf_ringbuf_output(&dm_port_output, &failure, sizeof(failure), 0))
@@ -98,7 +99,8 @@ __attribute__((noinline)) int dm_port_fail(__u32 line, __u32 kind, __u64 value, 
 
 /* A number the verifier cannot know: loops that start from it are checked in one pass (see port/port.py). */
 __u64 dm_port_unknown_zero;
-#define dm_port_opaque(x) ((x) + *(volatile __u64 *)&dm_port_unknown_zero) /* 64 unknown bits: any arithmetic stays unknown */
+#define dm_port_opaque(x)                                                                                              \
+	((x) + *(volatile __u64 *)&dm_port_unknown_zero) /* 64 unknown bits: any arithmetic stays unknown */
 
 /* An index into a fixed-size array of the program's own (not heap memory): proven below `length`. */
 static __attribute__((always_inline)) inline __u32 dm_port_index(__u64 index, __u32 length, __u32 line)
@@ -142,7 +144,10 @@ static __attribute__((always_inline)) inline void dm_port_frames_free(__u64 stac
 }
 /* The depth of a recursive function's stack, unknown to the verifier: were it followed, it would differ at every
  * call and the verifier would walk the recursion call by call. */
-static __attribute__((always_inline)) inline __u64 dm_port_unknown(__u64 value) { return dm_port_opaque(value); }
+static __attribute__((always_inline)) inline __u64 dm_port_unknown(__u64 value)
+{
+	return dm_port_opaque(value);
+}
 
 /* A local that port/port.py moved to static storage (an array too large for the stack, or a variable whose
  * address the program takes, in the arena) gets its initial value again at its declaration, as a local would: a byte
@@ -150,37 +155,39 @@ static __attribute__((always_inline)) inline __u64 dm_port_unknown(__u64 value) 
  * verifier checks one pass of the loop, the index proven on the register used. dm_port_initialise copies a constant
  * initialiser kept beside the program; dm_port_zero clears one whose parts port/port.py then assigns (an
  * initialiser with addresses, or the heap's copies of string literals, in it). */
-#define dm_port_copy_bytes(to, from)                                                                              \
-	({                                                                                                         \
-		volatile char *dm_port_to = (volatile char *)&(to);                                                \
-		const volatile char *dm_port_from = (const volatile char *)&(from);                                \
-		for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(to) && dm_port_more(0); dm_port_i++)  \
-			dm_port_to[dm_env_bounded(dm_port_i, sizeof(to))] =                                        \
-				dm_port_from[dm_env_bounded(dm_port_i, sizeof(to))];                               \
+#define dm_port_copy_bytes(to, from)                                                                                   \
+	({                                                                                                             \
+		volatile char *dm_port_to = (volatile char *)&(to);                                                    \
+		const volatile char *dm_port_from = (const volatile char *)&(from);                                    \
+		for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(to) && dm_port_more(0); dm_port_i++)      \
+			dm_port_to[dm_env_bounded(dm_port_i, sizeof(to))] =                                            \
+				dm_port_from[dm_env_bounded(dm_port_i, sizeof(to))];                                   \
 	})
-#define dm_port_initialise(variable, ...)                                                                         \
-	({                                                                                                         \
-		static const __typeof_unqual__(variable) dm_port_initial __attribute__((used)) = __VA_ARGS__;     \
-		dm_port_copy_bytes(variable, dm_port_initial);                                                     \
+#define dm_port_initialise(variable, ...)                                                                              \
+	({                                                                                                             \
+		static const __typeof_unqual__(variable) dm_port_initial __attribute__((used)) = __VA_ARGS__;          \
+		dm_port_copy_bytes(variable, dm_port_initial);                                                         \
 	})
 /* A struct or union read from or written to arena memory (port/port.py, copy_records): clang 19 expands a struct
  * copy into loads and stores that lack the arena cast, so the copy is made a byte at a time, through the stack. */
-#define dm_port_record_value(...) /* an lvalue, a compound literal's commas included */                            \
-	({                                                                                                         \
-		__typeof_unqual__(__VA_ARGS__) dm_port_value;                                                      \
-		dm_port_copy_bytes(dm_port_value, (__VA_ARGS__));                                                  \
-		dm_port_value;                                                                                     \
+#define dm_port_record_value(...) /* an lvalue, a compound literal's commas included */                                \
+	({                                                                                                             \
+		__typeof_unqual__(__VA_ARGS__) dm_port_value;                                                          \
+		dm_port_copy_bytes(dm_port_value, (__VA_ARGS__));                                                      \
+		dm_port_value;                                                                                         \
 	})
-#define dm_port_store_record(lvalue, ...)                                                                         \
-	({                                                                                                         \
-		__typeof_unqual__(lvalue) dm_port_value = (__VA_ARGS__);                                           \
-		dm_port_copy_bytes(lvalue, dm_port_value);                                                         \
-		dm_port_value;                                                                                     \
+#define dm_port_store_record(lvalue, ...)                                                                              \
+	({                                                                                                             \
+		__typeof_unqual__(lvalue) dm_port_value = (__VA_ARGS__);                                               \
+		dm_port_copy_bytes(lvalue, dm_port_value);                                                             \
+		dm_port_value;                                                                                         \
 	})
 
-#define dm_port_zero(variable)                                                                                    \
-	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(variable) && dm_port_more(0); dm_port_i++)    \
-		((volatile char *)&(variable))[dm_env_bounded(dm_port_i, sizeof(variable))] = 0
+/* clang-format off: clang-format 14 does not indent the body of a loop in a macro */
+#define dm_port_zero(variable)                                                                                         \
+	for (__u64 dm_port_i = dm_port_opaque(0); dm_port_i < sizeof(variable) && dm_port_more(0); dm_port_i++)        \
+	((volatile char *)&(variable))[dm_env_bounded(dm_port_i, sizeof(variable))] = 0
+/* clang-format on */
 
 /* A pointer to a function of the program: its number (port/port.py numbers them; 0 is NULL). A call through one
  * is a call of dm_port_call_K, a switch over the program's functions of its type. A number: it travels to global
@@ -189,8 +196,8 @@ typedef unsigned long dm_port_function;
 
 /* A parameter whose address the program takes: port/port.py renames it dm_port_arg_NAME, and NAME is a static
  * local in the arena that starts with its value (copied a byte at a time: a struct may have const members). */
-#define dm_port_parameter(name)                                                                                   \
-	static __typeof_unqual__(dm_port_arg_##name) __arena name __attribute__((used));                          \
+#define dm_port_parameter(name)                                                                                        \
+	static __typeof_unqual__(dm_port_arg_##name) __arena name __attribute__((used));                               \
 	dm_port_copy_bytes(name, dm_port_arg_##name)
 
 /* The globals initialised with what exists only once the program runs (addresses, string literals' copies on the
@@ -198,12 +205,12 @@ typedef unsigned long dm_port_function;
 static void dm_port_start(void);
 
 /* An allocation whose result the program uses without a NULL check: NULL ends the program. */
-#define dm_port_checked(call, function, line)                                                                     \
-	({                                                                                                         \
-		__typeof__(call) dm_port_result = (call);                                                          \
-		if (!dm_port_result)                                                                               \
-			dm_port_fail(line, DM_PORT_NO_MEMORY, function, 0);                                        \
-		dm_port_result;                                                                                    \
+#define dm_port_checked(call, function, line)                                                                          \
+	({                                                                                                             \
+		__typeof__(call) dm_port_result = (call);                                                              \
+		if (!dm_port_result)                                                                                   \
+			dm_port_fail(line, DM_PORT_NO_MEMORY, function, 0);                                            \
+		dm_port_result;                                                                                        \
 	})
 
 /* A string literal copied once into the heap, so that every string the program handles is heap memory. The copy
@@ -216,15 +223,15 @@ static __attribute__((always_inline)) inline char *dm_port_kernel_view(char __ar
 	asm volatile("%0 = addr_space_cast(%0, 0, 1)" : "+r"(address));
 	return (char *)address;
 }
-#define dm_port_literal(s)                                                                                         \
-	({                                                                                                         \
-		static char __arena *dm_port_copy;                                                                 \
-		if (!dm_port_copy) {                                                                               \
-			dm_port_copy = static_malloc(sizeof(s));                                                   \
-			if (dm_port_copy)                                                                          \
-				__builtin_memcpy(dm_port_kernel_view(dm_port_copy), s, sizeof(s));                 \
-		}                                                                                                  \
-		dm_port_copy;                                                                                      \
+#define dm_port_literal(s)                                                                                             \
+	({                                                                                                             \
+		static char __arena *dm_port_copy;                                                                     \
+		if (!dm_port_copy) {                                                                                   \
+			dm_port_copy = static_malloc(sizeof(s));                                                       \
+			if (dm_port_copy)                                                                              \
+				__builtin_memcpy(dm_port_kernel_view(dm_port_copy), s, sizeof(s));                     \
+		}                                                                                                      \
+		dm_port_copy;                                                                                          \
 	})
 
 /* printf: the arguments travel as 64-bit numbers; the format says what they are. */
@@ -346,20 +353,24 @@ __attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct 
 			dm_port_put('%');
 			continue;
 		}
-		DM_PORT_F.value = DM_PORT_F.used < (__u32)count ? args->value[dm_env_bounded(DM_PORT_F.used, DM_PORT_MAX_ARGS)] : 0;
+		DM_PORT_F.value = DM_PORT_F.used < (__u32)count
+					  ? args->value[dm_env_bounded(DM_PORT_F.used, DM_PORT_MAX_ARGS)]
+					  : 0;
 		DM_PORT_F.used++;
 		if (c == 'd' || c == 'i') { /* an int travelled sign-extended: take the bits the modifiers say */
-			__s64 v = DM_PORT_F.longs ? (__s64)DM_PORT_F.value
-				: DM_PORT_F.shorts == 1 ? (__s16)DM_PORT_F.value
-				: DM_PORT_F.shorts == 2 ? (__s8)DM_PORT_F.value : (__s32)DM_PORT_F.value;
+			__s64 v = DM_PORT_F.longs         ? (__s64)DM_PORT_F.value
+				  : DM_PORT_F.shorts == 1 ? (__s16)DM_PORT_F.value
+				  : DM_PORT_F.shorts == 2 ? (__s8)DM_PORT_F.value
+							  : (__s32)DM_PORT_F.value;
 
 			DM_PORT_F.value = v < 0 ? -(__u64)v : (__u64)v;
 			dm_port_put_number(v < 0, 10, 0);
 			continue;
 		}
 		if (!DM_PORT_F.longs)
-			DM_PORT_F.value = DM_PORT_F.shorts == 1 ? (__u16)DM_PORT_F.value
-					: DM_PORT_F.shorts == 2 ? (__u8)DM_PORT_F.value : (__u32)DM_PORT_F.value;
+			DM_PORT_F.value = DM_PORT_F.shorts == 1   ? (__u16)DM_PORT_F.value
+					  : DM_PORT_F.shorts == 2 ? (__u8)DM_PORT_F.value
+								  : (__u32)DM_PORT_F.value;
 		if (c == 'u')
 			dm_port_put_number(0, 10, 0);
 		else if (c == 'x' || c == 'X')
@@ -391,10 +402,10 @@ __attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct 
 #define DM_PORT_CAT_(a, b) a##b
 #define DM_PORT_MAP(m, ...) DM_PORT_CAT(DM_PORT_MAP, DM_PORT_COUNT(__VA_ARGS__))(m, __VA_ARGS__)
 
-#define dm_port_printf_args(stream, format, ...)                                                                  \
-	({                                                                                                         \
-		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                   \
-		dm_port_format(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                   \
+#define dm_port_printf_args(stream, format, ...)                                                                       \
+	({                                                                                                             \
+		struct dm_port_args dm_port_a = { { DM_PORT_MAP(DM_PORT_U64, __VA_ARGS__) } };                         \
+		dm_port_format(stream, (__u64)(format), &dm_port_a, DM_PORT_COUNT(__VA_ARGS__));                       \
 	})
 /* each argument in a number of its own first (a struct literal would be built whole on the stack), then stored */
 #define DM_PORT_KEEP(i, x) __u64 dm_port_a##i = (__u64)(x);
@@ -404,18 +415,20 @@ __attribute__((noinline)) int dm_port_format(__u32 stream, __u64 format, struct 
 #define DM_PORT_FEW3(m, a, b, c) m(0, a) m(1, b) m(2, c)
 #define DM_PORT_FEW4(m, a, b, c, d) m(0, a) m(1, b) m(2, c) m(3, d)
 #define DM_PORT_FEW(m, ...) DM_PORT_CAT(DM_PORT_FEW, DM_PORT_COUNT(__VA_ARGS__))(m, __VA_ARGS__)
-#define dm_port_printf_few(stream, format, ...)                                                                   \
-	({                                                                                                         \
-		DM_PORT_FEW(DM_PORT_KEEP, __VA_ARGS__)                                                             \
-		DM_PORT_FEW(DM_PORT_STORE, __VA_ARGS__)                                                            \
-		dm_port_format(stream, (__u64)(format), &dm_port_few_args, DM_PORT_COUNT(__VA_ARGS__));            \
+#define dm_port_printf_few(stream, format, ...)                                                                        \
+	({                                                                                                             \
+		DM_PORT_FEW(DM_PORT_KEEP, __VA_ARGS__)                                                                 \
+		DM_PORT_FEW(DM_PORT_STORE, __VA_ARGS__)                                                                \
+		dm_port_format(stream, (__u64)(format), &dm_port_few_args, DM_PORT_COUNT(__VA_ARGS__));                \
 	})
 #define dm_port_printf_plain(stream, format) dm_port_format(stream, (__u64)(format), &dm_port_few_args, 0)
 /* printf(format) and printf(format, args...), to a stream: the format alone picks dm_port_printf_plain */
-#define dm_port_printf_to(stream, ...) DM_PORT_PRINTF_PICK(__VA_ARGS__, dm_port_printf_args, dm_port_printf_args,  \
-	dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,   \
-	dm_port_printf_args, dm_port_printf_few, dm_port_printf_few, dm_port_printf_few, dm_port_printf_few,       \
-	dm_port_printf_plain, )(stream, __VA_ARGS__)
+#define dm_port_printf_to(stream, ...)                                                                                 \
+	DM_PORT_PRINTF_PICK(__VA_ARGS__, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,                \
+			    dm_port_printf_args, dm_port_printf_args, dm_port_printf_args, dm_port_printf_args,        \
+			    dm_port_printf_args, dm_port_printf_few, dm_port_printf_few, dm_port_printf_few,           \
+			    dm_port_printf_few, dm_port_printf_plain, )                                                \
+	(stream, __VA_ARGS__)
 #define DM_PORT_PRINTF_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, which, ...) which
 #define printf(...) dm_port_printf_to(DM_PORT_TEXT, __VA_ARGS__)
 
@@ -436,8 +449,14 @@ static __attribute__((always_inline)) inline int putchar(int c)
 	return (unsigned char)c;
 }
 
-static __attribute__((always_inline)) inline int abs(int x) { return x < 0 ? -x : x; }
-static __attribute__((always_inline)) inline long labs(long x) { return x < 0 ? -x : x; }
+static __attribute__((always_inline)) inline int abs(int x)
+{
+	return x < 0 ? -x : x;
+}
+static __attribute__((always_inline)) inline long labs(long x)
+{
+	return x < 0 ? -x : x;
+}
 
 /* <string.h> on heap memory, a byte at a time (volatile: clang 19 would turn the loops into memcpy/memset and lose
  * the arena cast), every loop bounded by can_loop. Global functions, so that the verifier checks each once; their
@@ -510,7 +529,7 @@ __attribute__((noinline)) __u64 dm_port_strchr(__u64 s, int c)
 #define strlen(s) ((size_t)dm_port_strlen(DM_PORT_N(s)))
 #define strcmp(a, b) dm_port_strncmp(DM_PORT_N(a), DM_PORT_N(b), (__u64)-1)
 #define strncmp(a, b, n) dm_port_strncmp(DM_PORT_N(a), DM_PORT_N(b), n)
-#define strcpy(dst, src)                                                                                           \
+#define strcpy(dst, src)                                                                                               \
 	((char __arena *)dm_port_memmove(DM_PORT_N(dst), DM_PORT_N(src), dm_port_strlen(DM_PORT_N(src)) + 1))
 #define strncpy(dst, src, n) ((char __arena *)dm_port_strncpy(DM_PORT_N(dst), DM_PORT_N(src), n))
 #define strcat(dst, src) (strcpy((dst) + strlen(dst), src), (dst))

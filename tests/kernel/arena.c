@@ -33,8 +33,10 @@ static int load(void **state)
 	(void)state;
 	skel = arena_structures_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "cannot load arena_structures.bpf.o: %s (root and a kernel with BPF arenas, >= 6.9, "
-				"are needed)\n", strerror(errno));
+		fprintf(stderr,
+			"cannot load arena_structures.bpf.o: %s (root and a kernel with BPF arenas, >= 6.9, "
+			"are needed)\n",
+			strerror(errno));
 		return -1;
 	}
 	obj = skel->obj;
@@ -48,7 +50,10 @@ static int unload(void **state)
 	return 0;
 }
 
-static int run(const char *name) { return run_program(bpf_object__find_program_by_name(obj, name)); }
+static int run(const char *name)
+{
+	return run_program(bpf_object__find_program_by_name(obj, name));
+}
 
 static const struct dm_control *control(void)
 {

@@ -48,8 +48,10 @@ static int load(void **state)
 	(void)state;
 	skel = arena_globals_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "cannot load arena_globals.bpf.o: %s (root and a kernel with BPF arenas, >= 6.9, are "
-				"needed)\n", strerror(errno));
+		fprintf(stderr,
+			"cannot load arena_globals.bpf.o: %s (root and a kernel with BPF arenas, >= 6.9, are "
+			"needed)\n",
+			strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -271,14 +273,16 @@ int main(int argc, char **argv)
 	int failures;
 
 	if (argc != 2 || !strcmp(argv[1], "--help")) {
-		fprintf(argc == 2 ? stdout : stderr, "usage: %s SMALL_ROOM_OBJECT\n(build/bpf-arena/"
-			"arena_globals_small_room.bpf.o: the test program with DM_ARENA_GLOBALS=4096)\n", argv[0]);
+		fprintf(argc == 2 ? stdout : stderr,
+			"usage: %s SMALL_ROOM_OBJECT\n(build/bpf-arena/"
+			"arena_globals_small_room.bpf.o: the test program with DM_ARENA_GLOBALS=4096)\n",
+			argv[0]);
 		return argc == 2 ? 0 : 2;
 	}
 	small_room_object = argv[1];
 	failures = cmocka_run_group_tests_name("arena globals", one_object, load, unload);
 
 	/* The one-object group maps its arena in this process at the same address: gone before the next one. */
-	return failures | cmocka_run_group_tests_name("two objects, one pinned arena", pinned_arena, load_pinned,
-						       unload_pinned);
+	return failures |
+	       cmocka_run_group_tests_name("two objects, one pinned arena", pinned_arena, load_pinned, unload_pinned);
 }

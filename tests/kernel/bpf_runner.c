@@ -91,7 +91,10 @@ static int io_fd(struct bpf_object *obj)
 	return map ? bpf_map__fd(map) : -1;
 }
 
-static void io_set(int fd, __u32 key, __u64 value) { bpf_map_update_elem(fd, &key, &value, BPF_ANY); }
+static void io_set(int fd, __u32 key, __u64 value)
+{
+	bpf_map_update_elem(fd, &key, &value, BPF_ANY);
+}
 static __u64 io_get(int fd, __u32 key)
 {
 	__u64 value = 0;
@@ -203,7 +206,7 @@ static void check_rejection(const char *path, const char *name, const struct exp
 
 	if (!obj)
 		return;
-	bpf_object__for_each_program(p, obj)
+	bpf_object__for_each_program (p, obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
 	prog = bpf_object__find_program_by_name(obj, name);
 	log[0] = 0;
@@ -234,7 +237,7 @@ static void run_object(const char *path)
 
 	if (!obj)
 		return;
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program (prog, obj) {
 		struct expectation e = expectation_of(obj, prog);
 
 		if (e.failure) {
@@ -252,7 +255,7 @@ static void run_object(const char *path)
 		err = dm_arena_setup(obj);
 		verdict(!err, "%s: dm_arena_init made the arena heap ready (%d)", path, err);
 	}
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program (prog, obj) {
 		struct expectation e = expectation_of(obj, prog);
 		long long value = 0;
 
@@ -318,9 +321,8 @@ static void stress(const char *path, int runs)
 	}
 	verdict(ncpu >= 2, "stress: %d CPUs possible (2 needed)", ncpu);
 	for (int c = 0; c < 2; c++) {
-		cpu[c] = (struct stress_cpu){
-			bpf_program__fd(bpf_object__find_program_by_name(obj, "stress_ops")), c, runs, 0
-		};
+		cpu[c] = (struct stress_cpu){ bpf_program__fd(bpf_object__find_program_by_name(obj, "stress_ops")), c,
+					      runs, 0 };
 		pthread_create(&thread[c], NULL, stress_on_cpu, &cpu[c]);
 	}
 	for (int c = 0; c < 2; c++) {
@@ -331,7 +333,7 @@ static void stress(const char *path, int runs)
 	verdict(!errors, "stress: %d x 5000 operations on each of CPUs 0 and 1 at once, %d test_run errors", runs,
 		errors);
 	unread = heap_reader_open_object(&reader, obj) || heap_reader_snapshot(&reader) ||
-	       heap_reader_walk(&reader, 0, &heap, NULL);
+		 heap_reader_walk(&reader, 0, &heap, NULL);
 	requests = run_program_on(obj, "stress_requests", -1);
 	if (!unread)
 		printf("     requests %d, of which served by the heap itself %llu, lock failures %llu\n", requests,
@@ -428,8 +430,8 @@ static void cost(int n, char **paths)
 		bpf_object__close(obj);
 	}
 	for (int g = 0; g < groups; g++)
-		verdict(hi[g] && hi[g] * 100 <= lo[g] * 105, "cost: %s, verified_insns %u..%u across pool sizes (within 5%%)",
-			group[g], lo[g], hi[g]);
+		verdict(hi[g] && hi[g] * 100 <= lo[g] * 105,
+			"cost: %s, verified_insns %u..%u across pool sizes (within 5%%)", group[g], lo[g], hi[g]);
 }
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)

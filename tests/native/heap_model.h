@@ -46,15 +46,18 @@ enum model_op {
 	OP_COUNT
 };
 
-#define MODEL_FAIL(m, ...)                                                                                         \
-	do {                                                                                                       \
-		(m)->violations++;                                                                                 \
-		if ((m)->violations <= 10)                                                                         \
-			fprintf(stderr, "violation after operation %lu: ", (m)->operations),                      \
-				fprintf(stderr, __VA_ARGS__), fputc('\n', stderr);                                 \
+#define MODEL_FAIL(m, ...)                                                                                             \
+	do {                                                                                                           \
+		(m)->violations++;                                                                                     \
+		if ((m)->violations <= 10)                                                                             \
+			fprintf(stderr, "violation after operation %lu: ", (m)->operations),                           \
+				fprintf(stderr, __VA_ARGS__), fputc('\n', stderr);                                     \
 	} while (0)
 
-static unsigned char *model_pool_start(void) { return (unsigned char *)dm_env_heap(); }
+static unsigned char *model_pool_start(void)
+{
+	return (unsigned char *)dm_env_heap();
+}
 
 static void model_reset(struct model *m)
 {
@@ -64,7 +67,10 @@ static void model_reset(struct model *m)
 }
 
 /* largest_free is the largest request that succeeds; 0 means none does, not even one of 0 bytes. */
-static int model_fits(size_t size, size_t largest_free) { return largest_free && size <= largest_free; }
+static int model_fits(size_t size, size_t largest_free)
+{
+	return largest_free && size <= largest_free;
+}
 
 /* A request of `size` bytes (SIZE_MAX: an overflowing product) succeeded or not, `before` the stats taken before it.
  * A parked block may serve a request the heap could not, and a failing request first takes back what the caches
@@ -275,9 +281,9 @@ static void model_verify(struct model *m)
 	if (check)
 		MODEL_FAIL(m, "static_check() = %d", check);
 	static_stats(&got);
-#define SAME(field)                                                                                                \
-	if (got.field != m->expect.field)                                                                          \
-		MODEL_FAIL(m, #field " is %llu, model says %llu", (unsigned long long)got.field,                   \
+#define SAME(field)                                                                                                    \
+	if (got.field != m->expect.field)                                                                              \
+		MODEL_FAIL(m, #field " is %llu, model says %llu", (unsigned long long)got.field,                       \
 			   (unsigned long long)m->expect.field);
 	SAME(allocated)
 	SAME(used_blocks)
@@ -306,16 +312,32 @@ static size_t model_size(uint32_t r)
 	uint32_t v = r >> 4;
 
 	switch (r & 15) {
-	case 0: return 0;
-	case 1: return 1;
-	case 2: return DM_ALIGN - 1;
-	case 3: case 4: case 5: return 1 + v % 32;
-	case 6: case 7: case 8: case 9: return 1 + v % 512;
-	case 10: case 11: return 1 + v % 4096;
-	case 12: return 1 + v % (DM_CAPACITY / 4);
-	case 13: return DM_CAPACITY - v % 64;
-	case 14: return DM_CAPACITY + 1 + v % 64;
-	default: return v & 1 ? SIZE_MAX - v % 16 : (size_t)1 << (32 + v % 20);
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case 2:
+		return DM_ALIGN - 1;
+	case 3:
+	case 4:
+	case 5:
+		return 1 + v % 32;
+	case 6:
+	case 7:
+	case 8:
+	case 9:
+		return 1 + v % 512;
+	case 10:
+	case 11:
+		return 1 + v % 4096;
+	case 12:
+		return 1 + v % (DM_CAPACITY / 4);
+	case 13:
+		return DM_CAPACITY - v % 64;
+	case 14:
+		return DM_CAPACITY + 1 + v % 64;
+	default:
+		return v & 1 ? SIZE_MAX - v % 16 : (size_t)1 << (32 + v % 20);
 	}
 }
 

@@ -9,6 +9,7 @@
  * Closes with "N passed, N failed" (checks), exits 1 on any failure.
  */
 #include "dynamic_memory.h"
+#include "user/stats_columns.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -107,15 +108,17 @@ int main(int argc, char **argv)
 		corrupted += w[t].corrupted;
 	}
 	static_stats(&s);
-	printf("  allocations %llu, frees %llu, failed %llu, lock failures %llu\n", (unsigned long long)s.allocations,
-	       (unsigned long long)s.frees, (unsigned long long)s.failed_allocations,
-	       (unsigned long long)s.lock_failures);
-#define CHECK(cond)                                                                                                \
-	do {                                                                                                       \
-		if (cond)                                                                                          \
-			passed++;                                                                                  \
-		else                                                                                               \
-			failed++, printf("  FAILED: %s\n", #cond);                                                  \
+	printf("%-6s", "");
+	dm_stats_print_titles(stdout);
+	printf("\n%-6s", "heap");
+	dm_stats_print_values(stdout, &s);
+	putchar('\n');
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (cond)                                                                                              \
+			passed++;                                                                                      \
+		else                                                                                                   \
+			failed++, printf("  FAILED: %s\n", #cond);                                                     \
 	} while (0)
 	CHECK(corrupted == 0);
 	CHECK(static_check() == 0);

@@ -32,7 +32,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static unsigned char *pool_start(void) { return (unsigned char *)dm_env_heap(); }
+static unsigned char *pool_start(void)
+{
+	return (unsigned char *)dm_env_heap();
+}
 
 static void test_malloc_is_aligned_and_usable(void **state)
 {
@@ -103,7 +106,9 @@ static void test_free_null_is_noop(void **state)
 /* Freed neighbours merge back into one block whatever the order of the frees. */
 static void test_coalescing_restores_capacity(void **state)
 {
-	static const int orders[6][3] = { { 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 }, { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 } };
+	static const int orders[6][3] = {
+		{ 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 }, { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 }
+	};
 
 	(void)state;
 	for (int o = 0; o < 6; o++) {

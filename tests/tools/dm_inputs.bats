@@ -258,6 +258,42 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 	done
 }
 
+# the statuses a command's source names (user/dm/dm.h's names, as codes), leaving out its help's own list
+statuses_named() { # FILE...
+	local name value
+	declare -A code
+	while read -r name value; do code[$name]=$value; done < <(sed -n 's/.*X(\(EXIT_[A-Z_]*\), \([0-9]*\),.*/\1 \2/p' user/dm/dm.h)
+	sed '/print_exit_statuses(/,/);/d' "$@" | grep -o 'EXIT_[A-Z_]*' | sort -u | while read -r name; do
+		echo "${code[$name]}"
+	done
+}
+
+@test "each command's --help lists exactly the exit statuses its source returns" {
+	# COMMAND:FILES (under user/dm/): what the command is made of. A status is returned by its files or by the
+	# helpers every command shares (input.c's checks, rejection.c's EXIT_KERNEL); dm port also passes on its front
+	# end's 1 (port/port.py).
+	local shared
+	shared=$(statuses_named user/dm/input.c user/dm/rejection.c)
+	for entry in stat:stat.c,prometheus.c arena-init:arena_init.c port:port.c run:run.c preload:preload.c; do
+		command=${entry%%:*}
+		files=()
+		IFS=, read -ra names <<< "${entry#*:}"
+		for name in "${names[@]}"; do files+=("user/dm/$name"); done
+		run "$dm" "$command" --help
+		[ "$status" -eq 0 ]
+		listed=$(sed -n '/^exit status:/,$p' <<< "$output" | tail -n +2 | awk '{ print $1 }')
+		named=$(statuses_named "${files[@]}")
+		for code in $named; do
+			grep -qx "$code" <<< "$listed" ||
+				{ echo "dm $command can return $code (${files[*]}), not in its --help"; return 1; }
+		done
+		for code in $listed; do
+			grep -qx "$code" <<< "$named"$'\n'"$shared"$'\n'"$([ "$command" = port ] && echo 1)" ||
+				{ echo "dm $command --help lists $code, which nothing it runs returns"; return 1; }
+		done
+	done
+}
+
 @test "bad usage is 2 for every command, as dm port --help promises" {
 	run "$dm" port port/examples/linked_list.c
 	[ "$status" -eq 2 ] && [[ "$output" == *"-o OBJECT"* ]]

@@ -20,15 +20,18 @@
 static int passed, failed;
 static struct dm_preload_info info;
 
-#define CHECK(what, cond)                                                                                          \
-	do {                                                                                                       \
-		if (cond)                                                                                          \
-			passed++;                                                                                  \
-		else                                                                                               \
-			failed++, printf("FAILED: %s (%s, line %d)\n", what, #cond, __LINE__);                     \
+#define CHECK(what, cond)                                                                                              \
+	do {                                                                                                           \
+		if (cond)                                                                                              \
+			passed++;                                                                                      \
+		else                                                                                                   \
+			failed++, printf("FAILED: %s (%s, line %d)\n", what, #cond, __LINE__);                         \
 	} while (0)
 
-static int in_heap(const void *p) { return (uintptr_t)p - info.heap < (1ull << 31) + DM_PRELOAD_PAGE; }
+static int in_heap(const void *p)
+{
+	return (uintptr_t)p - info.heap < (1ull << 31) + DM_PRELOAD_PAGE;
+}
 
 static void aligned_family(void)
 {
@@ -75,8 +78,8 @@ static void failures(void)
 	CHECK("reallocarray overflow is NULL with ENOMEM", !reallocarray(NULL, half, 4) && errno == ENOMEM);
 	p = malloc(100);
 	errno = 0;
-	CHECK("realloc that cannot grow keeps the block", !realloc(p, (size_t)3 << 30) && errno == ENOMEM &&
-								   malloc_usable_size(p) >= 100);
+	CHECK("realloc that cannot grow keeps the block",
+	      !realloc(p, (size_t)3 << 30) && errno == ENOMEM && malloc_usable_size(p) >= 100);
 	free(p);
 	p = malloc(0);
 	CHECK("malloc(0) is a unique heap pointer", p && in_heap(p));

@@ -82,8 +82,9 @@ int main(int argc, char **argv)
 			exit(churn(1000 + f, 50) ? 3 : 0);
 		if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status)) {
 			printf("fork %u: the child %s\n", f,
-			       child < 0 ? "could not be made" : WIFEXITED(status) ? "found NULL or damaged blocks"
-										 : "did not exit normally");
+			       child < 0           ? "could not be made"
+			       : WIFEXITED(status) ? "found NULL or damaged blocks"
+						   : "did not exit normally");
 			failed++;
 		}
 	}

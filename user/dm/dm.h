@@ -95,8 +95,6 @@ enum { ARGUMENT_OPERAND = -1, ARGUMENT_BAD = -2 };
  * option whose value is missing, is reported and returns ARGUMENT_BAD: the command exits with EXIT_USAGE. */
 int next_argument(const char *command, const struct dm_option *options, int argc, char **argv, int *i,
 		  const char **value);
-/* Whether `argument` is one of `options` that a value follows. */
-int takes_value(const struct dm_option *options, const char *argument);
 /* "dm: COMMAND: unexpected 'ARGUMENT' (see dm COMMAND --help)"; returns EXIT_USAGE. */
 int unexpected_argument(const char *command, const char *argument);
 

@@ -54,13 +54,6 @@ static const struct dm_option *find_option(const struct dm_option *options, cons
 	return NULL;
 }
 
-int takes_value(const struct dm_option *options, const char *argument)
-{
-	const struct dm_option *option = find_option(options, argument);
-
-	return option && option->value;
-}
-
 int next_argument(const char *command, const struct dm_option *options, int argc, char **argv, int *i,
 		  const char **value)
 {

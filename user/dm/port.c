@@ -40,11 +40,6 @@ static int check_loads(const char *object, const char *program)
 	return err ? explain_load_failure(stdout, "dm port", program, object, program, err) : EXIT_OK;
 }
 
-/* dm port's options that a value follows; the front end parses them all (and refuses options it does not know) */
-static const struct dm_option port_options[] = { { "-o", "OBJECT" },         { "--pool", "BYTES" },
-						 { "--keep", "DIR" },        { "--clang", "CLANG" },
-						 { "--include-dir", "DIR" }, { NULL, NULL } };
-
 /* dm port's input: a C source file, text, named .c (clang takes a file's language from its name). */
 static int check_c_program(const char *program)
 {
@@ -112,21 +107,38 @@ void port_help(void)
 
 int port_command(int argc, char **argv)
 {
+	/* --no-load is dm's own; the others are the front end's, passed on to it whole (it parses them again) */
+	static const struct dm_option options[] = {
+		{ "-o", "OBJECT" },         { "--pool", "BYTES" }, { "--keep", "DIR" }, { "--clang", "CLANG" },
+		{ "--include-dir", "DIR" }, { "--no-load", NULL }, { NULL, NULL }
+	};
+	enum { OUTPUT, POOL, KEEP, CLANG, INCLUDE_DIR, NO_LOAD };
 	const char *script = getenv("DM_PORT_SCRIPT")
 				     ? getenv("DM_PORT_SCRIPT")
 				     : dm_data_file("share/dynamic_memory/port/port.py", DM_PORT_SCRIPT);
-	const char *program = NULL, *object = NULL;
+	const char *program = NULL, *object = NULL, *value;
 	char **args;
 	int status, n = 0, load = 1;
 	pid_t child;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--no-load"))
+		switch (next_argument("port", options, argc, argv, &i, &value)) {
+		case OUTPUT:
+			object = value;
+			break;
+		case NO_LOAD:
 			load = 0;
-		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			object = argv[i + 1];
-		else if (argv[i][0] != '-' && !program && !(i > 0 && takes_value(port_options, argv[i - 1])))
-			program = argv[i];
+			break;
+		case ARGUMENT_OPERAND:
+			if (program)
+				return unexpected_argument("port", value);
+			program = value;
+			break;
+		case ARGUMENT_BAD:
+			return EXIT_USAGE;
+		default: /* --pool, --keep, --clang, --include-dir: the front end's */
+			break;
+		}
 	}
 	if (!program || !object)
 		return fail(EXIT_USAGE, "port: give a C file and -o OBJECT (see dm port --help)");

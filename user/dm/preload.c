@@ -2,7 +2,7 @@
 /* dm preload: runs a command on libdynamic_memory.so (user/preload.c) and prints every process's counters at exit,
  * from the records each appends to DM_REPORT. */
 #define _GNU_SOURCE
-#include "user/heap_reader.h" /* the table's columns */
+#include "user/stats_columns.h"
 #include "user/preload_stats.h"
 #include "user/dm/dm.h"
 
@@ -39,13 +39,13 @@ static void print_records(FILE *records)
 	unsigned count = 0;
 
 	fprintf(stderr, "dm preload: the heap of each process at its exit (bytes)\n%8s %-15s", "pid", "program");
-	heap_reader_print_titles(stderr);
+	dm_stats_print_titles(stderr);
 	fprintf(stderr, " %9s\n", "fallback");
 	while (fread(&r, sizeof(r), 1, records) == 1) {
 		if (r.info.magic != DM_PRELOAD_MAGIC)
 			break;
 		fprintf(stderr, "%8u %-15.15s", r.info.pid, r.info.program);
-		heap_reader_print_values(stderr, &r.stats);
+		dm_stats_print_values(stderr, &r.stats);
 		fprintf(stderr, " %9llu\n", (unsigned long long)r.info.fallback_allocations);
 		count++;
 	}

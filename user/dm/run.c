@@ -181,7 +181,7 @@ void run_help(void)
 	       "Its exit status is main's when main ran (the messages on standard error tell the cases apart);\n"
 	       "otherwise one of these.\n");
 	print_exit_statuses((const int[]){ EXIT_OK, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_PERMISSION, EXIT_KERNEL,
-					   EXIT_PROGRAM_FAILED, -1 });
+					   EXIT_INTERNAL, EXIT_PROGRAM_FAILED, -1 });
 }
 
 int run_command(int argc, char **argv)

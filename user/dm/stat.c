@@ -114,7 +114,7 @@ static int show_table(const struct stat_target *t)
 		printf("%s (%s): %s heap, not used yet%s\n", t->name, t->path, kind_name(t),
 		       t->reader.arena ? " (dm_arena_init has not run)" : "");
 	printf("%-6s", "heap");
-	heap_reader_print_titles(stdout);
+	dm_stats_print_titles(stdout);
 	putchar('\n');
 	for (int i = 0; i < t->copies; i++) {
 		const struct dm_stats *s = &t->walks[i].stats;
@@ -126,7 +126,7 @@ static int show_table(const struct stat_target *t)
 			continue;
 		}
 		printf("%-6s", label);
-		heap_reader_print_values(stdout, s);
+		dm_stats_print_values(stdout, s);
 		putchar('\n');
 		used++;
 #define ADD_FIELD(member, unit, type, column, meaning) total.member += s->member;
@@ -137,7 +137,7 @@ static int show_table(const struct stat_target *t)
 	}
 	if (t->percpu && used) {
 		printf("%-6s", "total");
-		heap_reader_print_values(stdout, &total);
+		dm_stats_print_values(stdout, &total);
 		putchar('\n');
 	}
 	return EXIT_OK;
@@ -163,7 +163,7 @@ static int show_json(const struct stat_target *t)
 	printf(", \"" #member "\": %llu", (unsigned long long)w->stats.member);
 			DM_STATS_FIELDS(JSON_FIELD)
 #undef JSON_FIELD
-			printf(", \"fragmentation\": %.4f", heap_reader_fragmentation(&w->stats));
+			printf(", \"fragmentation\": %.4f", dm_stats_fragmentation(&w->stats));
 		}
 		printf("}");
 	}

@@ -11,7 +11,7 @@
 #include "dynamic_memory.h"
 #include "arena_globals.h"
 
-struct item __arena * __arena head;
+struct item __arena *__arena head;
 __u64 __arena count;
 __u8 __arena init_byte = INIT_BYTE;
 __u16 __arena init_half = INIT_HALF;

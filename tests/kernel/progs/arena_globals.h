@@ -33,15 +33,15 @@ struct shared_globals {
 	__u8 init_page_plus_one[PAGE_PLUS_ONE];
 	__u8 zero_page_plus_one[PAGE_PLUS_ONE]; /* the pushes are counted in its last byte */
 };
-#define SHARED_GLOBALS_INIT                                                                                        \
-	{                                                                                                          \
-		.init_word = INIT_WORD,                                                                            \
-		.init_page_plus_one = { [0] = INIT_FIRST, [4095] = INIT_LAST_OF_PAGE, [4096] = INIT_PAST_PAGE },   \
+#define SHARED_GLOBALS_INIT                                                                                            \
+	{                                                                                                              \
+		.init_word = INIT_WORD,                                                                                \
+		.init_page_plus_one = { [0] = INIT_FIRST, [4095] = INIT_LAST_OF_PAGE, [4096] = INIT_PAST_PAGE },       \
 	}
 
 #if defined(__bpf__)
 /* Pushes one item whose value is the new count: the list holds count, ..., 2, 1 from its head. */
-static __always_inline int push_item(struct item __arena * __arena *head, __u64 __arena *count, __u8 __arena *pushes)
+static __always_inline int push_item(struct item __arena *__arena *head, __u64 __arena *count, __u8 __arena *pushes)
 {
 	struct item __arena *it = static_malloc(sizeof(*it));
 
@@ -67,8 +67,8 @@ static __always_inline __u64 count_items(struct item __arena *head, __u64 count,
 	return items;
 }
 
-static __always_inline void record_places(struct places *out, struct item __arena * __arena *head,
-					  __u64 __arena *count, __u8 __arena *page_plus_one_end)
+static __always_inline void record_places(struct places *out, struct item __arena *__arena *head, __u64 __arena *count,
+					  __u8 __arena *page_plus_one_end)
 {
 	out->head = (__u64)head;
 	out->count = (__u64)count;
@@ -90,7 +90,10 @@ static __always_inline int push_shared(struct shared_globals __arena *g)
 }
 
 /* The programs' raw_tp walk runs for this process only. */
-static __always_inline int walker(__u32 pid) { return (__u32)(bpf_get_current_pid_tgid() >> 32) == pid; }
+static __always_inline int walker(__u32 pid)
+{
+	return (__u32)(bpf_get_current_pid_tgid() >> 32) == pid;
+}
 #endif
 
 #endif

@@ -10,9 +10,9 @@
 #include "arena_structures.h"
 
 struct item __arena *list_head;
-struct entry __arena * __arena *table; /* TABLE_BUCKETS chain heads, themselves on the heap */
+struct entry __arena *__arena *table; /* TABLE_BUCKETS chain heads, themselves on the heap */
 
-__u32 walker_pid;                           /* the raw_tp walk runs for this process only */
+__u32 walker_pid; /* the raw_tp walk runs for this process only */
 __u64 list_sum, list_items, keys_found, keys_wrong, walks;
 
 /* Before dm_arena_init the heap has no memory: the allocation must fail and be counted, nothing else. */
@@ -95,7 +95,7 @@ int delete_even_keys(void *ctx)
 	int freed = 0;
 
 	for (__u32 b = 0; b < TABLE_BUCKETS && can_loop; b++) {
-		struct entry __arena * __arena *link = &table[b];
+		struct entry __arena *__arena *link = &table[b];
 
 		while (*link && can_loop) {
 			struct entry __arena *e = *link;

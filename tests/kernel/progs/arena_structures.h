@@ -18,6 +18,9 @@ struct entry {
 	struct entry __arena *next;
 };
 
-static inline __u32 table_hash(__u64 key) { return (__u32)((key * 0x9e3779b97f4a7c15ull) >> 58); }
+static inline __u32 table_hash(__u64 key)
+{
+	return (__u32)((key * 0x9e3779b97f4a7c15ull) >> 58);
+}
 
 #endif

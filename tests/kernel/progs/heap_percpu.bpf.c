@@ -8,7 +8,10 @@
 #include "test_progs.h"
 
 SEC("xdp") __success __retval(1)
-int percpu_roundtrip(struct xdp_md *ctx) { return dm_test_roundtrip(); }
+int percpu_roundtrip(struct xdp_md *ctx)
+{
+	return dm_test_roundtrip();
+}
 
 SEC("raw_tp/sys_enter") __success __retval(1)
 int percpu_in_tracing(void *ctx)

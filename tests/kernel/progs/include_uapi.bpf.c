@@ -6,6 +6,9 @@
 #include "test_progs.h"
 
 SEC("xdp") __success __retval(1)
-int uapi_roundtrip(struct xdp_md *ctx) { return dm_test_roundtrip(); }
+int uapi_roundtrip(struct xdp_md *ctx)
+{
+	return dm_test_roundtrip();
+}
 
 char LICENSE[] SEC("license") = "GPL";

@@ -8,8 +8,7 @@
 #include "test_progs.h"
 
 /* Allocates one block (kept) and returns how many allocations the heap has seen: 1, then 2 from the second load. */
-SEC("syscall") __success
-int pinned_alloc(void *ctx)
+SEC("syscall") __success int pinned_alloc(void *ctx)
 {
 	struct dm_stats s;
 

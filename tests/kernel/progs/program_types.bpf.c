@@ -6,16 +6,28 @@
 #include "test_progs.h"
 
 SEC("xdp") __success __retval(1)
-int xdp_roundtrip(struct xdp_md *ctx) { return dm_test_roundtrip(); }
+int xdp_roundtrip(struct xdp_md *ctx)
+{
+	return dm_test_roundtrip();
+}
 
 SEC("tc") __success __retval(1)
-int tc_roundtrip(struct __sk_buff *skb) { return dm_test_roundtrip(); }
+int tc_roundtrip(struct __sk_buff *skb)
+{
+	return dm_test_roundtrip();
+}
 
 SEC("syscall") __success __retval(1)
-int syscall_roundtrip(void *ctx) { return dm_test_roundtrip(); }
+int syscall_roundtrip(void *ctx)
+{
+	return dm_test_roundtrip();
+}
 
 SEC("socket") __success __retval(1)
-int socket_roundtrip(struct __sk_buff *skb) { return dm_test_roundtrip(); }
+int socket_roundtrip(struct __sk_buff *skb)
+{
+	return dm_test_roundtrip();
+}
 
 SEC("raw_tp/sys_enter") __success __retval(1)
 int raw_tp_roundtrip(void *ctx)

@@ -43,8 +43,7 @@ static long one_op(__u64 index, void *ctx)
 	return 0;
 }
 
-SEC("raw_tp") __success
-int stress_ops(void *ctx)
+SEC("raw_tp") __success int stress_ops(void *ctx)
 {
 	bpf_loop(OPS_PER_RUN, one_op, NULL, 0);
 	return 0;
@@ -62,8 +61,7 @@ static long drain_slot(__u64 index, void *ctx)
 	return 0;
 }
 
-SEC("raw_tp") __success
-int stress_drain(void *ctx)
+SEC("raw_tp") __success int stress_drain(void *ctx)
 {
 	bpf_loop(SLOTS, drain_slot, NULL, 0);
 	return 0;
@@ -71,8 +69,7 @@ int stress_drain(void *ctx)
 
 /* 1 when the heap is consistent and every block came back: no free was lost to contention (a free that could not
  * take the lock is deferred, not dropped), and no block was written by another CPU. */
-SEC("syscall") __success
-int stress_verdict(void *ctx)
+SEC("syscall") __success int stress_verdict(void *ctx)
 {
 	struct dm_stats s;
 
@@ -82,8 +79,7 @@ int stress_verdict(void *ctx)
 }
 
 /* Requests made, as the heap counted them (the caches' included). */
-SEC("syscall") __success
-int stress_requests(void *ctx)
+SEC("syscall") __success int stress_requests(void *ctx)
 {
 	struct dm_stats s;
 

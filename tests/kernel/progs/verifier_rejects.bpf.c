@@ -7,7 +7,8 @@
 
 /* The pointer is a scalar to 6.13 and later, whose verifier knows an ARRAY map's value exists, and
  * map_value_or_null to older ones (6.1, 6.12): either way the unchecked use is refused. */
-SEC("xdp") __failure __msg("invalid mem access 'scalar'|arithmetic on map_value_or_null prohibited, null-check it first")
+SEC("xdp")
+__failure __msg("invalid mem access 'scalar'|arithmetic on map_value_or_null prohibited, null-check it first")
 int use_without_null_check(struct xdp_md *ctx)
 {
 	__u8 *p = static_malloc(16);
