@@ -161,4 +161,30 @@ int index_beyond_the_guard(void *ctx)
 	return static_check() == 0;
 }
 
+/* A program that interrupted another in the middle of a cache operation on its CPU (simulated: the flag taken as that
+ * operation holds it) leaves the cache alone: its malloc and free go to the heap itself, and the flag stays taken.
+ * Built also with DM_NOT_PREEMPTIBLE=1, whose flag is a plain load and store. */
+SEC("syscall") __success __retval(1)
+int busy_cache_is_left_alone(void *ctx)
+{
+	struct dm_cache *cache = dm_env_cache();
+	__u64 hits, parks;
+	void __arena *p;
+
+	if (!cache)
+		return -1;
+	static_free(static_malloc(64)); /* a block of that size parked, for a malloc that ignored the flag to take */
+	if (!dm_env_cache_enter(cache))
+		return -2;
+	hits = cache->hits, parks = cache->parks;
+	p = static_malloc(64);
+	if (!p)
+		return -3;
+	static_free(p);
+	if (cache->hits != hits || cache->parks != parks || dm_env_cache_enter(cache))
+		return -4;
+	dm_env_cache_leave(cache);
+	return static_check() == 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
