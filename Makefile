@@ -146,7 +146,7 @@ $(BUILD)/dm: $(DM_SOURCES) $(wildcard user/dm/*.h) $(READER) user/preload_heap.h
 # -idirafter: <linux/bpf.h> needs the multiarch asm/ headers, which clang -target bpf does not search.
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -I. -I$(BUILD) -Itests/kernel/progs -idirafter /usr/include/$(shell $(CC) -print-multiarch)
 BPF_TESTS := $(addprefix $(BUILD)/bpf/,program_types.bpf.o verifier_rejects.bpf.o heap_features.bpf.o \
-	heap_percpu.bpf.o linked.bpf.o include_uapi.bpf.o)
+	heap_percpu.bpf.o linked.bpf.o include_uapi.bpf.o heap_features_not_preemptible.bpf.o)
 # The same tests against the arena heap, and the tests only an arena heap can pass.
 ARENA_TESTS := $(addprefix $(BUILD)/bpf-arena/,program_types.bpf.o heap_features.bpf.o linked.bpf.o)
 
@@ -185,6 +185,10 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 $(BUILD)/bpf/cost-%.bpf.o: tests/kernel/progs/cost.bpf.c tests/kernel/progs/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
 	$(say) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(FLAVOUR) -c $< -o $@
+$(BUILD)/bpf/heap_features_not_preemptible.bpf.o: tests/kernel/progs/heap_features.bpf.c tests/kernel/progs/test_progs.h \
+		$(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
+	$(say) CLANG $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DDM_NOT_PREEMPTIBLE=1 -c $< -o $@
 $(BUILD)/bpf/%.bpf.o: tests/kernel/progs/%.bpf.c tests/kernel/progs/test_progs.h $(HEADER) $(BUILD)/vmlinux.h | $(BUILD)/bpf
 	$(say) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -307,11 +311,14 @@ BENCH_HEAP_shared := $(HEAP_shared) -DDM_POOL_SIZE=1048576
 BENCH_HEAP_percpu := -DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384
 BENCH_HEAP_arena := $(HEAP_arena) -DDM_POOL_SIZE=1048576
 BENCH_OBJS := $(foreach h,$(BENCH_HEAPS),$(foreach p,seg ff,$(BUILD)/bench/heap-$(h)-$(p).bpf.o)) \
-	$(BUILD)/bench/heap-shared-seg-called.bpf.o $(BUILD)/bench/heap-shared-ff-called.bpf.o
+	$(BUILD)/bench/heap-shared-seg-called.bpf.o $(BUILD)/bench/heap-shared-ff-called.bpf.o \
+	$(BUILD)/bench/heap-shared-seg-not-preemptible.bpf.o
 $(foreach h,$(BENCH_HEAPS),$(foreach p,seg ff, \
 	$(eval $(call bpf_variant,$(BUILD)/bench/heap-$(h)-$(p).bpf.o,$(BENCH_HEAP_$(h)) $(POLICY_$(p))))))
 $(foreach p,seg ff, \
 	$(eval $(call bpf_variant,$(BUILD)/bench/heap-shared-$(p)-called.bpf.o,$(BENCH_HEAP_shared) $(POLICY_$(p)) $(CALLED))))
+$(eval $(call bpf_variant,$(BUILD)/bench/heap-shared-seg-not-preemptible.bpf.o,$(BENCH_HEAP_shared) $(POLICY_seg) \
+	-DDM_NOT_PREEMPTIBLE=1))
 BENCH_BINS := $(BENCH_OBJS) $(BUILD)/bench/baselines.bpf.o $(BUILD)/bench_kernel $(BUILD)/bench_native \
 	$(BUILD)/bench_fragmentation_seg $(BUILD)/bench_fragmentation_ff
 

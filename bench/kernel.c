@@ -8,7 +8,8 @@
  *   bench_kernel OUT_DIR RUNS REPEAT OBJECT_DIR [COST_OBJECT...]
  *
  * OBJECT_DIR holds baselines.bpf.o and heap-{shared,percpu,arena}-{seg,ff}.bpf.o, heap-shared-{seg,ff}-called.bpf.o
- * (DM_INLINE_FAST_PATH=0), all from bench/heap_ops.bpf.c.
+ * (DM_INLINE_FAST_PATH=0) and heap-shared-seg-not-preemptible.bpf.o (DM_NOT_PREEMPTIBLE=1), all from
+ * bench/heap_ops.bpf.c.
  */
 #define _GNU_SOURCE
 #include "user/heap_reader.h"
@@ -144,9 +145,10 @@ static struct params *params(struct bpf_object *obj)
 	return bpf_map__initial_value(bpf_object__find_map_by_name(obj, ".data.params"), &size);
 }
 
-#define HEAPS 8
-static const char *heap_names[HEAPS] = { "shared-seg", "shared-ff", "percpu-seg",        "percpu-ff",
-					 "arena-seg",  "arena-ff",  "shared-seg-called", "shared-ff-called" };
+#define HEAPS 9
+static const char *heap_names[HEAPS] = { "shared-seg",        "shared-ff",        "percpu-seg",
+					 "percpu-ff",         "arena-seg",        "arena-ff",
+					 "shared-seg-called", "shared-ff-called", "shared-seg-not-preemptible" };
 static const char *heap_labels[HEAPS] = {
 	"shared heap, segregated",
 	"shared heap, first fit",
@@ -156,9 +158,12 @@ static const char *heap_labels[HEAPS] = {
 	"arena heap, first fit",
 	"shared heap, segregated, fast path called",
 	"shared heap, first fit, fast path called",
+	"shared heap, segregated, DM_NOT_PREEMPTIBLE",
 };
 static struct bpf_object *heap[HEAPS], *baselines;
-static const __u64 heap_capacity[HEAPS] = { 1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20, 1 << 20, 1 << 20 };
+static const __u64 heap_capacity[HEAPS] = {
+	1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20
+};
 
 static FILE *data_file(const char *name)
 {

@@ -33,6 +33,7 @@ gnuplot -e "data='$data'; out='bench'" bench/plots.gp
 # Targets, read back from the data files.
 value() { awk -F'"' -v l="$2" '$2 == l { split($3, f, " "); print f[1] }' "$data/$1"; }
 shared=$(value pair.dat "shared heap, segregated")
+not_preemptible=$(value pair.dat "shared heap, segregated, DM_NOT_PREEMPTIBLE")
 obj_new=$(value pair.dat "bpf_obj_new + bpf_obj_drop (64 B)")
 occupancy_spread=$(awk '{ if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2 } END { printf "%.2f", max / min }' \
 	"$data/occupancy.dat")
@@ -79,6 +80,7 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	|---|---|---|---|
 	| in-kernel shared-heap pair, above the empty program | <= 20 ns | $shared ns | $(verdict "$shared <= 20") |
 	| ... cheaper than bpf_obj_new + bpf_obj_drop | >= 20x | $(ratio "$obj_new" "$shared")x | $(verdict "$obj_new / $shared >= 20") |
+	| ... with DM_NOT_PREEMPTIBLE (XDP, tc, kprobe...: see its rule) | >= 20x | $(ratio "$obj_new" "$not_preemptible")x | $(verdict "$obj_new / $not_preemptible >= 20") |
 	| in-kernel random workload (512 slots, 8..512 B), per operation above the empty program | <= 40 ns | $random_op ns | $(verdict "$random_op <= 40") |
 	| 2-CPU throughput of the shared heap / 1 CPU | >= 1.8x | ${scaling}x | $(verdict "$scaling >= 1.8") |
 	| pair cost across occupancy 0..95%, max / min (shared, segregated) | <= 1.3 | $occupancy_spread | $(verdict "$occupancy_spread <= 1.3") |
@@ -92,21 +94,22 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	| utilisation at first failure, W2 (segregated) | >= 0.85, above first fit ($ff_w2) and TLSF | $w2 | $(verdict "$w2 >= 0.85 && $w2 > $ff_w2 && $w2 > 0.768") |
 
 	Where the figures stand. In the kernel, on the map heaps the fast path is inline at the call site (no call when a
-	cache serves: one atomic exchange on this CPU's cache, a pop or a push, a check of the block's header and of the
-	next one); the "fast path called" rows are the same heap with \`DM_INLINE_FAST_PATH=0\`. What a pair costs, taken
-	apart by removing one thing at a time (one-off builds, same run): the two atomic exchanges that take the CPU's
-	cache ~5.5 ns (a plain flag would be unsafe: a program preempted by another task's program on its CPU), the check
-	of the next block's header at a free ~2.5 ns (it finds an overflow at the free of the block that overflowed, as
-	glibc's "free(): invalid next size" does). The random workload mixes 8..512 B, all of it within DM_CACHE_LIMIT
-	(512 B). Two CPUs share the heap's control block and, in the random workload, each other's blocks; per-CPU heaps
-	scale by 2.0x. An empty cache list is refilled with DM_CACHE_REFILL blocks cut from one, so that two CPUs' hot
-	blocks do not share cache lines (they did: 0.8x before). Natively, two threads of the random workload share one
-	pool, their blocks side by side: a free's check of the next header reads a cache line the other thread writes
-	(without that check, one-off: ~13 ns per operation instead of ~20), where glibc and mimalloc give each thread an
-	arena or pages of its own. The utilisation rows measure the heap with its caches, which park freed blocks only
-	below DM_CACHE_HIGH_WATER. TLSF's utilisation (0.815 / 0.768) is the figure measured on this machine kind in
-	../shared/KERNEL_FACTS.md: TLSF and o1heap are not Debian packages and are not built here. Rows that say "not
-	measured" are objects this kernel refused (arena heaps where arenas cannot be created).
+	cache serves: one atomic exchange on this CPU's cache, a pop or a push, a check of the block's own header); the
+	"fast path called" rows are the same heap with \`DM_INLINE_FAST_PATH=0\`. The two atomic exchanges that take the
+	CPU's cache cost ~6 ns of a pair: the "DM_NOT_PREEMPTIBLE" row takes it with a plain load and store instead,
+	right only where no program using the heap can be preempted (XDP, tc, kprobes...; see the macro). A free that a
+	cache parks no longer reads the next block's header (~2.5 ns of a pair; the heap finds an overflow when the block
+	comes back to it, as glibc's tcache leaves it to its own back end). The random workload mixes 8..512 B, all of it
+	within DM_CACHE_LIMIT (512 B). Two CPUs share the heap's control block and, in the random workload, each other's
+	blocks; per-CPU heaps scale by 2.0x. An empty cache list is refilled with DM_CACHE_REFILL blocks cut from one, so
+	that two CPUs' hot blocks do not share cache lines (they did: 0.8x before). Natively, two threads of the random
+	workload share one pool, their blocks side by side, where glibc and mimalloc give each thread an arena or pages of
+	its own; the fields every operation reads (generation, whether the heap is past DM_CACHE_HIGH_WATER) sit on a
+	cache line apart from the lock and the counters that lock holders write. The utilisation rows measure the heap
+	with its caches, which park freed blocks only below DM_CACHE_HIGH_WATER. TLSF's utilisation (0.815 / 0.768) is
+	the figure measured on this machine kind in ../shared/KERNEL_FACTS.md: TLSF and o1heap are not Debian packages and
+	are not built here. Rows that say "not measured" are objects this kernel refused (arena heaps where arenas cannot
+	be created).
 
 	## In-kernel (BPF_PROG_TEST_RUN)
 

@@ -13,7 +13,7 @@
  *   dm_env_refused()         allocations refused because the heap was not ready (counted outside the heap)
  *   dm_env_cas/unlock/add    atomics on heap words
  *   dm_env_single_threaded() whether the lock can be skipped (native process with one thread)
- *   dm_env_relax()           what a waiter does between lock attempts
+ *   dm_env_relax(attempt)    what a waiter does before its attempt-th retry of the lock
  *   dm_env_bounded()         an index clamped so that the verifier sees the bound
  *   dm_env_repeat()          a loop of `steps` (at most the constant `most`) whose body may stop it (bpf_loop)
  *   dm_env_copy/zero()       copying and zeroing variable lengths inside the pool

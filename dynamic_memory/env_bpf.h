@@ -32,9 +32,19 @@ DM_INLINE struct dm_cache *dm_env_cache_of(struct dm_heap *heap, dm_u32 index)
 	return bpf_map_lookup_percpu_elem(&dm_cache, &zero, index);
 }
 /* A program that interrupted one using this CPU's cache (or preempted it: BPF programs can be preempted by another
- * task's on the same CPU) must not touch it: the flag is taken with one atomic exchange, and given back with a plain
- * store, since only this CPU ever takes it. */
-DM_INLINE int dm_env_cache_enter(struct dm_cache *cache) { return __sync_lock_test_and_set(&cache->busy, 1) == 0; }
+ * task's on the same CPU) must not touch it: the flag is taken with one atomic exchange (or, with
+ * DM_NOT_PREEMPTIBLE, a load and a store: see there), and given back with a plain store, since only this CPU ever
+ * takes it. */
+DM_INLINE int dm_env_cache_enter(struct dm_cache *cache)
+{
+	if (!DM_NOT_PREEMPTIBLE)
+		return __sync_lock_test_and_set(&cache->busy, 1) == 0;
+	if (*(volatile dm_u32 *)&cache->busy)
+		return 0;
+	*(volatile dm_u32 *)&cache->busy = 1;
+	asm volatile("" ::: "memory");
+	return 1;
+}
 DM_INLINE void dm_env_cache_leave(struct dm_cache *cache)
 {
 	asm volatile("" ::: "memory");
@@ -51,7 +61,7 @@ DM_INLINE dm_u32 dm_env_cas(dm_u32 *word, dm_u32 old, dm_u32 new_value)
 DM_INLINE void dm_env_unlock(dm_u32 *word) { __sync_lock_test_and_set(word, 0); }
 DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __sync_fetch_and_add(word, value); }
 DM_INLINE int dm_env_single_threaded(void) { return 0; }
-DM_INLINE void dm_env_relax(void) {}
+DM_INLINE void dm_env_relax(dm_u64 attempt) { (void)attempt; }
 /* The allocator's own walks are bounded by constants (DM_FIT_SCAN, DM_FIRST_FIT_SCAN) inside entry points verified
  * once: the verifier follows them step by step. They never use may_goto: a 6.1 verifier refuses the opcode wherever it
  * stands in a program, even in a branch it would never enter (measured on Debian's 6.1). */

@@ -60,7 +60,21 @@ DM_INLINE void dm_env_cache_adopt(struct dm_heap *heap, struct dm_cache *cache)
 DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __atomic_fetch_add(word, value, __ATOMIC_RELAXED); }
 /* glibc clears this flag for good when the process creates its first thread. */
 DM_INLINE int dm_env_single_threaded(void) { return __libc_single_threaded; }
-DM_INLINE void dm_env_relax(void) { sched_yield(); }
+/* A holder keeps the lock for tens of nanoseconds: a waiter spins that long first (a system call costs more than the
+ * wait), and yields its CPU only to a holder that was preempted. */
+#define DM_SPINS 256
+DM_INLINE void dm_env_relax(dm_u64 attempt)
+{
+	if (attempt >= DM_SPINS)
+		sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+	else
+		__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	else
+		asm volatile("yield");
+#endif
+}
 DM_INLINE dm_u32 dm_env_bounded(dm_u32 x, dm_u32 n) { return x < n ? x : 0; }
 #define dm_may_goto() 1
 

@@ -46,28 +46,25 @@ DM_INLINE dm_u32 dm_cache_malloc(struct dm_heap *heap, dm_u64 size)
 DM_INLINE int dm_cache_free(struct dm_heap *heap, dm_u64 payload)
 {
 	struct dm_cache *cache;
-	dm_u32 block = (dm_u32)payload - DM_HDR, word0, next, cls;
-	dm_u64 got, after;
+	dm_u32 block = (dm_u32)payload - DM_HDR, word0, cls;
+	dm_u64 got;
 	int parked = 0;
 
 	if (DM_CACHE_LIMIT == 0 || payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL ||
 	    (payload & (DM_ALIGN - 1)) || !(cache = dm_env_cache()))
 		return 0;
-	/* A live block of a cached size, not parked already (double free), and the header after it intact (an overflow
-	 * is for the heap to find and count). Read without the lock: a torn read fails the check and goes to the heap. */
+	/* A live block of a cached size, not parked already (double free). Not the header after it: an overflow is for
+	 * the heap to find when the block comes back to it (see static_free). Read without the lock: a torn read fails
+	 * the check and goes to the heap. */
 	got = dm_header_of(heap, block);
 	word0 = (dm_u32)got;
 	if ((got >> 32) || (word0 & DM_FREE) || dm_size(word0) > DM_CACHE_MAX_BLOCK || dm_is_parked(heap, block))
-		return 0;
-	next = block + dm_size(word0);
-	after = dm_header_of(heap, next);
-	if ((after >> 32) || (after & DM_PREV_FREE))
 		return 0;
 	cls = dm_cache_class(dm_size(word0));
 	if (!dm_env_cache_enter(cache))
 		return 0;
 	if (cache->generation == heap->ctl.generation && *dm_cache_count(cache, cls) < DM_CACHE_COUNT &&
-	    cache->bytes + dm_size(word0) <= DM_CACHE_BYTES && heap->ctl.c.allocated <= DM_CACHE_HIGH_WATER) {
+	    cache->bytes + dm_size(word0) <= DM_CACHE_BYTES && !heap->ctl.crowded) {
 		dm_cache_push(heap, cache, block, cls, dm_size(word0));
 		cache->parks++;
 		parked = 1;

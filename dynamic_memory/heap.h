@@ -12,11 +12,11 @@ static long dm_lock_retry(dm_u64 index, void *locked)
 {
 	struct dm_heap *heap = dm_env_heap();
 
-	(void)index;
 	if (!heap)
 		return 1;
-	dm_env_relax();
-	*(int *)locked = dm_env_cas(&heap->ctl.lock, 0, 1) == 0;
+	dm_env_relax(index);
+	/* Read before the compare-and-swap: waiters share the lock's cache line until it is free. */
+	*(int *)locked = !*(volatile dm_u32 *)&heap->ctl.lock && dm_env_cas(&heap->ctl.lock, 0, 1) == 0;
 	return *(int *)locked;
 }
 
@@ -31,8 +31,14 @@ DM_INLINE int dm_lock(struct dm_heap *heap)
 		dm_env_add(&heap->ctl.lock_failures, 1);
 	return locked;
 }
+/* Also publishes whether the heap is crowded for the fast path, which reads it instead of `allocated`: a field that
+ * changes only when the heap crosses DM_CACHE_HIGH_WATER, on a cache line lock holders do not write otherwise. */
 DM_INLINE void dm_unlock(struct dm_heap *heap)
 {
+	dm_u32 crowded = heap->ctl.c.allocated > DM_CACHE_HIGH_WATER;
+
+	if (heap->ctl.crowded != crowded)
+		heap->ctl.crowded = crowded;
 	if (!dm_env_single_threaded())
 		dm_env_unlock(&heap->ctl.lock);
 }

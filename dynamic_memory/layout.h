@@ -59,15 +59,10 @@ struct dm_counters {
 
 /* The control block, at offset 0 of the pool. */
 struct dm_control {
+	/* Read on every operation, written when the heap is formatted (and `registry` when a thread first uses it). */
 	dm_u32 magic;         /* DM_MAGIC once initialised; a zeroed map value is an uninitialised heap */
-	dm_u32 lock;          /* 0 = free, 1 = held */
-	dm_u64 self;          /* the heap's own address, as a number: base of DM_PTR re-derivation */
-	dm_u64 lock_failures; /* updated atomically, outside the lock */
-	dm_u64 lockless_corruptions;   /* damaged cache lists found by the fast path (atomic, outside the lock) */
-	dm_u64 lockless_invalid_frees; /* frees refused while the lock was held elsewhere (atomic, outside the lock) */
 	dm_u32 generation;    /* formats so far: a cache filled under another generation is stale (0: never formatted) */
-	dm_u32 deferred;      /* frees that could not take the lock: blocks linked through their payloads, pushed with
-			       * compare-and-swap, completed by the next lock holder (dm_acquire) */
+	dm_u64 self;          /* the heap's own address, as a number: base of DM_PTR re-derivation */
 	dm_u64 registry;      /* native: the first registered thread cache (an address), under the lock */
 	dm_u32 pool_size;     /* DM_POOL_SIZE, so that a reader can tell which build made the heap */
 	dm_u32 policy;        /* DM_POLICY */
@@ -76,12 +71,21 @@ struct dm_control {
 	dm_u32 first;         /* offset of the first block header: readers walk the blocks from here... */
 	dm_u32 sentinel;      /* ...to the sentinel, whatever the configuration that built the heap */
 	dm_u32 scan_limit;    /* DM_SCAN: the bound of the list walks, for readers of a heap another build made */
+	dm_u32 crowded;       /* allocated > DM_CACHE_HIGH_WATER as of the last unlock: frees are not parked then */
+	/* Written by every lock holder and by lock-free pushes: from here on, apart from the fields above, so that the
+	 * fast path's reads of those do not miss whenever another CPU or thread takes the lock. */
+	dm_u32 lock __attribute__((aligned(64))); /* 0 = free, 1 = held */
+	dm_u32 deferred;      /* frees that could not take the lock: blocks linked through their payloads, pushed with
+			       * compare-and-swap, completed by the next lock holder (dm_acquire) */
+	dm_u64 lock_failures; /* updated atomically, outside the lock */
+	dm_u64 lockless_corruptions;   /* damaged cache lists found by the fast path (atomic, outside the lock) */
+	dm_u64 lockless_invalid_frees; /* frees refused while the lock was held elsewhere (atomic, outside the lock) */
 	struct dm_walk walk;  /* static_check's scratch, used under the lock */
 	struct dm_counters c;
 	dm_u32 first_level;   /* segregated: bit f set iff second_level[f] != 0 */
 	dm_u32 second_level[DM_CLASSES / (DM_POLICY == DM_POLICY_SEGREGATED ? 1u << (DM_SL_LOG2) : 1u)];
 	dm_u32 heads[DM_CLASSES]; /* free-list heads (pool offsets of block headers), valid while marked non-empty */
-} __attribute__((aligned(16)));
+} __attribute__((aligned(64)));
 
 /* A front-end cache: per CPU in BPF (the value of the PERCPU_ARRAY map `dm_cache`), per thread natively. Blocks of
  * exactly one size per list, linked through their payloads (next block offset at payload + 0) and marked parked

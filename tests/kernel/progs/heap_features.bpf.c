@@ -117,7 +117,8 @@ int misuse_is_refused_and_counted(void *ctx)
 	       static_check() == 0;
 }
 
-/* One byte past the usable size damages the next header: the free refuses, counts, and static_check reports. */
+/* One byte past the usable size damages the next header: the heap refuses the block once the cache gives it back
+ * (the cache's free checks the block's own header only), counts, and static_check reports. */
 SEC("syscall") __success __retval(1)
 int overflow_is_detected(void *ctx)
 {
@@ -132,6 +133,7 @@ int overflow_is_detected(void *ctx)
 		return -2;
 	a[usable] ^= 0x5a;
 	static_free(a);
+	static_trim();
 	static_stats(&s);
 	if (s.corruptions != 1 || static_check() != DM_CHECK_HEADER)
 		return -3;
@@ -156,6 +158,32 @@ int index_beyond_the_guard(void *ctx)
 	if (*DM_INDEX(big, i) != 0x5a || *DM_INDEX(big, i + 1) != 0xa5)
 		return -2;
 	static_free(big);
+	return static_check() == 0;
+}
+
+/* A program that interrupted another in the middle of a cache operation on its CPU (simulated: the flag taken as that
+ * operation holds it) leaves the cache alone: its malloc and free go to the heap itself, and the flag stays taken.
+ * Built also with DM_NOT_PREEMPTIBLE=1, whose flag is a plain load and store. */
+SEC("syscall") __success __retval(1)
+int busy_cache_is_left_alone(void *ctx)
+{
+	struct dm_cache *cache = dm_env_cache();
+	__u64 hits, parks;
+	void __arena *p;
+
+	if (!cache)
+		return -1;
+	static_free(static_malloc(64)); /* a block of that size parked, for a malloc that ignored the flag to take */
+	if (!dm_env_cache_enter(cache))
+		return -2;
+	hits = cache->hits, parks = cache->parks;
+	p = static_malloc(64);
+	if (!p)
+		return -3;
+	static_free(p);
+	if (cache->hits != hits || cache->parks != parks || dm_env_cache_enter(cache))
+		return -4;
+	dm_env_cache_leave(cache);
 	return static_check() == 0;
 }
 
