@@ -334,7 +334,7 @@ $(BUILD)/bench_kernel: bench/kernel.c $(READER) $(HEADER) | $(BUILD)
 	$(Q)$(CC) -O2 $(WARN) $(NATIVE) $< user/heap_reader.c -o $@ -lbpf -pthread
 $(BUILD)/bench_native: bench/native.c $(HEADER) | $(BUILD)
 	$(say) CC $@
-	$(Q)$(CC) -O2 $(WARN) $(NATIVE) -DDM_POOL_SIZE=1048576 $< -o $@ -pthread -ljemalloc -lmimalloc
+	$(Q)$(CC) -O2 $(WARN) $(NATIVE) -DDM_POOL_SIZE=16777216 $< -o $@ -pthread -ljemalloc -lmimalloc
 $(BUILD)/bench_fragmentation_%: bench/fragmentation.c bench/first_fit_reference.h $(HEADER) | $(BUILD)
 	$(say) CC $@
 	$(Q)$(CC) -O2 $(WARN) $(NATIVE) -Ibench $(POLICY_$*) $< -o $@

@@ -97,7 +97,7 @@ DM_INLINE void dm_front_free_inline(struct dm_heap *heap, dm_u64 off)
 	if (DM_INLINE_FAST_PATH)
 		dm_free_off(off);
 	else
-		dm_heap_free(heap, off);
+		dm_heap_free(heap, off, heap);
 }
 #if DM_INLINE_FAST_PATH
 DM_INLINE dm_u64 dm_front_malloc_on(struct dm_heap *heap, dm_u64 size) { return dm_front_malloc_inline(heap, size); }
@@ -133,7 +133,7 @@ static void dm_cache_retire(void *arg)
 	if (!dm_acquire(heap))
 		return;
 	if (cache->generation == heap->ctl.generation) {
-		dm_cache_flush();
+		dm_cache_flush(DM_FLUSH_ALL);
 		heap->ctl.c.retired_hits += cache->hits - cache->refilled;
 		heap->ctl.c.retired_parks += cache->parks;
 		heap->ctl.c.retired_returned += cache->returned;
