@@ -3,15 +3,17 @@
  * Native benchmark: ns per malloc(64) + free pair and per operation of a random workload (512 slots, sizes
  * 8..255 B, allocate into an empty slot or free a full one), dynamic_memory (the thread-safe build, plain -O2)
  * against glibc malloc, jemalloc and mimalloc (Debian's libraries, all four in one process, measured side by side,
- * each run measuring every allocator in turn: glibc through __libc_malloc, jemalloc through mallocx, mimalloc
- * through mi_malloc, since linking jemalloc and mimalloc makes each a candidate for plain `malloc`). One thread first, while
- * dynamic_memory skips its lock; then one thread once a second has existed (the lock taken); then two threads at once.
+ * each run measuring every allocator in turn: glibc through its own __libc_malloc, looked up in libc.so.6, jemalloc
+ * through mallocx, mimalloc through mi_malloc, since linking jemalloc and mimalloc makes each a candidate for plain
+ * `malloc`). One thread first, while dynamic_memory skips its lock; then one thread once a second has existed (the
+ * lock taken); then two threads at once.
  * Median of RUNS runs. Prints Markdown rows and a gnuplot data file.
  *
  *   bench_native RUNS OPS DATA_FILE
  */
 #include "dynamic_memory.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,9 +126,9 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Each library's own entry points (declared here: their headers would redefine malloc). */
-void *__libc_malloc(size_t size);
-void __libc_free(void *ptr);
+/* Each library's own entry points (declared here: their headers would redefine malloc). glibc's are looked up in
+ * libc.so.6 itself: libmimalloc, linked in, defines __libc_malloc and __libc_free too (its override of glibc), and
+ * the linker binds those names to it (until this was found, the "glibc" row measured mimalloc). */
 void *mallocx(size_t size, int flags);
 void dallocx(void *ptr, int flags);
 void *mi_malloc(size_t size);
@@ -140,6 +142,17 @@ static void jemalloc_free(void *p)
 	dallocx(p, 0);
 }
 
+static void *libc_symbol(const char *name)
+{
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD), *symbol = libc ? dlsym(libc, name) : NULL;
+
+	if (!symbol) {
+		fprintf(stderr, "bench_native: glibc's %s not found: %s\n", name, dlerror());
+		exit(1);
+	}
+	return symbol;
+}
+
 #define ALLOCATORS 4
 enum { SINGLE_PAIR, SINGLE_WORK, LOCKED_PAIR, LOCKED_WORK, TWO_PAIR, TWO_WORK, FIGURES };
 
@@ -148,7 +161,7 @@ int main(int argc, char **argv)
 	struct allocator all[ALLOCATORS] = {
 		{ DM_POLICY == DM_POLICY_SEGREGATED ? "dynamic_memory (segregated)" : "dynamic_memory (first fit)",
 		  bench_dm_malloc, bench_dm_free },
-		{ "glibc malloc", __libc_malloc, __libc_free },
+		{ "glibc malloc", NULL, NULL },
 		{ "jemalloc", jemalloc_malloc, jemalloc_free },
 		{ "mimalloc", mi_malloc, mi_free },
 	};
@@ -158,6 +171,8 @@ int main(int argc, char **argv)
 	FILE *dat = argc > 3 ? fopen(argv[3], "w") : NULL;
 	pthread_t t;
 
+	*(void **)&all[1].alloc = libc_symbol("__libc_malloc");
+	*(void **)&all[1].release = libc_symbol("__libc_free");
 	ops = argc > 2 ? atol(argv[2]) : 2000000;
 	if (argc != 4 || runs < 1 || runs > MAX_RUNS || ops < 1000 || !dat) {
 		fprintf(stderr, "usage: %s RUNS(1..%d) OPS DATA_FILE\n", argv[0], MAX_RUNS);

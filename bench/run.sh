@@ -125,9 +125,10 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	ns per operation (and ratio to glibc) with $native_ops operations per measurement. "lock taken": one thread, after
 	the process has had a second one (dynamic_memory skips its lock only while the process is single-threaded).
 	jemalloc is called through \`mallocx\`/\`dallocx\`, mimalloc through \`mi_malloc\`/\`mi_free\`, glibc through
-	\`__libc_malloc\`/\`__libc_free\`, all in one process. dynamic_memory: the default (segregated) build, 16 MiB
-	pool (its caches hold DM_POOL_SIZE / 32 each: with 1 MiB, 32 KiB, less than the random workload keeps parked, and
-	two threads ran at 1.9x glibc instead of ~1x).
+	its own \`__libc_malloc\`/\`__libc_free\` (looked up in libc.so.6: libmimalloc defines those names too, and before
+	that lookup the "glibc" row measured mimalloc), all in one process. dynamic_memory: the default (segregated) build,
+	16 MiB pool (its caches hold DM_POOL_SIZE / 32 each: with 1 MiB, 32 KiB, less than the random workload keeps
+	parked, and two threads ran at 1.9x the time per operation).
 
 	| allocator | pair, 1 thread | random, 1 thread | pair, lock taken | random, lock taken | pair, 2 threads | random, 2 threads |
 	|---|---|---|---|---|---|---|
