@@ -80,6 +80,11 @@ int dm_preload_read(const char *path, struct dm_preload_info *info, struct dm_st
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t got = fd < 0 ? -1 : pread(fd, info, sizeof(*info), 0);
 
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		snprintf(error, error_size, "%s: permission denied (a process's stats file, unreadable to this user)",
+			 path);
+		return -2;
+	}
 	if (fd < 0) {
 		snprintf(error, error_size, "%s: cannot open: %s (is the process running on libdynamic_memory.so?)",
 			 path, strerror(errno));

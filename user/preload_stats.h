@@ -51,7 +51,7 @@ static inline void dm_preload_discount(struct dm_stats *s, const struct dm_prelo
 int dm_preload_is_file(const char *path);
 /* Reads the file at `path`: its info and the heap's counters, the fence taken out. largest_free is exact when this
  * process may read the other's memory (process_vm_readv), else the lower bound of the largest non-empty class.
- * Returns 0, or -1 with a message naming the file in `error`. */
+ * Returns 0, or with a message naming the file in `error`: -2 when this user may not read it, -1 otherwise. */
 int dm_preload_read(const char *path, struct dm_preload_info *info, struct dm_stats *stats, char *error,
 		    size_t error_size);
 

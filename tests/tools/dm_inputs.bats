@@ -187,6 +187,11 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 	chmod 0644 "$junk"
 	answers 3 "$junk: not a libdynamic_memory.so stats file (expected 8192 bytes starting with magic" \
 		"$dm" stat --pid "$pids"
+	chmod 0600 "$junk" # a stats file its owner made private
+	run "$dm" stat --pid "$pids"
+	[ "$status" -eq 3 ] && [[ "$output" == *"not a libdynamic_memory.so stats file"* ]]
+	run as_nobody "$dm" stat --pid "$pids"
+	[ "$status" -eq 4 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *"$junk: permission denied: mode 0600, owner uid 0: uid 65534 may not read it"* ]]
 }
 
 # --- dm port ---------------------------------------------------------------------------------------------------

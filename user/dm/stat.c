@@ -55,8 +55,18 @@ static int read_process(struct stat_target *t)
 	char error[320];
 	struct heap_walk *w = &t->walks[0];
 
-	if (dm_preload_read(t->path, &t->info, &w->stats, error, sizeof(error)))
+	switch (dm_preload_read(t->path, &t->info, &w->stats, error, sizeof(error))) {
+	case 0:
+		break;
+	case -2: {
+		struct stat st;
+
+		return stat(t->path, &st) ? fail(EXIT_PERMISSION, "%s", error)
+					  : permission_denied(t->path, &st, "read");
+	}
+	default:
 		return fail(EXIT_BAD_INPUT, "%s", error);
+	}
 	t->name = t->info.program;
 	t->shape = (struct dm_control){
 		.magic = DM_MAGIC, .pool_size = (dm_u32)t->info.pool, .policy = DM_POLICY_SEGREGATED, .align = 16
