@@ -79,7 +79,7 @@ DM_ENTRY int dm_trim_heap(void)
 /* Before an allocation's second attempt (the whole cache: cls == DM_CACHE_CLASSES, keep 0), and after a free that
  * found its cache full (dm_cache_room_for): the cache only (every lock holder completes a deferred free anyway; here
  * their loop would be a frame more, and BPF allows 8 below dm port's main). An entry point: in BPF its loop is
- * checked once, not at each caller (inline in dm_free_off, it took the one-malloc program from 9,500 verified
+ * checked once, not at each caller (inline in a free, it took the one-malloc program from 9,500 verified
  * instructions to 13,000). */
 DM_ENTRY int dm_flush_heap(dm_u64 cls, dm_u64 keep)
 {
@@ -132,10 +132,10 @@ DM_ENTRY dm_u64 dm_refill_off(dm_u64 size)
 	return off;
 }
 
-/* Frees the block at payload offset `off` (static_free has dealt with NULL: offset 0 is the control block), then
- * makes room in a full cache (dm_cache_room_for; dm_give_back on `flush_on`). A free whose lock cannot be taken is
- * deferred, never dropped. */
-DM_INLINE void dm_heap_free(struct dm_heap *heap, dm_u64 off, struct dm_heap *flush_on)
+/* Frees the block at payload offset `off` (static_free has dealt with NULL: offset 0 is the control block), then,
+ * with `make_room`, makes room in a full cache (dm_cache_room_for, through dm_flush_heap). A free whose lock cannot
+ * be taken is deferred, never dropped. */
+DM_INLINE void dm_heap_free(struct dm_heap *heap, dm_u64 off, int make_room)
 {
 	struct dm_flush_job room;
 
@@ -147,15 +147,27 @@ DM_INLINE void dm_heap_free(struct dm_heap *heap, dm_u64 off, struct dm_heap *fl
 	room = dm_cache_room_for(heap, off);
 	dm_release(heap, off);
 	dm_unlock(heap);
-	if (room.keep < DM_CACHE_COUNT)
-		dm_give_back(flush_on, room);
+	if (make_room && room.keep < DM_CACHE_COUNT)
+		dm_flush_heap(room.cls, room.keep);
 }
+/* The free of the inline fast path's slow side: the block, then room in a full cache list. */
+DM_ENTRY int dm_free_making_room(dm_u64 off)
+{
+	struct dm_heap *heap = dm_env_heap();
+
+	if (heap)
+		dm_heap_free(heap, off, 1);
+	return 0;
+}
+/* A free that makes no room (realloc's of a moved block, dm port's runtime): its callers sit deep in the program's
+ * calls, and the flush would be two frames more (BPF allows 8; a ported program was refused with "the call stack of
+ * 8 frames is too deep"). */
 DM_ENTRY int dm_free_off(dm_u64 off)
 {
 	struct dm_heap *heap = dm_env_heap();
 
 	if (heap)
-		dm_heap_free(heap, off, NULL);
+		dm_heap_free(heap, off, 0);
 	return 0;
 }
 

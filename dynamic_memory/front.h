@@ -76,8 +76,9 @@ DM_INLINE int dm_cache_free(struct dm_heap *heap, dm_u64 payload)
 /* The two operations as the API calls them (with the heap the caller looked up: once per operation, ~1 ns of a
  * pair's ~20): the fast path, then the heap itself when the fast path does not serve. In BPF the fast path sits
  * either at the call site (DM_INLINE_FAST_PATH) or in a global subprogram per operation; a malloc's slow path is
- * dm_malloc_off (verified once, whoever calls it), a free's is dm_free_off or, in the global free, inline (a call
- * less: dm port's recursion reaches the heap through a free, and BPF allows 8 frames). */
+ * dm_malloc_off (verified once, whoever calls it), a free's is dm_free_making_room or, in the global free, inline (a
+ * call less: dm port's recursion reaches the heap through a free, and BPF allows 8 frames). That inline free makes
+ * no room in a full cache list (dm_heap_free): the flush's loop body and its callee would be two frames more. */
 DM_INLINE dm_u64 dm_front_malloc_inline(struct dm_heap *heap, dm_u64 size)
 {
 	dm_u64 off = dm_cache_malloc(heap, size);
@@ -95,9 +96,9 @@ DM_INLINE void dm_front_free_inline(struct dm_heap *heap, dm_u64 off)
 	if (dm_cache_free(heap, off))
 		return;
 	if (DM_INLINE_FAST_PATH)
-		dm_free_off(off);
+		dm_free_making_room(off);
 	else
-		dm_heap_free(heap, off, heap);
+		dm_heap_free(heap, off, 0);
 }
 #if DM_INLINE_FAST_PATH
 DM_INLINE dm_u64 dm_front_malloc_on(struct dm_heap *heap, dm_u64 size) { return dm_front_malloc_inline(heap, size); }
