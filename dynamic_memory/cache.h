@@ -220,28 +220,30 @@ DM_INLINE void dm_cache_flush(struct dm_flush_job job)
 		      DM_CACHE_CLASSES * (DM_CACHE_COUNT + 1), dm_flush_step, &job);
 }
 #define DM_FLUSH_ALL ((struct dm_flush_job){ DM_CACHE_CLASSES, 0 })
+#define DM_FLUSH_NONE ((struct dm_flush_job){ DM_CACHE_CLASSES, DM_CACHE_COUNT }) /* keeps every block */
 
 /* What a free that the fast path did not park gives back from its cache: half the list of its size when that list is
  * full, so that the next frees of that size park again (the lock taken once for DM_CACHE_COUNT / 2 of them; without
  * it, a full list sent every free of its size to the heap until mallocs emptied it: two threads queued on the lock
- * at 8% of their frees, 3-4x glibc); nothing (keep == DM_CACHE_COUNT) otherwise, the cache's bytes full included:
+ * at 8% of their frees, 3-4x glibc); nothing (DM_FLUSH_NONE) otherwise, the cache's bytes full included:
  * giving back a list then, or the whole cache, cost the in-kernel random workload 40-110 ns per operation instead of
  * 34 (a whole flush is a loop of DM_CACHE_CLASSES * (DM_CACHE_COUNT + 1) steps in BPF). Read without the cache: a
  * hint, acted on under the lock. */
 DM_INLINE struct dm_flush_job dm_cache_room_for(struct dm_heap *heap, dm_u64 payload)
 {
 	struct dm_cache *cache = dm_env_cache();
-	struct dm_flush_job nothing = { DM_CACHE_CLASSES, DM_CACHE_COUNT };
 	dm_u32 size, cls;
 
 	if (DM_CACHE_LIMIT == 0 || payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL || (payload & (DM_ALIGN - 1)) ||
 	    !cache || cache->generation != heap->ctl.generation)
-		return nothing;
+		return DM_FLUSH_NONE;
 	size = dm_size(*dm_word(heap, (dm_u32)payload - DM_HDR));
 	if (size < DM_MIN_BLOCK || size > DM_CACHE_MAX_BLOCK)
-		return nothing;
+		return DM_FLUSH_NONE;
 	cls = dm_cache_class(size);
-	return *dm_cache_count(cache, cls) >= DM_CACHE_COUNT ? (struct dm_flush_job){ cls, DM_CACHE_COUNT / 2 } : nothing;
+	if (*dm_cache_count(cache, cls) < DM_CACHE_COUNT)
+		return DM_FLUSH_NONE;
+	return (struct dm_flush_job){ cls, DM_CACHE_COUNT / 2 };
 }
 
 /* A cache that belongs to an older heap (formatted again since) is emptied of what it thinks it holds. The caller

@@ -87,23 +87,17 @@ DM_ENTRY int dm_flush_heap(dm_u64 cls, dm_u64 keep)
 
 	return heap ? dm_trim(heap, 0, (struct dm_flush_job){ (dm_u32)cls, (dm_u32)keep }) : -1;
 }
-/* The cache back to the heap as `job` says: through dm_flush_heap, or inline on `heap` where the caller is itself a
- * global subprogram (a call of dm_flush_heap would be a frame more below the program's: BPF allows 8, and dm port's
- * recursion uses them). */
-DM_INLINE void dm_give_back(struct dm_heap *heap, struct dm_flush_job job)
-{
-	if (heap)
-		dm_trim(heap, 0, job);
-	else
-		dm_flush_heap(job.cls, job.keep);
-}
-/* The result of a first dm_malloc_off, or of a second one after this CPU's or thread's cache went back to the heap
- * (dm_give_back on `heap`). */
+/* The result of a first dm_malloc_off, or of a second one after this CPU's or thread's cache went back to the heap:
+ * through dm_flush_heap, or inline on `heap` where the caller is itself a global subprogram (a call of dm_flush_heap
+ * would be a frame more below the program's: BPF allows 8, and dm port's recursion uses them). */
 DM_INLINE dm_u64 dm_after_trim(dm_u64 size, dm_u64 first, struct dm_heap *heap)
 {
 	if (first != DM_TRIM_FIRST)
 		return first;
-	dm_give_back(heap, DM_FLUSH_ALL);
+	if (heap)
+		dm_trim(heap, 0, DM_FLUSH_ALL);
+	else
+		dm_flush_heap(DM_CACHE_CLASSES, 0);
 	return dm_malloc_off(size | DM_LAST_TRY);
 }
 
@@ -137,17 +131,18 @@ DM_ENTRY dm_u64 dm_refill_off(dm_u64 size)
  * be taken is deferred, never dropped. */
 DM_INLINE void dm_heap_free(struct dm_heap *heap, dm_u64 off, int make_room)
 {
-	struct dm_flush_job room;
+	struct dm_flush_job room = DM_FLUSH_NONE;
 
 	if (!dm_acquire(heap)) {
 		dm_defer(heap, off);
 		return;
 	}
 	dm_complete_one(heap);
-	room = dm_cache_room_for(heap, off);
+	if (make_room)
+		room = dm_cache_room_for(heap, off);
 	dm_release(heap, off);
 	dm_unlock(heap);
-	if (make_room && room.keep < DM_CACHE_COUNT)
+	if (room.keep < DM_CACHE_COUNT)
 		dm_flush_heap(room.cls, room.keep);
 }
 /* The free of the inline fast path's slow side: the block, then room in a full cache list. */
