@@ -194,8 +194,8 @@
  * operation, checked once (a malloc's slow path one call further, a free's inline in it), and a call (~2 ns of a
  * pair here) per operation.
  * Verified instructions of a program with one malloc and one free (host 6.18 / Debian 6.12 / Debian 6.1):
- *   map heaps:  1 (their default): 8,150 / 7,900 / 7,600;  0: 12,800 / 12,900 / 8,300
- *   arena heap: 1: 7,400 (6.12);  0 (its default): 8,700 (6.12)
+ *   map heaps:  1 (their default): 9,600 / 8,360 / 8,650;  0: 12,810 / 13,200 / 9,810
+ *   arena heap: 0 (its default): 9,180 (6.12)
  * Each further malloc + free pair of call sites costs ~1,550 with 1, ~30 with 0: take 0 for a program with dozens
  * of call sites (dm port's programs, on the arena heap). Natively the fast path is always inline. */
 #ifndef DM_INLINE_FAST_PATH
