@@ -43,12 +43,23 @@ DM_INLINE dm_u32 dm_check_word(dm_u32 block, dm_u32 word0, dm_u32 generation)
 	return dm_offset_tag(block, generation) | (((word0 ^ (block * 0x85ebca77u)) * 0xc2b2ae3du) >> 16);
 }
 
+/* A header is one aligned 64-bit word (word 0, then the check word), stored and loaded whole: a reader without
+ * the lock (a free parked or deferred while a lock holder flips this block's PREV_FREE bit) sees the old header or
+ * the new one, never half of each. Two 32-bit stores did tear: a holder interrupted between them (or its vCPU
+ * descheduled) left the header torn for as long as the deferring CPU kept reading, and a valid free was refused. */
+union dm_header {
+	dm_u64 whole;
+	dm_u32 word[2]; /* word 0 (size and flags), the check word: at block and block + 4 in either byte order */
+};
+DM_INLINE dm_u64 *dm_header_word(struct dm_heap *heap, dm_u32 block) { return (dm_u64 *)dm_env_ptr(heap, block); }
+
 /* The heap's own header reads and writes, list updates and search are entry points of their own: in BPF each is then
  * checked once, not at every use (the slow path pays a call for each; the fast path needs none of them). */
 DM_INLINE void dm_store_header(struct dm_heap *heap, dm_u32 block, dm_u32 word0)
 {
-	dm_word(heap, block)[0] = word0;
-	dm_word(heap, block + 4)[0] = dm_check_word(block, word0, heap->ctl.generation);
+	union dm_header header = { .word = { word0, dm_check_word(block, word0, heap->ctl.generation) } };
+
+	*dm_header_word(heap, block) = header.whole;
 }
 DM_ENTRY int dm_put_header(dm_u64 block, dm_u64 word0)
 {
@@ -73,12 +84,14 @@ DM_INLINE void dm_erase_header(struct dm_heap *heap, dm_u32 block)
 /* Validates the header at `block`: returns word 0 in the low 32 bits and the enum dm_header_status above them. */
 DM_INLINE dm_u64 dm_header_of(struct dm_heap *heap, dm_u64 block)
 {
+	union dm_header header;
 	dm_u32 w0, check, size;
 
 	if (block < DM_FIRST || block > DM_SENTINEL || ((block + DM_HDR) & (DM_ALIGN - 1)))
 		return (dm_u64)DM_HEADER_NOT_A_BLOCK << 32;
-	w0 = dm_word(heap, (dm_u32)block)[0];
-	check = dm_word(heap, (dm_u32)block + 4)[0];
+	header.whole = *dm_header_word(heap, (dm_u32)block);
+	w0 = header.word[0];
+	check = header.word[1];
 	if (check != dm_check_word((dm_u32)block, w0, heap->ctl.generation))
 		return (dm_u64)((check & 0xffff0000u) == dm_offset_tag((dm_u32)block, heap->ctl.generation)
 					? DM_HEADER_DAMAGED

@@ -51,22 +51,17 @@ DM_ENTRY int dm_complete_deferred(void)
 }
 
 /* Whether `payload` is a live block, judged without the lock. A lock holder may be rewriting this very header (the
- * PREV_FREE bit, when a neighbour changes): a torn read fails its check word, so a pass can be trusted and a failure
- * is read again. */
-#define DM_UNLOCKED_READS 4
+ * PREV_FREE bit, when a neighbour changes), but it stores the header whole (dm_store_header): what is read is the old
+ * header or the new one, and both tell the truth about this block. */
 DM_INLINE int dm_live_unlocked(struct dm_heap *heap, dm_u64 payload)
 {
 	dm_u32 block = (dm_u32)payload - DM_HDR;
+	dm_u64 got;
 
 	if (payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL || (payload & (DM_ALIGN - 1)))
 		return 0;
-	for (int read = 0; read < DM_UNLOCKED_READS; read++) {
-		dm_u64 got = dm_get_header(block);
-
-		if (!(got >> 32))
-			return !(got & DM_FREE) && !dm_is_parked(heap, block);
-	}
-	return 0;
+	got = dm_get_header(block);
+	return !(got >> 32) && !(got & DM_FREE) && !dm_is_parked(heap, block);
 }
 
 /* One attempt at pushing job[0] onto the deferred list (a loop body); job[1] = 1 once it is there. */

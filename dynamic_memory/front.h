@@ -54,8 +54,8 @@ DM_INLINE int dm_cache_free(struct dm_heap *heap, dm_u64 payload)
 	    (payload & (DM_ALIGN - 1)) || !(cache = dm_env_cache()))
 		return 0;
 	/* A live block of a cached size, not parked already (double free). Not the header after it: an overflow is for
-	 * the heap to find when the block comes back to it (see static_free). Read without the lock: a torn read fails
-	 * the check and goes to the heap. */
+	 * the heap to find when the block comes back to it (see static_free). Read without the lock, whole (see
+	 * dm_store_header). */
 	got = dm_header_of(heap, block);
 	word0 = (dm_u32)got;
 	if ((got >> 32) || (word0 & DM_FREE) || dm_size(word0) > DM_CACHE_MAX_BLOCK || dm_is_parked(heap, block))
