@@ -132,7 +132,7 @@ $(PRELOAD_PROGRAMS): $(BUILD)/%: tests/tools/%.c user/preload_stats.h $(HEADER) 
 
 # The dm tool, a file per command (user/dm/). It finds dm port's front end and libdynamic_memory.so in the source
 # tree, or beside itself once installed (user/dm/input.c, dm_data_file): make install installs this very binary.
-DM_LIBS := -lbpf -lmicrohttpd -pthread
+DM_LIBS := -lbpf -lelf -lmicrohttpd -pthread
 DM_SOURCES := $(wildcard user/dm/*.c) user/heap_reader.c user/preload_stats.c
 $(BUILD)/dm: $(DM_SOURCES) $(wildcard user/dm/*.h) $(READER) user/preload_heap.h user/preload_stats.h \
 		port/include/dm_port_records.h $(HEADER) | $(BUILD)

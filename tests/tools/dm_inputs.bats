@@ -157,7 +157,7 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 
 # ld.so only warns that a library "cannot be preloaded" and runs the command without the heap: dm must refuse first.
 # One line each: the command (echo) never ran.
-@test "dm preload --lib: missing, a directory, text, an ELF object that is not shared, unreadable; the library runs" {
+@test "dm preload --lib: missing, a directory, text, an ELF object that is not shared, a program, unreadable; the library runs" {
 	answers 3 "$tmp/absent.so: no such file, expected libdynamic_memory.so" \
 		"$dm" preload --lib "$tmp/absent.so" -- echo ran
 	answers 3 "$tmp/dir: a directory, expected libdynamic_memory.so" "$dm" preload --lib "$tmp/dir" -- echo ran
@@ -165,6 +165,10 @@ load_fixture() { # FIXTURE [DIR]: pins $build/DIR/FIXTURE.bpf.o's programs and m
 		"$dm" preload --lib "$tmp/notes.txt" -- echo ran
 	answers 3 "$tmp/bare.bpf.o: not an ELF shared object (e_type 1, a shared object's is 3); expected libdynamic_memory.so" \
 		"$dm" preload --lib "$tmp/bare.bpf.o" -- echo ran
+	# A position-independent program is a shared object too (e_type 3), with no malloc of its own.
+	cp /bin/true "$tmp/true"
+	answers 3 "$tmp/true: a shared object that defines no malloc: the command would run on glibc's; expected libdynamic_memory.so" \
+		"$dm" preload --lib "$tmp/true" -- echo ran
 	cp "$build/libdynamic_memory.so" "$tmp/secret.so"
 	chmod 0600 "$tmp/secret.so"
 	run as_nobody "$dm" preload --lib "$tmp/secret.so" -- echo ran

@@ -7,6 +7,8 @@
 #include "user/dm/dm.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,36 @@ static void print_records(FILE *records)
 	fprintf(stderr, "dm preload: %u process%s on the heap\n", count, count == 1 ? "" : "es");
 }
 
+/* Whether the shared object at `lib` defines malloc in its dynamic symbols (what LD_PRELOAD interposes): a program, or
+ * any other library, does not, and the command would run on glibc's malloc. */
+static int defines_malloc(const char *lib)
+{
+	int fd = open(lib, O_RDONLY | O_CLOEXEC), found = 0;
+	Elf *elf = fd >= 0 && elf_version(EV_CURRENT) != EV_NONE ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+	Elf_Scn *section = NULL;
+	GElf_Shdr header;
+	GElf_Sym symbol;
+
+	while (elf && !found && (section = elf_nextscn(elf, section))) {
+		Elf_Data *symbols = gelf_getshdr(section, &header) && header.sh_type == SHT_DYNSYM && header.sh_entsize
+					    ? elf_getdata(section, NULL)
+					    : NULL;
+
+		for (size_t i = 0; symbols && !found && i < header.sh_size / header.sh_entsize; i++) {
+			const char *name = gelf_getsym(symbols, (int)i, &symbol)
+						   ? elf_strptr(elf, header.sh_link, symbol.st_name)
+						   : NULL;
+
+			found = name && !strcmp(name, "malloc") && symbol.st_shndx != SHN_UNDEF &&
+				GELF_ST_TYPE(symbol.st_info) == STT_FUNC;
+		}
+	}
+	elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
+
 /* The library to preload: ld.so would only warn that it "cannot be preloaded" and run the command without the heap. */
 static int check_library(const char *lib, int given)
 {
@@ -68,6 +100,10 @@ static int check_library(const char *lib, int given)
 		status = fail(EXIT_BAD_INPUT,
 			      "%s: not an ELF shared object (e_type %u, a shared object's is %u); expected %s", lib,
 			      elf.e_type, ET_DYN, expected);
+	if (!status && !defines_malloc(lib))
+		status = fail(EXIT_BAD_INPUT,
+			      "%s: a shared object that defines no malloc: the command would run on glibc's; expected %s",
+			      lib, expected);
 	return status;
 }
 
