@@ -5,7 +5,10 @@
  * runs; within a table, each run measures every row once, in turn, so that rows are compared side by side. Prints
  * Markdown for bench/RESULTS.md and writes gnuplot data files into OUT_DIR.
  *
- *   bench_kernel OUT_DIR RUNS REPEAT OBJECT_DIR [COST_OBJECT...]
+ *   bench_kernel [--pairs] OUT_DIR RUNS REPEAT OBJECT_DIR [COST_OBJECT...]
+ *
+ * --pairs: the pair table alone (bench/run.sh measures the arena heaps that way in a VM where this machine refuses
+ * arenas).
  *
  * OBJECT_DIR holds baselines.bpf.o and heap-{shared,percpu,arena}-{seg,ff}.bpf.o, heap-shared-{seg,ff}-called.bpf.o
  * (DM_INLINE_FAST_PATH=0) and heap-shared-seg-not-preemptible.bpf.o (DM_NOT_PREEMPTIBLE=1), all from
@@ -510,9 +513,13 @@ static void cost_table(int n, char **paths)
 
 int main(int argc, char **argv)
 {
+	const char *self = argv[0];
+	int pairs_only = argc > 1 && !strcmp(argv[1], "--pairs");
+
+	argc -= pairs_only, argv += pairs_only;
 	if (argc < 5 || atoi(argv[2]) < 1 || atoi(argv[2]) > MAX_RUNS || atoi(argv[3]) < 1000) {
-		fprintf(stderr, "usage: %s OUT_DIR RUNS(1..%d) REPEAT(>=1000) OBJECT_DIR [COST_OBJECT...]\n", argv[0],
-			MAX_RUNS);
+		fprintf(stderr, "usage: %s [--pairs] OUT_DIR RUNS(1..%d) REPEAT(>=1000) OBJECT_DIR [COST_OBJECT...]\n",
+			self, MAX_RUNS);
 		return argc > 1 && !strcmp(argv[1], "--help") ? 0 : 2;
 	}
 	out_dir = argv[1], runs = atoi(argv[2]), repeat = atoi(argv[3]);
@@ -527,6 +534,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "bench: pair costs\n");
 	pair_table();
+	if (pairs_only)
+		return 0;
 	fprintf(stderr, "bench: occupancy\n");
 	occupancy_table();
 	fprintf(stderr, "bench: sizes\n");
