@@ -312,13 +312,15 @@ BENCH_HEAP_percpu := -DDM_HEAP_PERCPU -DDM_POOL_SIZE=16384
 BENCH_HEAP_arena := $(HEAP_arena) -DDM_POOL_SIZE=1048576
 BENCH_OBJS := $(foreach h,$(BENCH_HEAPS),$(foreach p,seg ff,$(BUILD)/bench/heap-$(h)-$(p).bpf.o)) \
 	$(BUILD)/bench/heap-shared-seg-called.bpf.o $(BUILD)/bench/heap-shared-ff-called.bpf.o \
-	$(BUILD)/bench/heap-shared-seg-not-preemptible.bpf.o
+	$(BUILD)/bench/heap-shared-seg-not-preemptible.bpf.o $(BUILD)/bench/heap-arena-seg-inline.bpf.o
 $(foreach h,$(BENCH_HEAPS),$(foreach p,seg ff, \
 	$(eval $(call bpf_variant,$(BUILD)/bench/heap-$(h)-$(p).bpf.o,$(BENCH_HEAP_$(h)) $(POLICY_$(p))))))
 $(foreach p,seg ff, \
 	$(eval $(call bpf_variant,$(BUILD)/bench/heap-shared-$(p)-called.bpf.o,$(BENCH_HEAP_shared) $(POLICY_$(p)) $(CALLED))))
 $(eval $(call bpf_variant,$(BUILD)/bench/heap-shared-seg-not-preemptible.bpf.o,$(BENCH_HEAP_shared) $(POLICY_seg) \
 	-DDM_NOT_PREEMPTIBLE=1))
+$(eval $(call bpf_variant,$(BUILD)/bench/heap-arena-seg-inline.bpf.o,$(BENCH_HEAP_arena) $(POLICY_seg) \
+	-DDM_INLINE_FAST_PATH=1))
 BENCH_BINS := $(BENCH_OBJS) $(BUILD)/bench/baselines.bpf.o $(BUILD)/bench_kernel $(BUILD)/bench_native \
 	$(BUILD)/bench_fragmentation_seg $(BUILD)/bench_fragmentation_ff
 

@@ -11,7 +11,8 @@
  * arenas).
  *
  * OBJECT_DIR holds baselines.bpf.o and heap-{shared,percpu,arena}-{seg,ff}.bpf.o, heap-shared-{seg,ff}-called.bpf.o
- * (DM_INLINE_FAST_PATH=0) and heap-shared-seg-not-preemptible.bpf.o (DM_NOT_PREEMPTIBLE=1), all from
+ * (DM_INLINE_FAST_PATH=0), heap-shared-seg-not-preemptible.bpf.o (DM_NOT_PREEMPTIBLE=1) and
+ * heap-arena-seg-inline.bpf.o (DM_INLINE_FAST_PATH=1, the arena heap's default being 0), all from
  * bench/heap_ops.bpf.c.
  */
 #define _GNU_SOURCE
@@ -28,7 +29,6 @@
 #include <unistd.h>
 
 #define MAX_RUNS 32
-#define MAX_ROWS 16
 
 static int runs, repeat;
 static const char *out_dir;
@@ -148,10 +148,11 @@ static struct params *params(struct bpf_object *obj)
 	return bpf_map__initial_value(bpf_object__find_map_by_name(obj, ".data.params"), &size);
 }
 
-#define HEAPS 9
+#define HEAPS 10
 static const char *heap_names[HEAPS] = { "shared-seg",        "shared-ff",        "percpu-seg",
 					 "percpu-ff",         "arena-seg",        "arena-ff",
-					 "shared-seg-called", "shared-ff-called", "shared-seg-not-preemptible" };
+					 "shared-seg-called", "shared-ff-called", "shared-seg-not-preemptible",
+					 "arena-seg-inline" };
 static const char *heap_labels[HEAPS] = {
 	"shared heap, segregated",
 	"shared heap, first fit",
@@ -162,10 +163,11 @@ static const char *heap_labels[HEAPS] = {
 	"shared heap, segregated, fast path called",
 	"shared heap, first fit, fast path called",
 	"shared heap, segregated, DM_NOT_PREEMPTIBLE",
+	"arena heap, segregated, fast path inline",
 };
 static struct bpf_object *heap[HEAPS], *baselines;
 static const __u64 heap_capacity[HEAPS] = {
-	1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20
+	1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20
 };
 
 static FILE *data_file(const char *name)
