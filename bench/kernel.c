@@ -368,14 +368,14 @@ static void walk_table(void)
 	       "| heap | ns per node | vs arena |\n|---|---|---|\n",
 	       runs);
 	for (int w = 0; w < 2; w++) {
-		if (!heap[which[w]] || !heap[which[1]]) {
-			printf("| %s (%s) | %s | — |\n", heap_labels[which[w]],
-			       w ? "plain pointers" : "DM_PTR re-derivation", heap[which[w]] ? "—" : NOT_MEASURED);
-			continue;
-		}
-		printf("| %s (%s) | %.2f | %.2f |\n", heap_labels[which[w]],
-		       w ? "plain pointers" : "DM_PTR re-derivation", median(per_node[w], runs),
-		       median(per_node[w], runs) / median(per_node[1], runs));
+		printf("| %s (%s) | ", heap_labels[which[w]], w ? "plain pointers" : "DM_PTR re-derivation");
+		if (!heap[which[w]])
+			printf(NOT_MEASURED " | — |\n");
+		else if (!heap[which[1]])
+			printf("%.2f | — |\n", median(per_node[w], runs));
+		else
+			printf("%.2f | %.2f |\n", median(per_node[w], runs),
+			       median(per_node[w], runs) / median(per_node[1], runs));
 	}
 	printf("\n");
 }

@@ -131,7 +131,8 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	store instead, right only where no program using the heap can be preempted (XDP, tc, kprobes...; see the macro). A free that a
 	cache parks no longer reads the next block's header (~2.5 ns of a pair; the heap finds an overflow when the block
 	comes back to it, as glibc's tcache leaves it to its own back end). The random workload mixes 8..512 B, all of it
-	within DM_CACHE_LIMIT (512 B). Two CPUs share the heap's control block and, in the random workload, each other's
+	within DM_CACHE_LIMIT (512 B); on the per-CPU heaps it runs in 16 KiB (a PERCPU_ARRAY value's limit is 32 KiB), a
+	quarter of what it would keep live: full, they fail most of its mallocs, each after the heap's own search. Two CPUs share the heap's control block and, in the random workload, each other's
 	blocks; per-CPU heaps scale by 2.0x. An empty cache list is refilled with DM_CACHE_REFILL blocks cut from one, so
 	that two CPUs' hot blocks do not share cache lines (they did: 0.8x before). Natively, two threads of the random
 	workload share one pool, their blocks side by side, where glibc and mimalloc give each thread an arena or pages of
