@@ -166,9 +166,8 @@ static const char *heap_labels[HEAPS] = {
 	"arena heap, segregated, fast path inline",
 };
 static struct bpf_object *heap[HEAPS], *baselines;
-static const __u64 heap_capacity[HEAPS] = {
-	1 << 20, 1 << 20, 16384, 16384, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20
-};
+static const __u64 heap_capacity[HEAPS] = { 1 << 20, 1 << 20, 16384,   16384,   1 << 20,
+					    1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20 };
 
 static FILE *data_file(const char *name)
 {

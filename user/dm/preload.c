@@ -101,9 +101,10 @@ static int check_library(const char *lib, int given)
 			      "%s: not an ELF shared object (e_type %u, a shared object's is %u); expected %s", lib,
 			      elf.e_type, ET_DYN, expected);
 	if (!status && !defines_malloc(lib))
-		status = fail(EXIT_BAD_INPUT,
-			      "%s: a shared object that defines no malloc: the command would run on glibc's; expected %s",
-			      lib, expected);
+		status = fail(
+			EXIT_BAD_INPUT,
+			"%s: a shared object that defines no malloc: the command would run on glibc's; expected %s",
+			lib, expected);
 	return status;
 }
 
