@@ -59,6 +59,7 @@ dm_pair2=$(native_row "dynamic_memory (segregated)" 3) glibc_pair2=$(native_row 
 dm_work2=$(native_row "dynamic_memory (segregated)" 4) glibc_work2=$(native_row "glibc malloc" 4)
 random_op=$(value random.dat "shared heap, segregated")
 scaling=$(value throughput.dat "shared heap, segregated")
+percpu_scaling=$(value throughput.dat "per-CPU heap, segregated")
 vm_value() { [ -n "$vm_command" ] && awk -F'"' -v l="$1" '$2 == l { split($3, f, " "); print f[1] }' "$data/vm/pair.dat"; }
 # A heap's pair among the targets: measured here or, for an arena heap where this machine refuses arenas, its ratio in
 # the VM to its twin map heap (argument 3: the shared heap built the same way) and what that ratio makes of the twin's
@@ -124,8 +125,8 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	| utilisation at first failure, W1 (segregated) | >= 0.89 (aim 0.90), above first fit ($ff_w1) and TLSF | $w1 | $(verdict "$w1 >= 0.89 && $w1 > $ff_w1 && $w1 > 0.815") |
 	| utilisation at first failure, W2 (segregated) | >= 0.85, above first fit ($ff_w2) and TLSF | $w2 | $(verdict "$w2 >= 0.85 && $w2 > $ff_w2 && $w2 > 0.768") |
 
-	Where the figures stand. In the kernel, on every heap the fast path is inline at the call site (no call when a
-	cache serves: one atomic exchange on this CPU's cache, a pop or a push, a check of the block's own header); the
+	Where the figures stand. In the kernel, on the map heaps (and on the arena heap's "fast path inline" row) the fast
+	path is inline at the call site (no call when a cache serves: one atomic exchange on this CPU's cache, a pop or a push, a check of the block's own header); the
 	"fast path called" rows are the same heap with \`DM_INLINE_FAST_PATH=0\`. The two atomic exchanges that take the
 	CPU's cache cost ~$(awk "BEGIN { printf \"%.0f\", $shared - $not_preemptible }") ns of a pair: the "DM_NOT_PREEMPTIBLE" row takes it with a plain load and
 	store instead, right only where no program using the heap can be preempted (XDP, tc, kprobes...; see the macro). A free that a
@@ -133,7 +134,8 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 	comes back to it, as glibc's tcache leaves it to its own back end). The random workload mixes 8..512 B, all of it
 	within DM_CACHE_LIMIT (512 B); on the per-CPU heaps it runs in 16 KiB (a PERCPU_ARRAY value's limit is 32 KiB), a
 	quarter of what it would keep live: full, they fail most of its mallocs, each after the heap's own search. Two CPUs share the heap's control block and, in the random workload, each other's
-	blocks; per-CPU heaps scale by 2.0x. An empty cache list is refilled with DM_CACHE_REFILL blocks cut from one, so
+	blocks; the per-CPU heap, which shares nothing, scales by ${percpu_scaling}x in this run: about what two vCPUs
+	of this machine give at best. An empty cache list is refilled with DM_CACHE_REFILL blocks cut from one, so
 	that two CPUs' hot blocks do not share cache lines (they did: 0.8x before). Natively, two threads of the random
 	workload share one pool, their blocks side by side, where glibc and mimalloc give each thread an arena or pages of
 	its own; the fields every operation reads (generation, whether the heap is past DM_CACHE_HIGH_WATER) sit on a
