@@ -209,9 +209,9 @@
 /* BPF: 1 when no program that uses the heap can be preempted by another task while it runs: every one of them is
  * an XDP, tc, socket filter, kprobe, tracepoint or perf_event program, and the kernel is not PREEMPT_RT (fentry/fexit,
  * LSM, syscall, iterator, uprobe and sleepable programs run preemptible). A CPU's cache is then taken with a plain
- * load and store instead of an atomic exchange, ~6 ns of a pair's ~18 here: a program that interrupts another on its
- * CPU runs to its end before the interrupted one goes on, so it finds the flag set (and takes the slow path) or clear
- * (and leaves it clear). Wrong with 1: two programs on one CPU could use one cache at once and hand a block out twice
+ * load and store instead of an atomic exchange, ~7-9 ns of a pair's ~18-20 here: a program that interrupts another
+ * on its CPU runs to its end before the interrupted one goes on, so it finds the flag set (and takes the slow path)
+ * or clear (and leaves it clear). Wrong with 1: two programs on one CPU could use one cache at once and hand a block out twice
  * (the parked tags catch most of that, counted in corruptions; memory safety holds, every access being masked into
  * the pool). 0 (the default): right for every program type. Natively there is no flag: a cache per thread. */
 #ifndef DM_NOT_PREEMPTIBLE
