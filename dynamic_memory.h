@@ -211,9 +211,10 @@
  * LSM, syscall, iterator, uprobe and sleepable programs run preemptible). A CPU's cache is then taken with a plain
  * load and store instead of an atomic exchange, ~7-9 ns of a pair's ~18-20 here: a program that interrupts another
  * on its CPU runs to its end before the interrupted one goes on, so it finds the flag set (and takes the slow path)
- * or clear (and leaves it clear). Wrong with 1: two programs on one CPU could use one cache at once and hand a block out twice
- * (the parked tags catch most of that, counted in corruptions; memory safety holds, every access being masked into
- * the pool). 0 (the default): right for every program type. Natively there is no flag: a cache per thread. */
+ * or clear (and leaves it clear). Wrong with 1: two programs on one CPU could use one cache at once and hand a
+ * block out twice (the parked tags catch most of that, counted in corruptions; memory safety holds, every access
+ * being masked into the pool). 0 (the default): right for every program type. Natively there is no flag: a cache
+ * per thread. */
 #ifndef DM_NOT_PREEMPTIBLE
 #define DM_NOT_PREEMPTIBLE 0
 #endif
