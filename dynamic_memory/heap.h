@@ -7,29 +7,43 @@
 
 /* ============================================ Internal: heap operations ========================================== */
 
+/* A wait for the heap lock: who waits (what it writes into the lock) and whether it has the lock yet. */
+struct dm_lock_wait {
+	dm_u32 id;
+	int locked;
+};
 /* One retry of a contended lock (a loop body, so that in BPF the verifier checks it once). */
-static long dm_lock_retry(dm_u64 index, void *locked)
+static long dm_lock_retry(dm_u64 index, void *ctx)
 {
 	struct dm_heap *heap = dm_env_heap();
+	struct dm_lock_wait *wait = ctx;
 
 	if (!heap)
 		return 1;
 	dm_env_relax(index);
 	/* Read before the compare-and-swap: waiters share the lock's cache line until it is free. */
-	*(int *)locked = !*(volatile dm_u32 *)&heap->ctl.lock && dm_env_cas(&heap->ctl.lock, 0, 1) == 0;
-	return *(int *)locked;
+	wait->locked = !*(volatile dm_u32 *)&heap->ctl.lock && dm_env_cas(&heap->ctl.lock, 0, wait->id) == 0;
+	return wait->locked;
 }
 
+/* Takes the heap lock, waiting at most DM_LOCK_ATTEMPTS attempts; 0 (counted in lock_failures) when it gives up.
+ * A holder this program interrupted (in BPF: the lock holds this CPU's id) cannot go on before the program ends:
+ * then it gives up at once instead of waiting in vain. */
 DM_INLINE int dm_lock(struct dm_heap *heap)
 {
-	int locked = 0;
+	struct dm_lock_wait wait = { dm_env_lock_id(), 0 };
+	dm_u32 holder;
 
-	if (dm_env_single_threaded() || dm_env_cas(&heap->ctl.lock, 0, 1) == 0)
+	if (dm_env_single_threaded())
 		return 1;
-	dm_env_repeat(DM_LOCK_ATTEMPTS - 1, DM_LOCK_ATTEMPTS, dm_lock_retry, &locked);
-	if (!locked)
+	holder = dm_env_cas(&heap->ctl.lock, 0, wait.id);
+	if (!holder)
+		return 1;
+	if (!dm_env_holder_interrupted(holder, wait.id))
+		dm_env_repeat(DM_LOCK_ATTEMPTS - 1, DM_LOCK_ATTEMPTS, dm_lock_retry, &wait);
+	if (!wait.locked)
 		dm_env_add(&heap->ctl.lock_failures, 1);
-	return locked;
+	return wait.locked;
 }
 /* Also publishes whether the heap is crowded for the fast path, which reads it instead of `allocated`: a field that
  * changes only when the heap crosses DM_CACHE_HIGH_WATER, on a cache line lock holders do not write otherwise. */

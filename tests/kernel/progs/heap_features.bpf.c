@@ -187,4 +187,56 @@ int busy_cache_is_left_alone(void *ctx)
 	return static_check() == 0;
 }
 
+/* A size the caches do not take: its free goes to the heap, and to its lock. */
+#define UNCACHED (DM_CACHE_LIMIT + 64)
+
+/* A free made while another CPU holds the heap lock (simulated: that CPU's id in the lock, which stays taken for
+ * longer than the wait) is deferred, not lost: the next lock holder completes it. A malloc meanwhile fails; both
+ * count in lock_failures. */
+SEC("syscall") __success __retval(1)
+int free_while_locked_elsewhere_is_deferred(void *ctx)
+{
+	struct dm_heap *heap = dm_env_heap();
+	void __arena *p = static_malloc(UNCACHED), *q;
+	struct dm_stats before, after;
+
+	if (!heap || !p)
+		return -1;
+	static_stats(&before);
+	if (dm_env_cas(&heap->ctl.lock, 0, dm_env_lock_id() + 1) != 0)
+		return -2;
+	static_free(p);
+	q = static_malloc(UNCACHED);
+	dm_env_unlock(&heap->ctl.lock);
+	static_stats(&after); /* under the lock: completes the deferred free */
+	return !q && after.frees == before.frees + 1 && after.used_blocks == before.used_blocks - 1 &&
+	       after.lock_failures == before.lock_failures + 2 && static_check() == 0;
+}
+
+/* A program that finds the lock held by its own CPU has interrupted the holder (simulated: this CPU's id in the
+ * lock), which cannot go on before it ends: it gives up at once, where a holder on another CPU is waited for. */
+SEC("syscall") __success __retval(1)
+int interrupted_holder_is_not_waited_for(void *ctx)
+{
+	struct dm_heap *heap = dm_env_heap();
+	__u64 start, here, elsewhere;
+	void __arena *p, *q;
+
+	if (!heap || dm_env_cas(&heap->ctl.lock, 0, dm_env_lock_id()) != 0)
+		return -1;
+	start = bpf_ktime_get_ns();
+	p = static_malloc(UNCACHED);
+	here = bpf_ktime_get_ns() - start;
+	if (p) {
+		dm_env_unlock(&heap->ctl.lock);
+		return -2;
+	}
+	heap->ctl.lock = dm_env_lock_id() + 1;
+	start = bpf_ktime_get_ns();
+	q = static_malloc(UNCACHED);
+	elsewhere = bpf_ktime_get_ns() - start;
+	dm_env_unlock(&heap->ctl.lock);
+	return !q && here * 16 < elsewhere && static_check() == 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

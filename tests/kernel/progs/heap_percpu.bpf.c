@@ -33,7 +33,7 @@ int nested_program_is_refused(struct xdp_md *ctx)
 	if (!heap)
 		return -1;
 	static_stats(&before);
-	if (dm_env_cas(&heap->ctl.lock, 0, 1) != 0)
+	if (dm_env_cas(&heap->ctl.lock, 0, dm_env_lock_id()) != 0)
 		return -2;
 	p = static_malloc(8);
 	dm_env_unlock(&heap->ctl.lock);
