@@ -15,7 +15,7 @@
  *   dm_env_single_threaded() whether the lock can be skipped (native process with one thread)
  *   dm_env_relax(attempt)    what a waiter does before its attempt-th retry of the lock
  *   dm_env_lock_id()         what a lock holder writes into the lock (BPF: its CPU + 1)
- *   dm_env_holder_interrupted(holder, id)  whether the holder is a program the waiter interrupted (BPF: same CPU)
+ *   dm_env_holder_interrupted(holder)  whether the lock's holder is a program the caller interrupted (BPF: its CPU)
  *   dm_env_bounded()         an index clamped so that the verifier sees the bound
  *   dm_env_repeat()          a loop of `steps` (at most the constant `most`) whose body may stop it (bpf_loop)
  *   dm_env_copy/zero()       copying and zeroing variable lengths inside the pool

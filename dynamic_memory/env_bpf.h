@@ -62,10 +62,17 @@ DM_INLINE void dm_env_unlock(dm_u32 *word) { __sync_lock_test_and_set(word, 0); 
 DM_INLINE void dm_env_add(dm_u64 *word, dm_u64 value) { __sync_fetch_and_add(word, value); }
 DM_INLINE int dm_env_single_threaded(void) { return 0; }
 DM_INLINE void dm_env_relax(dm_u64 attempt) { (void)attempt; }
+#if defined(DM_HEAP_PERCPU)
+/* A per-CPU heap's lock can only be found taken by a program that interrupted its holder: no id to tell, and no
+ * helper call (whose clobbered registers cost stack: Linux 6.1 allows 512 bytes for a whole chain of frames). */
+DM_INLINE dm_u32 dm_env_lock_id(void) { return 1; }
+DM_INLINE int dm_env_holder_interrupted(dm_u32 holder) { return (void)holder, 1; }
+#else
 /* What a lock holder writes into the heap's lock: its CPU + 1 (a program does not migrate while it runs). A program
  * that finds its own CPU's id there has interrupted the holder, which cannot go on before that program ends. */
 DM_INLINE dm_u32 dm_env_lock_id(void) { return bpf_get_smp_processor_id() + 1; }
-DM_INLINE int dm_env_holder_interrupted(dm_u32 holder, dm_u32 id) { return holder == id; }
+DM_INLINE int dm_env_holder_interrupted(dm_u32 holder) { return holder == dm_env_lock_id(); }
+#endif
 /* The allocator's own walks are bounded by constants (DM_FIT_SCAN, DM_FIRST_FIT_SCAN) inside entry points verified
  * once: the verifier follows them step by step. They never use may_goto: a 6.1 verifier refuses the opcode wherever it
  * stands in a program, even in a branch it would never enter (measured on Debian's 6.1). */

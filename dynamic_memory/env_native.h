@@ -26,7 +26,7 @@ DM_INLINE dm_u32 dm_env_cas(dm_u32 *word, dm_u32 old, dm_u32 new_value)
 DM_INLINE void dm_env_unlock(dm_u32 *word) { __atomic_store_n(word, 0, __ATOMIC_RELEASE); }
 /* Threads wait for each other: every holder writes 1, and none is taken for interrupted. */
 DM_INLINE dm_u32 dm_env_lock_id(void) { return 1; }
-DM_INLINE int dm_env_holder_interrupted(dm_u32 holder, dm_u32 id) { return (void)holder, (void)id, 0; }
+DM_INLINE int dm_env_holder_interrupted(dm_u32 holder) { return (void)holder, 0; }
 
 /* One cache per thread, only ever used by its thread: no flag. The heap keeps a registry of them (for statistics and
  * so that a thread's parked blocks go back to the heap when it exits). */

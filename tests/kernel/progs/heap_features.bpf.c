@@ -213,30 +213,39 @@ int free_while_locked_elsewhere_is_deferred(void *ctx)
 	       after.lock_failures == before.lock_failures + 2 && static_check() == 0;
 }
 
+/* ns taken by a malloc while `holder` holds the heap lock, which it must refuse; ~0 when it did not. */
+static __u64 locked_malloc_ns(struct dm_heap *heap, __u32 holder)
+{
+	__u64 start;
+	void __arena *p;
+
+	if (dm_env_cas(&heap->ctl.lock, 0, holder) != 0)
+		return ~0ull;
+	start = bpf_ktime_get_ns();
+	p = static_malloc(UNCACHED);
+	start = bpf_ktime_get_ns() - start;
+	dm_env_unlock(&heap->ctl.lock);
+	return p ? ~0ull : start;
+}
+
 /* A program that finds the lock held by its own CPU has interrupted the holder (simulated: this CPU's id in the
- * lock), which cannot go on before it ends: it gives up at once, where a holder on another CPU is waited for. */
+ * lock), which cannot go on before it ends: it gives up at once, where a holder on another CPU is waited for. The
+ * fastest of 3 each: a VM's vCPU can stall in any one. */
 SEC("syscall") __success __retval(1)
 int interrupted_holder_is_not_waited_for(void *ctx)
 {
 	struct dm_heap *heap = dm_env_heap();
-	__u64 start, here, elsewhere;
-	void __arena *p, *q;
+	__u64 here = ~0ull, elsewhere = ~0ull, ns;
 
-	if (!heap || dm_env_cas(&heap->ctl.lock, 0, dm_env_lock_id()) != 0)
+	if (!heap)
 		return -1;
-	start = bpf_ktime_get_ns();
-	p = static_malloc(UNCACHED);
-	here = bpf_ktime_get_ns() - start;
-	if (p) {
-		dm_env_unlock(&heap->ctl.lock);
-		return -2;
+	for (int i = 0; i < 3; i++) {
+		ns = locked_malloc_ns(heap, dm_env_lock_id());
+		here = ns < here ? ns : here;
+		ns = locked_malloc_ns(heap, dm_env_lock_id() + 1);
+		elsewhere = ns < elsewhere ? ns : elsewhere;
 	}
-	heap->ctl.lock = dm_env_lock_id() + 1;
-	start = bpf_ktime_get_ns();
-	q = static_malloc(UNCACHED);
-	elsewhere = bpf_ktime_get_ns() - start;
-	dm_env_unlock(&heap->ctl.lock);
-	return !q && here * 16 < elsewhere && static_check() == 0;
+	return here != ~0ull && elsewhere != ~0ull && here * 16 < elsewhere && static_check() == 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";
