@@ -81,6 +81,12 @@ DM_INLINE void dm_erase_header(struct dm_heap *heap, dm_u32 block)
 	dm_word(heap, block + 4)[0] = ~dm_offset_tag(block, heap->ctl.generation) & 0xffff0000u;
 }
 
+/* Whether `payload` can be a block's payload offset at all: past the first header, before the sentinel, aligned. */
+DM_INLINE int dm_is_payload_offset(dm_u64 payload)
+{
+	return payload >= DM_FIRST + DM_HDR && payload < DM_SENTINEL && !(payload & (DM_ALIGN - 1));
+}
+
 /* Validates the header at `block`: returns word 0 in the low 32 bits and the enum dm_header_status above them. */
 DM_INLINE dm_u64 dm_header_of(struct dm_heap *heap, dm_u64 block)
 {

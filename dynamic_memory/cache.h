@@ -58,7 +58,7 @@ DM_INLINE int dm_live_unlocked(struct dm_heap *heap, dm_u64 payload)
 	dm_u32 block = (dm_u32)payload - DM_HDR;
 	dm_u64 got;
 
-	if (payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL || (payload & (DM_ALIGN - 1)))
+	if (!dm_is_payload_offset(payload))
 		return 0;
 	got = dm_get_header(block);
 	return !(got >> 32) && !(got & DM_FREE) && !dm_is_parked(heap, block);
@@ -229,8 +229,8 @@ DM_INLINE struct dm_flush_job dm_cache_room_for(struct dm_heap *heap, dm_u64 pay
 	struct dm_cache *cache = dm_env_cache();
 	dm_u32 size, cls;
 
-	if (DM_CACHE_LIMIT == 0 || payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL || (payload & (DM_ALIGN - 1)) ||
-	    !cache || cache->generation != heap->ctl.generation)
+	if (DM_CACHE_LIMIT == 0 || !dm_is_payload_offset(payload) || !cache ||
+	    cache->generation != heap->ctl.generation)
 		return DM_FLUSH_NONE;
 	size = dm_size(*dm_word(heap, (dm_u32)payload - DM_HDR));
 	if (size < DM_MIN_BLOCK || size > DM_CACHE_MAX_BLOCK)

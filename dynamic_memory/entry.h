@@ -97,7 +97,7 @@ DM_INLINE dm_u64 dm_after_trim(dm_u64 size, dm_u64 first, struct dm_heap *heap)
 	if (heap)
 		dm_trim(heap, 0, DM_FLUSH_ALL);
 	else
-		dm_flush_heap(DM_CACHE_CLASSES, 0);
+		dm_flush_heap(DM_FLUSH_ALL.cls, DM_FLUSH_ALL.keep);
 	return dm_malloc_off(size | DM_LAST_TRY);
 }
 

@@ -50,8 +50,7 @@ DM_INLINE int dm_cache_free(struct dm_heap *heap, dm_u64 payload)
 	dm_u64 got;
 	int parked = 0;
 
-	if (DM_CACHE_LIMIT == 0 || payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL ||
-	    (payload & (DM_ALIGN - 1)) || !(cache = dm_env_cache()))
+	if (DM_CACHE_LIMIT == 0 || !dm_is_payload_offset(payload) || !(cache = dm_env_cache()))
 		return 0;
 	/* A live block of a cached size, not parked already (double free). Not the header after it: an overflow is for
 	 * the heap to find when the block comes back to it (see static_free). Read without the lock, whole (see

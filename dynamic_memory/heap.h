@@ -174,7 +174,7 @@ DM_INLINE enum dm_header_status dm_live_block(struct dm_heap *heap, dm_u64 paylo
 {
 	enum dm_header_status status;
 
-	if (payload < DM_FIRST + DM_HDR || payload >= DM_SENTINEL || (payload & (DM_ALIGN - 1)))
+	if (!dm_is_payload_offset(payload))
 		return DM_HEADER_NOT_A_BLOCK;
 	*block = (dm_u32)payload - DM_HDR;
 	status = dm_read_header(heap, *block, word0);
