@@ -198,8 +198,8 @@
  * operation, checked once (a malloc's slow path one call further, a free's inline in it), and a call (~2 ns of a
  * pair here) per operation.
  * Verified instructions of a program with one malloc and one free (host 6.18 / Debian 6.12 / Debian 6.1):
- *   map heaps:  1 (their default): 9,770 / 8,560 / 8,570;  0: 12,730 / 12,990 / 8,870
- *   arena heap: 0 (its default): 9,120 (6.12)
+ *   map heaps:  1 (their default): 9,690 / 8,630 / 8,600;  0: 8,880 / 12,140 / 8,840
+ *   arena heap: 0 (its default): 8,070 (6.12)
  * Each further malloc + free pair of call sites costs ~1,550 with 1, ~30 with 0: take 0 for a program with dozens
  * of call sites (dm port's programs, on the arena heap). Natively the fast path is always inline. */
 #ifndef DM_INLINE_FAST_PATH

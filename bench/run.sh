@@ -156,7 +156,8 @@ ff_w1=$(util "address-ordered first fit (reference)" W1) ff_w2=$(util "address-o
 		This machine refuses arenas ($arenas_refused): the same objects, in a VM, measured side by side as above.
 		Under TCG every figure is the emulator's, not this CPU's (atomics are cheap there, calls dear): read the
 		arena rows against the map heaps' rows of the same table, not against the tables above, and loosely: from
-		one boot to the next, an arena row's ratio to its map-heap twin has moved by up to 30%. Command:
+		one boot to the next, an arena row's ratio to its map-heap twin has moved from 0.44x to 1.17x (one slow twin
+		row is enough): the estimates it gives are an order of magnitude, no more. Command:
 
 		    $vm_command
 
